@@ -1,0 +1,3 @@
+"""tui-trainer: train and inspect neural networks from the terminal."""
+
+__version__ = "0.1.0"

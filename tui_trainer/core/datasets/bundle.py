@@ -1,0 +1,37 @@
+"""The one shape every dataset loader returns: tensors for train/val/(test) plus what they mean."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
+
+
+@dataclass(frozen=True)
+class DataBundle:
+    """Train / validation / optional test tensors (CPU, float32 inputs, int64 labels) and metadata.
+
+    Inputs are already normalised with statistics of the training split.
+    """
+
+    name: str
+    """Dataset name as the user gave it (e.g. "digits28", "csv:data/points.csv")."""
+    train_x: torch.Tensor
+    train_y: torch.Tensor
+    val_x: torch.Tensor
+    val_y: torch.Tensor
+    class_names: tuple[str, ...]
+    """Human-readable class labels, index = class id."""
+    input_shape: tuple[int, ...]
+    """Shape of one sample: (features,) for tabular data, (channels, height, width) for images."""
+    description: str = ""
+    """One line on what the data is."""
+    test_x: torch.Tensor | None = None
+    test_y: torch.Tensor | None = None
+
+    @property
+    def n_classes(self) -> int:
+        """Number of classes."""
+        return len(self.class_names)

@@ -1,0 +1,319 @@
+"""The training engine: fit() runs one experiment and reports through plain-value events."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import TYPE_CHECKING, Callable
+
+from tui_trainer.core.events import BatchEnd, EpochEnd, RunEnded, RunPhase, RunStarted, TrainingEvent
+from tui_trainer.core.metrics import classification_report
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+    from tui_trainer.core.config import Experiment, TrainSpec
+    from tui_trainer.core.datasets.bundle import DataBundle
+    from tui_trainer.core.metrics import ClassReport
+
+EventSink = Callable[[TrainingEvent], None]
+StopFlag = Callable[[], bool]
+
+EMIT_INTERVAL_S = 0.1
+"""At most this often a BatchEnd is emitted (and the loss read back from the device)."""
+EVAL_CHUNK = 2048
+"""Samples per forward pass when evaluating."""
+
+
+class _Stop(Exception):
+    """Raised inside the loop when should_stop() turned true: a normal way out, not an error."""
+
+
+class _Diverged(Exception):
+    """The loss became NaN or infinite."""
+
+
+def available_devices() -> list[str]:
+    """Devices this machine can train on: "cpu" plus "cuda:N" and/or "mps" when present."""
+    import torch
+
+    devices = ["cpu"]
+    if torch.cuda.is_available():
+        devices += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        devices.append("mps")
+    return devices
+
+
+def resolve_device(name: str) -> str:
+    """The concrete device for a config value; ValueError with a readable message when absent."""
+    import torch
+
+    if name == "auto":
+        acc = torch.accelerator.current_accelerator(check_available=True)
+        if acc is None:
+            return "cpu"
+        return f"cuda:{torch.cuda.current_device()}" if acc.type == "cuda" else acc.type
+    devices = available_devices()
+    wanted = "cuda:0" if name == "cuda" else name
+    if wanted not in devices:
+        raise ValueError(f"device {name!r} is not available on this machine (available: {', '.join(devices)})")
+    return wanted
+
+
+def init_weights(model: nn.Module, scheme: str, std: float) -> None:
+    """Re-initialise Linear and Conv2d weights: default (keep), normal N(0, std^2), xavier, kaiming."""
+    from torch import nn
+
+    if scheme == "default":
+        return
+    for module in model.modules():
+        if isinstance(module, (nn.Linear, nn.Conv2d)):
+            if scheme == "normal":
+                nn.init.normal_(module.weight, 0.0, std)
+            elif scheme == "xavier":
+                nn.init.xavier_uniform_(module.weight)
+            elif scheme == "kaiming":
+                nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+
+
+def make_optimizer(params, t: TrainSpec) -> torch.optim.Optimizer:
+    """The optimizer named in the training spec."""
+    import torch
+
+    if t.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=t.lr, momentum=t.momentum, nesterov=t.nesterov, weight_decay=t.weight_decay)
+    if t.optimizer == "adam":
+        return torch.optim.Adam(params, lr=t.lr, weight_decay=t.weight_decay)
+    if t.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=t.lr, weight_decay=t.weight_decay)
+    return torch.optim.RMSprop(params, lr=t.lr, momentum=t.momentum, weight_decay=t.weight_decay)
+
+
+def make_schedule(optimizer, t: TrainSpec, steps_per_epoch: int):
+    """(scheduler or None, "batch" | "epoch" | "plateau"): when the scheduler steps."""
+    from torch.optim import lr_scheduler as s
+
+    total = max(1, t.epochs * steps_per_epoch)
+    if t.schedule == "step":
+        return s.StepLR(optimizer, step_size=t.step_size, gamma=t.gamma), "epoch"
+    if t.schedule == "exponential":
+        return s.ExponentialLR(optimizer, gamma=t.gamma), "epoch"
+    if t.schedule == "cosine":
+        return s.CosineAnnealingLR(optimizer, T_max=total), "batch"
+    if t.schedule == "onecycle":
+        return s.OneCycleLR(optimizer, max_lr=t.lr, total_steps=total), "batch"
+    if t.schedule == "plateau":
+        return s.ReduceLROnPlateau(optimizer, factor=t.gamma, patience=t.step_size), "plateau"
+    return None, "epoch"
+
+
+def evaluate(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, class_names: tuple[str, ...], should_stop: StopFlag
+) -> tuple[float, ClassReport]:
+    """Mean cross-entropy and the classification report on a whole split, in chunks."""
+    import torch
+    import torch.nn.functional as F
+
+    model.eval()
+    loss_sum = torch.zeros((), device=x.device)
+    preds = []
+    with torch.inference_mode():
+        for start in range(0, x.shape[0], EVAL_CHUNK):
+            if should_stop():
+                raise _Stop
+            logits = model(x[start : start + EVAL_CHUNK])
+            loss_sum += F.cross_entropy(logits.float(), y[start : start + EVAL_CHUNK], reduction="sum")
+            preds.append(logits.argmax(1))
+    model.train()
+    report = classification_report(y, torch.cat(preds), class_names)
+    return loss_sum.item() / max(1, x.shape[0]), report
+
+
+def _current_lr(optimizer) -> float:
+    return float(optimizer.param_groups[0]["lr"])
+
+
+def fit(experiment: Experiment, data: DataBundle, *, on_event: EventSink, should_stop: StopFlag) -> RunEnded:
+    """Train the experiment's model on the data; every event goes to on_event, the last is RunEnded.
+
+    should_stop is polled before every batch; bad settings or divergence end in a "failed" RunEnded.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    from tui_trainer.core.loader import TensorBatches
+    from tui_trainer.core.model import build_model
+
+    t = experiment.train
+    started = time.perf_counter()
+    history: list[EpochEnd] = []
+
+    def ended(status: str, reason: str = "", hint: str = "", **extra) -> RunEnded:
+        best = max((e.val_accuracy for e in history), default=None)
+        event = RunEnded(
+            status, reason, hint, len(history), time.perf_counter() - started,
+            best_val_accuracy=best, history=tuple(history), **extra,
+        )
+        on_event(event)
+        return event
+
+    try:
+        device = resolve_device(t.device)
+    except ValueError as exc:
+        return ended("failed", str(exc), "choose device auto or cpu")
+    if t.threads:
+        torch.set_num_threads(t.threads)
+    torch.manual_seed(t.seed)
+    model = build_model(experiment.layers, data.input_shape, data.n_classes)
+    init_weights(model, t.init, t.init_std)
+    model.to(device)
+    train_x, train_y = data.train_x.to(device), data.train_y.to(device)
+    val_x, val_y = data.val_x.to(device), data.val_y.to(device)
+    generator = torch.Generator().manual_seed(t.seed)
+    batches = TensorBatches(train_x, train_y, t.batch_size, generator=generator)
+    optimizer = make_optimizer(model.parameters(), t)
+    scheduler, schedule_when = make_schedule(optimizer, t, len(batches))
+    params = sum(p.numel() for p in model.parameters())
+    n_test = 0 if data.test_x is None else int(data.test_x.shape[0])
+    on_event(RunStarted(
+        device, params, int(train_x.shape[0]), int(val_x.shape[0]), n_test, t.epochs, len(batches),
+        t.batch_size, tuple(data.class_names), tuple(data.input_shape),
+    ))
+
+    step = 0
+    best_val_loss = math.inf
+    best_val_accuracy = -1.0
+    stale_epochs = 0
+    train_seconds = 0.0
+    try:
+        for epoch in range(1, t.epochs + 1):
+            epoch_start = time.perf_counter()
+            epoch_lr = _current_lr(optimizer)
+            loss_total = torch.zeros((), device=device)
+            correct_total = torch.zeros((), dtype=torch.long, device=device)
+            window_loss = torch.zeros((), device=device)
+            window_batches = window_samples = 0
+            last_emit = time.perf_counter()
+            seen = 0
+            model.train()
+            for batch, (xb, yb) in enumerate(batches, start=1):
+                if should_stop():
+                    raise _Stop
+                logits = model(xb)
+                loss = F.cross_entropy(logits, yb, label_smoothing=t.label_smoothing)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                if t.grad_clip:
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), t.grad_clip)
+                optimizer.step()
+                if schedule_when == "batch":
+                    scheduler.step()
+                step += 1
+                n = yb.shape[0]
+                seen += n
+                detached = loss.detach()
+                window_loss += detached
+                loss_total += detached * n
+                correct_total += (logits.argmax(1) == yb).sum()
+                window_batches += 1
+                window_samples += n
+                now = time.perf_counter()
+                if now - last_emit >= EMIT_INTERVAL_S or batch == len(batches):
+                    mean_loss = window_loss.item() / window_batches
+                    if not math.isfinite(mean_loss):
+                        raise _Diverged(f"the training loss became {mean_loss} at epoch {epoch}, batch {batch}")
+                    elapsed = train_seconds + now - epoch_start
+                    on_event(BatchEnd(
+                        epoch, batch, len(batches), step, mean_loss, _current_lr(optimizer),
+                        window_samples / max(now - last_emit, 1e-9), elapsed,
+                    ))
+                    window_loss.zero_()
+                    window_batches = window_samples = 0
+                    last_emit = now
+            train_loss = loss_total.item() / max(1, seen)
+            train_accuracy = correct_total.item() / max(1, seen)
+            val_loss, report = evaluate(model, val_x, val_y, data.class_names, should_stop)
+            if not math.isfinite(val_loss):
+                raise _Diverged(f"the validation loss became {val_loss} at epoch {epoch}")
+            is_best = report.accuracy > best_val_accuracy
+            best_val_accuracy = max(best_val_accuracy, report.accuracy)
+            seconds = time.perf_counter() - epoch_start
+            train_seconds += seconds
+            event = EpochEnd(
+                epoch, t.epochs, train_loss, train_accuracy, val_loss, report.accuracy, epoch_lr,
+                seconds, report, is_best,
+            )
+            history.append(event)
+            on_event(event)
+            if schedule_when == "epoch" and scheduler is not None:
+                scheduler.step()
+            elif schedule_when == "plateau":
+                scheduler.step(val_loss)
+            if val_loss < best_val_loss - 1e-12:
+                best_val_loss, stale_epochs = val_loss, 0
+            else:
+                stale_epochs += 1
+            if t.patience and stale_epochs >= t.patience and epoch < t.epochs:
+                return _finish(ended, model, data, device, should_stop,
+                               f"early stopping: val loss did not improve for {t.patience} epochs")
+    except _Stop:
+        return ended("stopped", "stopped by the user")
+    except _Diverged as exc:
+        return ended("failed", str(exc), "lower the learning rate (or clip gradients, or use Adam)")
+    except torch.OutOfMemoryError:
+        return ended("failed", f"out of memory on {device}", "use a smaller batch size or a smaller model")
+    return _finish(ended, model, data, device, should_stop, f"trained {t.epochs} epochs")
+
+
+def _finish(ended, model, data: DataBundle, device: str, should_stop: StopFlag, reason: str) -> RunEnded:
+    """End a completed run, evaluating the test split when the dataset has one."""
+    if data.test_x is None or data.test_y is None:
+        return ended("finished", reason)
+    try:
+        _, report = evaluate(model, data.test_x.to(device), data.test_y.to(device), data.class_names, should_stop)
+    except _Stop:
+        return ended("stopped", "stopped by the user during the test evaluation")
+    return ended("finished", reason, test_accuracy=report.accuracy, test_report=report)
+
+
+def run_experiment(
+    experiment: Experiment, *, on_event: EventSink, should_stop: StopFlag, data: DataBundle | None = None
+) -> RunEnded:
+    """Load the data (unless given), then fit; every user-facing problem ends in a "failed" RunEnded.
+
+    This is what the UI worker and the CLI call: it never raises for bad input.
+    """
+    from tui_trainer.core.config import validate
+    from tui_trainer.core.datasets import DatasetError, load_dataset
+    from tui_trainer.core.model import ModelError
+
+    def failed(reason: str, hint: str = "") -> RunEnded:
+        event = RunEnded("failed", reason, hint)
+        on_event(event)
+        return event
+
+    problems = validate(experiment)
+    if problems:
+        return failed(str(problems[0]), "fix the setting and start again")
+    try:
+        if data is None:
+            on_event(RunPhase(f"loading {experiment.data.name}"))
+            data = load_dataset(experiment.data)
+        if should_stop():
+            return _stopped_early(on_event)
+        on_event(RunPhase("building the model"))
+        return fit(experiment, data, on_event=on_event, should_stop=should_stop)
+    except DatasetError as exc:
+        return failed(str(exc), "check the dataset options")
+    except ModelError as exc:
+        return failed(str(exc), "edit the layers so they fit the data")
+
+
+def _stopped_early(on_event: EventSink) -> RunEnded:
+    event = RunEnded("stopped", "stopped before training started")
+    on_event(event)
+    return event

@@ -1,0 +1,92 @@
+"""Training events: frozen dataclasses of plain values (no tensors) that cross the thread boundary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tui_trainer.core.metrics import ClassReport
+
+
+@dataclass(frozen=True)
+class RunPhase:
+    """Something slow is happening before training starts (loading data, building the model)."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    """Data and model are ready; training begins."""
+
+    device: str
+    params: int
+    n_train: int
+    n_val: int
+    n_test: int
+    epochs: int
+    batches_per_epoch: int
+    batch_size: int
+    class_names: tuple[str, ...]
+    input_shape: tuple[int, ...]
+    start_epoch: int = 1
+    """The first epoch this run trains (greater than 1 when resuming)."""
+
+
+@dataclass(frozen=True)
+class BatchEnd:
+    """Progress inside an epoch; emitted at a capped rate, so batches between emits are summarised."""
+
+    epoch: int
+    batch: int
+    """Batches done in this epoch (1-based)."""
+    batches: int
+    """Batches per epoch."""
+    step: int
+    """Optimizer steps since the run started."""
+    loss: float
+    """Mean training loss over the batches since the previous BatchEnd."""
+    lr: float
+    samples_per_s: float
+    elapsed_s: float
+    """Seconds of training so far."""
+
+
+@dataclass(frozen=True)
+class EpochEnd:
+    """One epoch done, with metrics on the whole validation set."""
+
+    epoch: int
+    epochs: int
+    train_loss: float
+    train_accuracy: float
+    val_loss: float
+    val_accuracy: float
+    lr: float
+    """Learning rate used during this epoch."""
+    seconds: float
+    """Wall time of this epoch (training and evaluation)."""
+    report: ClassReport
+    """Confusion matrix and per-class metrics on the validation set."""
+    is_best: bool = False
+    """True when this epoch has the best validation accuracy so far."""
+
+
+@dataclass(frozen=True)
+class RunEnded:
+    """The run is over: finished, stopped by the user, or failed; always the last event."""
+
+    status: str
+    """"finished", "stopped" or "failed"."""
+    reason: str = ""
+    """Why it ended, for users (e.g. "early stopping: val loss did not improve for 3 epochs")."""
+    hint: str = ""
+    """What to try next, for failures (e.g. "lower the learning rate")."""
+    epochs_done: int = 0
+    seconds: float = 0.0
+    test_accuracy: float | None = None
+    test_report: ClassReport | None = None
+    best_val_accuracy: float | None = None
+    history: tuple[EpochEnd, ...] = field(default=(), repr=False)
+
+
+TrainingEvent = RunPhase | RunStarted | BatchEnd | EpochEnd | RunEnded

@@ -1,0 +1,117 @@
+"""Plain-text rendering of runs for the headless CLI: epoch lines, tables, confusion matrix, JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tui_trainer.core.events import EpochEnd, RunEnded
+from tui_trainer.core.metrics import ClassReport
+from tui_trainer.core.model import ModelSummary, format_shape
+
+
+def table(headers: list[str], rows: list[list[str]], right: set[int] | None = None) -> str:
+    """A plain aligned text table (numbers right-aligned by column index)."""
+    right = right or set()
+    widths = [max(len(str(c)) for c in col) for col in zip(headers, *rows)]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(
+            str(c).rjust(w) if i in right else str(c).ljust(w) for i, (c, w) in enumerate(zip(cells, widths))
+        ).rstrip()
+
+    return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)])
+
+
+def epoch_line(e: EpochEnd) -> str:
+    """One log-safe line per epoch."""
+    width = len(str(e.epochs))
+    best = "  *" if e.is_best else ""
+    return (
+        f"epoch {e.epoch:>{width}}/{e.epochs}  train loss {e.train_loss:.4f} acc {e.train_accuracy:6.2%}  "
+        f"val loss {e.val_loss:.4f} acc {e.val_accuracy:6.2%}  lr {e.lr:.3g}  {e.seconds:.1f}s{best}"
+    )
+
+
+def summary_table(summary: ModelSummary) -> str:
+    """The per-layer table of a model summary, with the total and any problems."""
+    rows = [["", "input", "", format_shape(summary.input_shape), ""]]
+    for r in summary.rows:
+        shape = format_shape(r.output_shape) if r.error is None else "error"
+        rows.append([str(r.index), r.type, r.args, shape, f"{r.params:,}"])
+    text = table(["#", "layer", "arguments", "output", "params"], rows, right={0, 4})
+    text += f"\ntotal parameters: {summary.total_params:,}  ({summary.n_classes} classes)"
+    for problem in summary.problems:
+        text += f"\nproblem: {problem}"
+    return text
+
+
+def confusion_table(report: ClassReport) -> str:
+    """The confusion matrix (rows = true class, columns = predicted) as text."""
+    names = [n[:8] for n in report.class_names]
+    headers = ["true \\ pred", *names]
+    rows = [[names[t], *(str(c) for c in row)] for t, row in enumerate(report.confusion)]
+    return table(headers, rows, right=set(range(1, len(names) + 1)))
+
+
+def metrics_table(report: ClassReport) -> str:
+    """Per-class precision / recall / F1 / support with macro and weighted averages."""
+    rows = [
+        [name, f"{p:.3f}", f"{r:.3f}", f"{f:.3f}", str(s)]
+        for name, p, r, f, s in zip(report.class_names, report.precision, report.recall, report.f1, report.support)
+    ]
+    total = str(sum(report.support))
+    rows.append(["macro avg", f"{report.macro.precision:.3f}", f"{report.macro.recall:.3f}", f"{report.macro.f1:.3f}", total])
+    rows.append(
+        ["weighted avg", f"{report.weighted.precision:.3f}", f"{report.weighted.recall:.3f}", f"{report.weighted.f1:.3f}", total]
+    )
+    return table(["class", "precision", "recall", "f1", "support"], rows, right={1, 2, 3, 4})
+
+
+def final_report(end: RunEnded) -> str:
+    """What the CLI prints when a run ends: status, accuracies, confusion matrix, per-class metrics."""
+    lines = [f"{end.status}: {end.reason}" + (f" ({end.hint})" if end.hint else "")]
+    if end.history:
+        last = end.history[-1]
+        lines.append(
+            f"validation accuracy {last.val_accuracy:.2%} (best {end.best_val_accuracy:.2%}) after "
+            f"{end.epochs_done} epochs in {end.seconds:.1f}s"
+        )
+        lines += ["", "validation confusion matrix (rows = true class, columns = predicted):", confusion_table(last.report)]
+        lines += ["", metrics_table(last.report)]
+    if end.test_accuracy is not None:
+        lines.append(f"\ntest accuracy {end.test_accuracy:.2%}")
+    return "\n".join(lines)
+
+
+def run_json(end: RunEnded, params: int | None, device: str | None) -> dict[str, Any]:
+    """The --json result object."""
+    last = end.history[-1].report if end.history else None
+    result: dict[str, Any] = {
+        "status": end.status,
+        "reason": end.reason,
+        "hint": end.hint,
+        "val_accuracy": end.history[-1].val_accuracy if end.history else None,
+        "best_val_accuracy": end.best_val_accuracy,
+        "test_accuracy": end.test_accuracy,
+        "epochs": [
+            {
+                "epoch": e.epoch,
+                "train_loss": e.train_loss,
+                "train_accuracy": e.train_accuracy,
+                "val_loss": e.val_loss,
+                "val_accuracy": e.val_accuracy,
+                "lr": e.lr,
+                "seconds": e.seconds,
+            }
+            for e in end.history
+        ],
+        "classes": list(last.class_names) if last else [],
+        "confusion_matrix": [list(r) for r in last.confusion] if last else [],
+        "per_class": last.to_dict()["per_class"] if last else [],
+        "macro": last.to_dict()["macro"] if last else None,
+        "weighted": last.to_dict()["weighted"] if last else None,
+        "params": params,
+        "device": device,
+        "seconds": end.seconds,
+    }
+    return result

@@ -1,0 +1,1 @@
+"""The Textual app: everything that draws; built on tui_trainer.core."""

@@ -1,0 +1,255 @@
+"""TrainerApp: the tabs, the global keys, the edited experiment, and the training controller."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from textual import on
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Container
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+
+from tui_trainer.core.config import ConfigError, Experiment
+from tui_trainer.core.events import RunStarted
+from tui_trainer.core.presets import load_preset
+from tui_trainer.ui.messages import DevicesFound, TrainingEventMessage, TrainingThreadDone
+from tui_trainer.ui.screens.help import HelpPane
+from tui_trainer.ui.screens.hparams import HparamsPane
+from tui_trainer.ui.screens.model import ModelPane
+from tui_trainer.ui.screens.setup import SetupPane
+from tui_trainer.ui.screens.train import TrainPane
+from tui_trainer.ui.state import Shape, training_blockers
+from tui_trainer.ui.training import Engine, TrainingController, default_engine
+
+STYLES = Path(__file__).parent / "styles"
+TABS = ("setup", "model", "hparams", "train", "help")
+
+DEFAULT_DATASET = "digits28"
+DEFAULT_PRESET = "lenet5"
+
+
+class TrainerApp(App):
+    """Pick data and a preset, edit layers and hyperparameters, train live, read the metrics."""
+
+    TITLE = "tui-trainer"
+    CSS_PATH = [STYLES / "app.tcss", *sorted(p for p in STYLES.glob("*.tcss") if p.name != "app.tcss")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (60, "-normal"), (110, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (20, "-tall")]
+    BINDINGS = [
+        Binding("1", "show_tab('setup')", "Data", show=False),
+        Binding("2", "show_tab('model')", "Model", show=False),
+        Binding("3", "show_tab('hparams')", "Hyperparams", show=False),
+        Binding("4", "show_tab('train')", "Train", show=False),
+        Binding("question_mark,5", "show_tab('help')", "Help", key_display="?"),
+        Binding("s", "start", "Start"),
+        Binding("p", "pause", "Pause"),
+        Binding("x", "stop", "Stop"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    experiment: reactive[Experiment] = reactive(Experiment, always_update=True, init=False)
+    """The experiment as edited; every tab shows it and replaces it (never mutates it)."""
+    invalid_fields: reactive[frozenset[str]] = reactive(frozenset, init=False)
+    """Form fields whose typed text is not valid (kept as typed, blocking training)."""
+    devices: reactive[tuple[str, ...]] = reactive(("auto", "cpu"), init=False)
+    """Devices to offer: "auto", "cpu" until torch has been imported in the background."""
+    preset_name: reactive[str] = reactive("", init=False)
+
+    def __init__(
+        self, *, engine: Engine | None = None, dataset: str | None = None, preset: str | None = None,
+        probe_devices: bool = True,
+    ) -> None:
+        super().__init__()
+        self.engine = engine or default_engine
+        self.probe_devices = probe_devices
+        self.controller = TrainingController(self, self.engine)
+        self.known_shapes: dict[str, tuple[Shape, int]] = {}
+        """(input shape, classes) of datasets seen in a run (csv:/folder: are unknown before)."""
+        self.preset_experiment = load_preset(preset or DEFAULT_PRESET)
+        self._pending_start: Experiment | None = None
+        start = self.preset_experiment.with_data(name=dataset or (DEFAULT_DATASET if not preset else self.preset_experiment.data.name))
+        self.set_reactive(TrainerApp.experiment, start)
+        self.set_reactive(TrainerApp.preset_name, self.preset_experiment.name)
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False)
+        with Container(id="main"):
+            with TabbedContent(id="tabs", initial="setup"):
+                with TabPane("1 Data", id="setup"):
+                    yield SetupPane()
+                with TabPane("2 Model", id="model"):
+                    yield ModelPane()
+                with TabPane("3 Hyperparams", id="hparams"):
+                    yield HparamsPane()
+                with TabPane("4 Train", id="train"):
+                    yield TrainPane()
+                with TabPane("? Help", id="help"):
+                    yield HelpPane()
+        yield Static("Terminal too small: make it at least 60 columns x 20 rows.", id="too-small")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.probe_devices:
+            self.run_worker(self._probe_devices, thread=True, group="devices", exit_on_error=False)
+
+    def _probe_devices(self) -> None:
+        """Import torch off the UI thread (the first frame never waits) and list real devices."""
+        from tui_trainer.core.engine import available_devices
+
+        self.post_message(DevicesFound(("auto", *available_devices())))
+
+    def on_devices_found(self, message: DevicesFound) -> None:
+        self.devices = message.devices
+
+    # ------------------------------------------------------------ editing the experiment
+
+    def set_experiment(self, experiment: Experiment) -> None:
+        """Replace the edited experiment (every tab redraws from it)."""
+        self.experiment = experiment
+
+    def set_invalid(self, field: str, invalid: bool) -> None:
+        """Mark a form field as holding text that is not valid (or valid again)."""
+        fields = set(self.invalid_fields)
+        (fields.add if invalid else fields.discard)(field)
+        self.invalid_fields = frozenset(fields)
+
+    def select_dataset(self, name: str) -> None:
+        """Train on another dataset, keeping the layers and hyperparameters."""
+        self.set_experiment(self.experiment.with_data(name=name))
+
+    def select_preset(self, name: str) -> bool:
+        """Load a preset's layers and hyperparameters, keeping the chosen dataset and its options."""
+        try:
+            preset = load_preset(name)
+        except ConfigError as exc:
+            self.notify(str(exc), severity="error", title="Preset")
+            return False
+        self.preset_experiment = preset
+        self.preset_name = preset.name
+        self.set_experiment(dataclasses.replace(preset, data=self.experiment.data))
+        return True
+
+    def reset_layers(self) -> None:
+        """Put the preset's layer stack back."""
+        self.set_experiment(self.experiment.replace_layers(self.preset_experiment.layers))
+
+    def blockers(self) -> list[str]:
+        """Every reason training cannot start now."""
+        return training_blockers(self.experiment, self.invalid_fields, self.known_shapes)
+
+    # ------------------------------------------------------------ training
+
+    @property
+    def train_pane(self) -> TrainPane:
+        return self.query_one(TrainPane)
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+
+    def action_start(self) -> None:
+        """Start a run of the edited experiment, unless one is going or something blocks it."""
+        self.action_show_tab("train")
+        if self.controller.running:
+            self.notify("A run is going: r retrains with the edited settings, x stops it.", title="Training")
+            return
+        self._start_checked()
+
+    def action_retrain(self) -> None:
+        """Stop the current run (if any), then train the edited experiment again with fresh weights."""
+        self.action_show_tab("train")
+        if self.controller.running:
+            if self.blockers():
+                self._start_checked()
+                return
+            self.controller.stop()
+            self._pending_start = self.experiment
+            self.train_pane.show_status("waiting for the previous run to end...")
+            return
+        self._start_checked()
+
+    def _start_checked(self) -> None:
+        reasons = self.blockers()
+        if reasons:
+            self.train_pane.show_blocked(reasons)
+            self.notify(reasons[0], title="Cannot train yet", severity="error")
+            return
+        self._start_now(self.experiment)
+
+    def _start_now(self, experiment: Experiment) -> None:
+        self._pending_start = None
+        run_id = self.controller.start(experiment)
+        self.train_pane.begin_run(experiment, run_id)
+
+    def action_pause(self) -> None:
+        if not self.controller.running:
+            return
+        if self.controller.paused:
+            self.controller.resume()
+            self.train_pane.set_paused(False)
+        else:
+            self.controller.pause()
+            self.train_pane.set_paused(True)
+
+    def action_stop(self) -> None:
+        if self.controller.running:
+            self.controller.stop()
+            self.train_pane.show_status("stopping...")
+
+    async def action_quit(self) -> None:
+        self.controller.stop()
+        self.exit()
+
+    def on_training_event_message(self, message: TrainingEventMessage) -> None:
+        if message.run_id != self.controller.run_id:
+            return
+        event = message.event
+        if isinstance(event, RunStarted):
+            self.known_shapes[self.experiment.data.name] = (event.input_shape, len(event.class_names))
+        self.train_pane.handle_event(event)
+
+    def on_training_thread_done(self, message: TrainingThreadDone) -> None:
+        self.train_pane.thread_done(message.run_id)
+        if self._pending_start is not None and not self.controller.running:
+            self._start_now(self._pending_start)
+
+    @on(TabbedContent.TabActivated)
+    def _focus_tab(self, event: TabbedContent.TabActivated) -> None:
+        self.refresh_bindings()
+
+    def get_system_commands(self, screen: Screen):
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Start training", "Train the edited experiment (s)", self.action_start)
+        yield SystemCommand("Stop training", "Stop the run at its next batch (x)", self.action_stop)
+        yield SystemCommand("Pause / resume", "Pause or resume the run (p)", self.action_pause)
+        yield SystemCommand("Retrain", "Train again with fresh weights (r on the Train tab)", self.action_retrain)
+        yield SystemCommand("Reset layers to the preset", "Undo layer edits", self.reset_layers)
+        for number, tab in enumerate(TABS, start=1):
+            yield SystemCommand(f"Go to {tab}", f"Show the {tab} tab ({number})", lambda t=tab: self.action_show_tab(t))
+
+
+def run_app(dataset: str | None = None, preset: str | None = None) -> int:
+    """Run the app in this terminal; returns the exit status."""
+    from tui_trainer.core.datasets import DatasetError, dataset_info
+    from tui_trainer.core.presets import PresetError
+
+    if dataset:
+        try:
+            dataset_info(dataset)
+        except DatasetError as exc:
+            raise _usage(str(exc)) from None
+    try:
+        app = TrainerApp(dataset=dataset, preset=preset)
+    except PresetError as exc:
+        raise _usage(str(exc)) from None
+    app.run()
+    return app.return_code or 0
+
+
+def _usage(message: str) -> Exception:
+    from tui_trainer.cli import UsageError
+
+    return UsageError(message)

@@ -1,0 +1,42 @@
+"""Messages that carry core training events from the worker thread to the UI."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from tui_trainer.core.events import BatchEnd, TrainingEvent
+
+
+class TrainingEventMessage(Message):
+    """One core event posted by the training thread (plain values only)."""
+
+    def __init__(self, event: TrainingEvent, run_id: int) -> None:
+        super().__init__()
+        self.event = event
+        self.run_id = run_id
+        """Which run sent it: events of a superseded run are ignored."""
+
+    def can_replace(self, message: Message) -> bool:
+        """A newer batch progress update replaces an unprocessed older one of the same run."""
+        return (
+            isinstance(self.event, BatchEnd)
+            and isinstance(message, TrainingEventMessage)
+            and isinstance(message.event, BatchEnd)
+            and message.run_id == self.run_id
+        )
+
+
+class TrainingThreadDone(Message):
+    """The training thread of a run has returned: a new run may start."""
+
+    def __init__(self, run_id: int) -> None:
+        super().__init__()
+        self.run_id = run_id
+
+
+class DevicesFound(Message):
+    """torch was imported in the background and these devices can train."""
+
+    def __init__(self, devices: tuple[str, ...]) -> None:
+        super().__init__()
+        self.devices = devices

@@ -1,0 +1,1 @@
+"""The app's screens (tab panes): setup, model, hyperparameters, train, help."""

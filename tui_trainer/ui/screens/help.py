@@ -1,0 +1,87 @@
+"""The Help tab: the keys of every tab (read from their bindings) and the lecture's ideas mapped to controls."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Container, VerticalScroll
+from textual.widgets import Markdown, TabbedContent, TabPane
+
+HELP_TEXT = Path(__file__).resolve().parent.parent / "help.md"
+
+
+def concepts_markdown() -> str:
+    """The lecture's concepts and where to try them (help.md)."""
+    try:
+        return HELP_TEXT.read_text(encoding="utf-8")
+    except OSError as exc:
+        return f"(the help text {HELP_TEXT} cannot be read: {exc.strerror or exc})"
+
+
+def _escape(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+class HelpPane(Container):
+    """Scrollable help: keys per tab, then the concepts (arrows / page keys scroll it)."""
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-scroll"):
+            yield Markdown(self._global_keys() + "\n\n" + concepts_markdown(), id="help-text")
+
+    def on_mount(self) -> None:
+        # The other tabs' panes exist once the whole app is mounted: add their keys then.
+        self.call_after_refresh(self._add_tab_keys)
+
+    def _key_rows(self, bindings: list[BindingType]) -> list[tuple[str, str]]:
+        """(keys, description) per action, keys joined with "/" (e.g. "ctrl+up/K")."""
+        grouped: dict[tuple[str, str], list[str]] = {}
+        for binding in Binding.make_bindings(bindings):
+            if not binding.description:
+                continue
+            display = self.app.get_key_display(binding)
+            keys = grouped.setdefault((binding.action, binding.description), [])
+            if display not in keys:
+                keys.append(display)
+        return [("/".join(keys), description) for (_, description), keys in grouped.items()]
+
+    def _global_keys(self) -> str:
+        rows = self._key_rows(list(type(self.app).BINDINGS))
+        rows += [
+            ("1 2 3 4", "Go to the Data, Model, Hyperparams, Train tab"),
+            ("tab/shift+tab", "Move the focus to the next / previous control"),
+            ("ctrl+p", "Command palette: every action by name, themes"),
+        ]
+        table = "\n".join(f"| `{_escape(k)}` | {_escape(d)} |" for k, d in rows)
+        return "# Keys\n\nEverywhere (except while typing in a field):\n\n| Key | What it does |\n|---|---|\n" + table
+
+    def _tab_keys(self) -> str:
+        sections = []
+        try:
+            tabs = self.app.query_one(TabbedContent)
+        except Exception:  # noqa: BLE001 - the help still shows without the tab list
+            return ""
+        for pane in tabs.query(TabPane):
+            if not pane.children or pane.children[0] is self:
+                continue
+            rows = self._key_rows(list(type(pane.children[0]).BINDINGS))
+            rows = [(k, d) for k, d in rows if not k.startswith("tab") and not k.startswith("shift+tab")]
+            if not rows:
+                continue
+            label = tabs.get_tab(pane.id or "").label.plain if pane.id else pane.id
+            table = "\n".join(f"| `{_escape(k)}` | {_escape(d)} |" for k, d in rows)
+            sections.append(f"**{label}**\n\n| Key | What it does |\n|---|---|\n{table}")
+        return "\n\n".join(sections)
+
+    def _add_tab_keys(self) -> None:
+        tab_keys = self._tab_keys()
+        text = self._global_keys()
+        if tab_keys:
+            text += "\n\nOn each tab:\n\n" + tab_keys
+        self.query_one("#help-text", Markdown).update(text + "\n\n" + concepts_markdown())
+
+    def on_show(self) -> None:
+        """Focus the text so the arrow and page keys scroll it."""
+        self.query_one("#help-scroll").focus()

@@ -1,0 +1,84 @@
+"""The Hyperparams tab: every TrainSpec field as a validated form, grouped, applied as you type."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container, VerticalScroll
+from textual.widgets import Static
+
+from tui_trainer.core.config import Experiment, validate
+from tui_trainer.ui.widgets.field_form import FieldForm, FieldRow
+
+GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Optimizer", ("optimizer", "lr", "momentum", "nesterov")),
+    ("Schedule", ("schedule", "step_size", "gamma")),
+    ("Batches & epochs", ("batch_size", "epochs")),
+    ("Regularisation", ("weight_decay", "label_smoothing", "grad_clip", "patience")),
+    ("Init & seed", ("init", "init_std", "seed")),
+    ("Device", ("device", "threads")),
+)
+"""Headings and the TrainSpec fields under each, in the order the lecture meets them."""
+
+
+class HparamsPane(Container):
+    """Edit the hyperparameters: each change is validated, shown at its field and applied at once."""
+
+    BINDINGS = [
+        Binding("tab", "app.focus_next", "Next field"),
+        Binding("shift+tab", "app.focus_previous", "Previous field"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="hparams-scroll"):
+            yield Static("", id="hparams-intro")
+            yield FieldForm(
+                self.app.experiment.train,
+                GROUPS,
+                prefix="train",
+                choices={"device": self.app.devices},
+                id="hparams-form",
+            )
+            yield Static(
+                "Dropout is a layer: add it on the Model tab (2). Early stopping: patience above.",
+                id="hparams-note",
+                classes="field-help",
+            )
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "experiment", self._show_experiment)
+        self.watch(self.app, "devices", self._show_devices)
+        self.watch(self.app, "preset_name", self._show_intro)
+
+    @property
+    def form(self) -> FieldForm:
+        """The generated form."""
+        return self.query_one("#hparams-form", FieldForm)
+
+    def _show_intro(self, preset: str) -> None:
+        self.query_one("#hparams-intro", Static).update(
+            f"Hyperparameters (from the preset [b]{preset or 'none'}[/b]). Changes apply as you type; "
+            "a value in red is not valid and blocks training until it is fixed."
+        )
+
+    def _show_experiment(self, experiment: Experiment) -> None:
+        problems: dict[str, str] = {}
+        for problem in validate(experiment):
+            section, _, name = problem.field.partition(".")
+            if section == "train" and name not in problems:
+                problems[name] = f"{name}: {problem.message}"
+        self.form.show_spec(experiment.train, problems)
+
+    def _show_devices(self, devices: tuple[str, ...]) -> None:
+        self.form.row("device").set_choices(devices, self.app.experiment.train.device)
+
+    def on_field_row_edited(self, event: FieldRow.Edited) -> None:
+        """Apply a valid value to the experiment, or mark the field as holding invalid text."""
+        event.stop()
+        if event.error is not None:
+            self.app.set_invalid(event.key, True)
+            return
+        self.app.set_invalid(event.key, False)
+        experiment = self.app.experiment
+        if getattr(experiment.train, event.field_name) != event.value:
+            self.app.set_experiment(experiment.with_train(**{event.field_name: event.value}))

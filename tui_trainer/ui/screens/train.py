@@ -1,0 +1,243 @@
+"""The Train tab: status, progress, live loss/accuracy/lr plots, metrics panel and this session's runs."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Label, ProgressBar, Static
+
+from tui_trainer.core.config import Experiment
+from tui_trainer.core.events import BatchEnd, EpochEnd, RunEnded, RunPhase, RunStarted, TrainingEvent
+from tui_trainer.ui.history import RunHistory, format_duration
+from tui_trainer.ui.widgets.class_metrics import ClassMetrics
+from tui_trainer.ui.widgets.confusion import ConfusionMatrix
+from tui_trainer.ui.widgets.curves import Curve, CurvePlot
+from tui_trainer.ui.widgets.runs_table import RunsTable
+
+REDRAW_INTERVAL_S = 0.25
+"""Plots and tables redraw at most this often (a braille plot costs ~20-40 ms)."""
+STATUS_CLASSES = ("idle", "starting", "running", "paused", "stopping", "finished", "stopped", "failed", "blocked")
+
+
+class TrainPane(VerticalScroll):
+    """The dashboard of the current run; the app feeds it events and run boundaries."""
+
+    BINDINGS = [
+        Binding("r", "app.retrain", "Retrain"),
+        Binding("n", "toggle_normalised", "Counts/rates"),
+        Binding("m", "app.show_tab('model')", "Edit model"),
+        Binding("h", "app.show_tab('hparams')", "Edit hparams"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="train-pane")
+        self.runs: list[RunHistory] = []
+        self.normalised = False
+        self._dirty = False
+        self._runs_dirty = False
+
+    def compose(self) -> ComposeResult:
+        yield Static("ready: press s to train", id="status", classes="idle")
+        with Horizontal(id="progress-row"):
+            yield Label("epoch", classes="progress-label")
+            yield ProgressBar(id="epoch-progress", show_eta=False)
+            yield Label("run", classes="progress-label")
+            yield ProgressBar(id="run-progress", show_eta=False)
+        yield Static("", id="warning")
+        yield Static("", id="blocked")
+        with Horizontal(id="dashboard"):
+            with Vertical(id="plots"):
+                yield CurvePlot("loss (cross-entropy)", id="loss-plot")
+                yield CurvePlot("accuracy", id="acc-plot")
+                yield CurvePlot("learning rate", id="lr-plot")
+            with Vertical(id="metrics"):
+                yield Static("validation metrics appear after the first epoch", id="metrics-title")
+                yield ConfusionMatrix(id="confusion")
+                yield Static("", id="metrics-summary")
+                yield ClassMetrics(id="class-metrics")
+        yield Static("Runs this session", id="runs-title")
+        yield RunsTable(id="runs")
+
+    def on_mount(self) -> None:
+        self._set_note("#warning", "")
+        self._set_note("#blocked", "")
+        self.set_interval(REDRAW_INTERVAL_S, self._flush)
+
+    # ------------------------------------------------------------ what the app calls
+
+    @property
+    def current(self) -> RunHistory | None:
+        """The newest run, if any."""
+        return self.runs[-1] if self.runs else None
+
+    def begin_run(self, experiment: Experiment, run_id: int) -> None:
+        """A new run starts: fresh curves, the previous run kept for the dimmed overlay."""
+        self.runs.append(RunHistory(run_id, experiment))
+        self._set_note("#blocked", "")
+        self._set_note("#warning", "")
+        self.query_one("#epoch-progress", ProgressBar).update(total=None, progress=0)
+        self.query_one("#run-progress", ProgressBar).update(total=None, progress=0)
+        self._set_status("starting", f"starting run {run_id}: {experiment.name} on {experiment.data.name}")
+        self._dirty = self._runs_dirty = True
+        self._flush()
+
+    def handle_event(self, event: TrainingEvent) -> None:
+        """One event of the current run (the app drops events of older runs)."""
+        run = self.current
+        if run is None:
+            return
+        if isinstance(event, RunPhase):
+            self._set_status("starting", f"{event.message}...")
+            return
+        run.add(event)
+        if isinstance(event, RunStarted):
+            total = event.epochs * event.batches_per_epoch
+            self.query_one("#run-progress", ProgressBar).update(total=total, progress=0)
+            self.query_one("#epoch-progress", ProgressBar).update(total=event.batches_per_epoch, progress=0)
+        elif isinstance(event, BatchEnd):
+            self.query_one("#epoch-progress", ProgressBar).update(total=event.batches, progress=event.batch)
+            if run.started:
+                done = (event.epoch - 1) * event.batches + event.batch
+                self.query_one("#run-progress", ProgressBar).update(progress=done)
+        elif isinstance(event, EpochEnd):
+            self._runs_dirty = True
+        elif isinstance(event, RunEnded):
+            self._runs_dirty = True
+        if run.status not in ("paused", "stopping") or isinstance(event, RunEnded):
+            self._set_status(run.status, self._status_text(run))
+        self._dirty = True
+
+    def thread_done(self, run_id: int) -> None:
+        """The run's thread returned (after RunEnded): nothing keeps the next run waiting."""
+        self._flush()
+
+    def set_paused(self, paused: bool) -> None:
+        """Show the paused state of the current run."""
+        run = self.current
+        if run is None or run.done:
+            return
+        run.status = "paused" if paused else "running"
+        self._set_status(run.status, self._status_text(run))
+
+    def show_status(self, text: str) -> None:
+        """Show a transient status such as "stopping..."."""
+        run = self.current
+        if run is not None and not run.done:
+            run.status = "stopping" if text.startswith("stopping") else run.status
+        self._set_status(run.status if run else "idle", text)
+
+    def show_blocked(self, reasons: list[str]) -> None:
+        """Say why training cannot start."""
+        self._set_status("blocked", "cannot train yet: fix the settings below (edits are kept)")
+        self._set_note("#blocked", "\n".join(f"- {r}" for r in reasons))
+
+    # ------------------------------------------------------------ drawing
+
+    def _set_status(self, status: str, text: str) -> None:
+        widget = self.query_one("#status", Static)
+        widget.set_classes(status if status in STATUS_CLASSES else "idle")
+        widget.update(text)
+
+    def _set_note(self, selector: str, text: str) -> None:
+        """Show a one-off note line, hidden while empty."""
+        widget = self.query_one(selector, Static)
+        widget.update(text)
+        widget.display = bool(text)
+
+    def _status_text(self, run: RunHistory) -> str:
+        s, b = run.started, run.last_batch
+        if run.done:
+            text = f"{run.status}: {run.reason}"
+            if run.hint:
+                text += f" - try: {run.hint}"
+            if run.ended and run.ended.test_accuracy is not None:
+                text += f"  test accuracy {run.ended.test_accuracy:.2%}"
+            return text
+        if s is None:
+            return f"{run.status}..."
+        parts = [f"{run.status}", f"epoch {b.epoch if b else s.start_epoch}/{s.epochs}"]
+        if b:
+            parts += [
+                f"batch {b.batch}/{b.batches}",
+                f"ETA {format_duration(run.eta_seconds())}",
+                f"{b.samples_per_s:,.0f} samples/s",
+                f"loss {b.loss:.4f}",
+            ]
+        parts += [f"device {s.device}", f"{s.params:,} params"]
+        return "  ".join(parts)
+
+    def action_toggle_normalised(self) -> None:
+        """Switch the confusion matrix between counts and row-normalised rates."""
+        self.normalised = not self.normalised
+        run = self._run_with_epochs()
+        self.query_one(ConfusionMatrix).show(run.epochs[-1].report if run else None, self.normalised)
+
+    def _run_with_epochs(self) -> RunHistory | None:
+        for run in reversed(self.runs):
+            if run.epochs:
+                return run
+        return None
+
+    def _previous(self) -> RunHistory | None:
+        """The run before the current one that got at least one epoch (drawn dimmed)."""
+        for run in reversed(self.runs[:-1]):
+            if run.epochs:
+                return run
+        return None
+
+    def _flush(self) -> None:
+        """Redraw plots and tables if something changed since the last redraw (capped rate)."""
+        if not self._dirty:
+            return
+        self._dirty = False
+        run = self.current
+        if run is not None:
+            self._draw_plots(run, self._previous())
+            self._draw_metrics(run)
+            self._set_note(
+                "#warning",
+                "overfitting? validation loss is rising while training loss falls: try Dropout, weight decay, "
+                "fewer epochs or early stopping (patience)"
+                if run.overfitting()
+                else "",
+            )
+        if self._runs_dirty:
+            self._runs_dirty = False
+            self.query_one(RunsTable).show(self.runs)
+
+    def _draw_plots(self, run: RunHistory, previous: RunHistory | None) -> None:
+        ex = [e.epoch for e in run.epochs]
+        loss = [
+            Curve("batch (smoothed)", run.batch_loss.xs, run.batch_loss.ys, "secondary"),
+            Curve("train", ex, [e.train_loss for e in run.epochs], "primary", markers=True),
+            Curve("val", ex, [e.val_loss for e in run.epochs], "warning", markers=True),
+        ]
+        acc = [
+            Curve("train", ex, [e.train_accuracy for e in run.epochs], "primary", markers=True),
+            Curve("val", ex, [e.val_accuracy for e in run.epochs], "warning", markers=True),
+        ]
+        if previous is not None:
+            px = [e.epoch for e in previous.epochs]
+            loss.insert(0, Curve(f"run {previous.run_id} val", px, [e.val_loss for e in previous.epochs], "muted"))
+            acc.insert(0, Curve(f"run {previous.run_id} val", px, [e.val_accuracy for e in previous.epochs], "muted"))
+        self.query_one("#loss-plot", CurvePlot).show(loss)
+        self.query_one("#acc-plot", CurvePlot).show(acc, ylim=(0.0, 1.0))
+        self.query_one("#lr-plot", CurvePlot).show([Curve("lr", run.lr.xs, run.lr.ys, "accent")])
+
+    def _draw_metrics(self, run: RunHistory) -> None:
+        if not run.epochs:
+            return
+        last = run.epochs[-1]
+        report = last.report
+        self.query_one("#metrics-title", Static).update(
+            f"validation, epoch {last.epoch}: accuracy {report.accuracy:.2%}  "
+            f"({'row-normalised' if self.normalised else 'counts'}; rows = true class; n toggles)"
+        )
+        self.query_one(ConfusionMatrix).show(report, self.normalised)
+        pairs = report.most_confused(3)
+        confused = ", ".join(f"{t}->{p} ({n})" for t, p, n in pairs) or "none"
+        self.query_one("#metrics-summary", Static).update(
+            f"macro F1 {report.macro.f1:.3f}  weighted F1 {report.weighted.f1:.3f}  most confused (true->pred): {confused}"
+        )
+        self.query_one(ClassMetrics).show(report)

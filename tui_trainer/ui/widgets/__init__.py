@@ -1,0 +1,1 @@
+"""Reusable widgets: plots, confusion matrix, metrics, forms."""

@@ -1,0 +1,51 @@
+"""The confusion matrix as a heat-map table: rows = true class, columns = predicted class."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.color import Color
+from textual.widgets import DataTable
+
+from tui_trainer.core.metrics import ClassReport
+
+
+def cell_values(report: ClassReport, normalised: bool) -> list[list[float]]:
+    """Counts, or each row divided by its total (the share of each true class predicted as each class)."""
+    if not normalised:
+        return [[float(c) for c in row] for row in report.confusion]
+    return [[c / total if (total := sum(row)) else 0.0 for c in row] for row in report.confusion]
+
+
+class ConfusionMatrix(DataTable):
+    """Heat-map of a ClassReport's confusion matrix; toggle counts / row-normalised with `normalised`."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="none", zebra_stripes=False, show_cursor=False)
+        self.report: ClassReport | None = None
+        self.normalised = False
+
+    def show(self, report: ClassReport | None, normalised: bool | None = None) -> None:
+        """Draw a report (None clears)."""
+        if normalised is not None:
+            self.normalised = normalised
+        self.report = report
+        self.clear(columns=True)
+        if report is None:
+            return
+        names = [n[:6] for n in report.class_names]
+        self.add_column(Text("true\\pred", style="italic"), key="true")
+        for i, name in enumerate(names):
+            self.add_column(Text(name, justify="right"), key=f"p{i}")
+        values = cell_values(report, self.normalised)
+        peak = max((v for row in values for v in row), default=0.0) or 1.0
+        variables = self.app.theme_variables
+        surface = Color.parse(variables["surface"])
+        good, bad = Color.parse(variables["success"]), Color.parse(variables["error"])
+        for t, row in enumerate(values):
+            cells = [Text(names[t], style="bold")]
+            for p, value in enumerate(row):
+                share = value / peak if not self.normalised else value
+                bg = surface.blend(good if t == p else bad, min(1.0, 0.15 + 0.85 * share) if value else 0.0)
+                text = f"{value:.2f}" if self.normalised else f"{int(value)}"
+                cells.append(Text(text, justify="right", style=f"{bg.get_contrast_text().hex} on {bg.hex}"))
+            self.add_row(*cells, key=f"t{t}")

@@ -1,0 +1,69 @@
+"""A line plot of named curves (textual-plotext), coloured from the Textual theme."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.color import Color
+from textual_plotext import PlotextPlot
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One series to draw: label, points and a role picking its theme colour."""
+
+    label: str
+    xs: list[float]
+    ys: list[float]
+    role: str = "primary"
+    """A theme colour name: primary, secondary, accent, warning, success, error, or muted."""
+    markers: bool = False
+    """Draw a dot per point (epoch values) instead of a thin line."""
+
+
+class CurvePlot(PlotextPlot):
+    """A plot that redraws only when given new curves (the caller caps how often)."""
+
+    def __init__(self, title: str, *, xlabel: str = "epoch", id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.title = title
+        self.xlabel = xlabel
+        self._curves: list[Curve] = []
+        self._ylim: tuple[float, float] | None = None
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._draw())
+        self._draw()
+
+    def _colour(self, role: str) -> tuple[int, int, int]:
+        variables = self.app.theme_variables
+        name = "foreground-darken-3" if role == "muted" else role
+        return Color.parse(variables.get(name, variables["foreground"])).rgb
+
+    def show(self, curves: list[Curve], ylim: tuple[float, float] | None = None) -> None:
+        """Replace the curves and redraw."""
+        self._curves = curves
+        self._ylim = ylim
+        self._draw()
+
+    def _draw(self) -> None:
+        plt = self.plt
+        plt.clear_data()
+        plt.title(self.title)
+        plt.xlabel(self.xlabel)
+        drawn = False
+        for curve in self._curves:
+            if not curve.xs:
+                continue
+            drawn = True
+            if curve.markers:
+                plt.plot(curve.xs, curve.ys, label=curve.label, color=self._colour(curve.role), marker="dot")
+            else:
+                plt.plot(curve.xs, curve.ys, label=curve.label, color=self._colour(curve.role), marker="braille")
+        if self._ylim:
+            plt.ylim(*self._ylim)
+        if not drawn:
+            plt.xlim(0, 1)
+            plt.ylim(0, 1)
+        self.refresh()

@@ -1,0 +1,208 @@
+"""A validated form generated from a config dataclass's field metadata (DataSpec, TrainSpec)."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Input, Label, Select, Static, Switch
+
+from tui_trainer.core.config import check_field, field_help, field_type, parse_value, spec_fields
+
+
+def format_value(value: Any) -> str:
+    """A config value as the user types it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def check_text(spec_type: type, name: str, text: str) -> tuple[Any, str | None]:
+    """(value, None) when text is a valid value of the field, else (None, why) in words."""
+    try:
+        value = parse_value(spec_type, name, text)
+    except ValueError as exc:
+        return None, str(exc)
+    why = check_field(spec_type, name, value)
+    if why:
+        return None, f"{name} {why}"
+    return value, None
+
+
+class FieldRow(Vertical):
+    """One config field: label, control (Input, Select or Switch), one-line help and an error line."""
+
+    class Edited(Message):
+        """The user changed the field: a valid value (error None) or text that is not valid."""
+
+        def __init__(self, row: FieldRow, value: Any, error: str | None) -> None:
+            super().__init__()
+            self.row = row
+            self.field_name = row.field_name
+            self.key = row.key
+            """Field name with its section, e.g. "train.lr" (as in app.invalid_fields)."""
+            self.value = value
+            self.error = error
+
+    def __init__(
+        self, spec_type: type, name: str, value: Any, *, prefix: str, choices: Sequence[str] | None = None
+    ) -> None:
+        super().__init__(id=f"field-{name}", classes="field-row")
+        self.spec_type = spec_type
+        self.field_name = name
+        self.key = f"{prefix}.{name}"
+        self.kind = field_type(spec_type, name)
+        meta = spec_fields(spec_type)[name].metadata
+        self.choices: tuple[str, ...] | None = tuple(choices or meta.get("choices") or ()) or None
+        self.value = value
+        self.error: str | None = None
+        """Why the typed text is not valid (the text is kept), or None."""
+        self.problem: str | None = None
+        """A problem of the value in the experiment (e.g. nesterov without momentum), or None."""
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="field-line"):
+            yield Label(self.field_name, classes="field-label")
+            yield self._make_control()
+        yield Static(field_help(self.spec_type, self.field_name), classes="field-help", markup=False)
+        yield Static("", classes="field-error", markup=False)
+
+    def _make_control(self) -> Widget:
+        cid = f"input-{self.field_name}"
+        if self.choices is not None:
+            options = self._options(self.choices, self.value)
+            return Select(options, value=self.value, allow_blank=False, compact=True, id=cid, classes="field-control")
+        if self.kind is bool:
+            return Switch(bool(self.value), animate=False, id=cid, classes="field-control")
+        return Input(format_value(self.value), compact=True, id=cid, classes="field-control", select_on_focus=False)
+
+    @staticmethod
+    def _options(choices: Sequence[str], current: Any) -> list[tuple[str, str]]:
+        values = list(choices)
+        if current not in values:
+            values.append(current)
+        return [(str(v), v) for v in values]
+
+    @property
+    def control(self) -> Widget:
+        """The Input, Select or Switch of this field."""
+        return self.query_one(".field-control")
+
+    # ------------------------------------------------------------ attributes down
+
+    def show_value(self, value: Any) -> None:
+        """Show the experiment's value, unless the field holds typed text that is not valid (kept)."""
+        self.value = value
+        if self.error is not None:
+            return
+        control = self.control
+        if isinstance(control, Input):
+            current, error = check_text(self.spec_type, self.field_name, control.value)
+            if error is None and current == value:
+                return
+            with control.prevent(Input.Changed):
+                control.value = format_value(value)
+        elif isinstance(control, Select):
+            if value not in [v for _, v in control._options]:
+                self.set_choices(self.choices or (), value)
+            with control.prevent(Select.Changed):
+                control.value = value
+        elif isinstance(control, Switch):
+            with control.prevent(Switch.Changed):
+                control.value = bool(value)
+
+    def set_choices(self, choices: Sequence[str], current: Any | None = None) -> None:
+        """Offer other choices in the Select (the current value stays, listed or not)."""
+        control = self.control
+        if not isinstance(control, Select):
+            return
+        self.choices = tuple(choices)
+        keep = self.value if current is None else current
+        with control.prevent(Select.Changed):
+            control.set_options(self._options(self.choices, keep))
+            control.value = keep
+
+    def show_problem(self, problem: str | None) -> None:
+        """Show a problem of the experiment's value at this field (typed-text errors take priority)."""
+        self.problem = problem
+        self._show_message()
+
+    def _show_message(self) -> None:
+        message = self.error or self.problem
+        self.set_class(message is not None, "-invalid")
+        self.query_one(".field-error", Static).update(message or "")
+
+    # ------------------------------------------------------------ messages up
+
+    def _edited(self, value: Any, error: str | None) -> None:
+        self.error = error
+        self._show_message()
+        self.post_message(self.Edited(self, value, error))
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        value, error = check_text(self.spec_type, self.field_name, event.value)
+        self._edited(value, error)
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        if event.value is Select.NULL:
+            return
+        self._edited(event.value, None)
+
+    def on_switch_changed(self, event: Switch.Changed) -> None:
+        event.stop()
+        self._edited(event.value, None)
+
+
+class FieldForm(Vertical):
+    """Rows for some fields of a config dataclass, in titled groups; rows post FieldRow.Edited."""
+
+    def __init__(
+        self,
+        spec: Any,
+        groups: Sequence[tuple[str, Sequence[str]]],
+        *,
+        prefix: str,
+        choices: dict[str, Sequence[str]] | None = None,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes="field-form")
+        self.spec = spec
+        self.groups = groups
+        self.prefix = prefix
+        self.extra_choices = choices or {}
+
+    def compose(self) -> ComposeResult:
+        spec_type = type(self.spec)
+        for title, names in self.groups:
+            if title:
+                yield Static(title, classes="form-heading", id=f"heading-{_slug(title)}")
+            for name in names:
+                yield FieldRow(
+                    spec_type, name, getattr(self.spec, name), prefix=self.prefix, choices=self.extra_choices.get(name)
+                )
+
+    def row(self, name: str) -> FieldRow:
+        """The row of the field called name."""
+        return self.query_one(f"#field-{name}", FieldRow)
+
+    def show_spec(self, spec: Any, problems: dict[str, str] | None = None) -> None:
+        """Show a spec's values (and problems by field name) in every row."""
+        self.spec = spec
+        problems = problems or {}
+        for row in self.query(FieldRow):
+            row.show_value(getattr(spec, row.field_name))
+            row.show_problem(problems.get(row.field_name))
+
+    def show_only(self, names: Sequence[str]) -> None:
+        """Show only the rows of these fields (the rest are hidden, their values kept)."""
+        for row in self.query(FieldRow):
+            row.display = row.field_name in names
+
+
+def _slug(title: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in title.lower()).strip("-")
