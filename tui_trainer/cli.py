@@ -91,6 +91,10 @@ def experiment_from_args(args: argparse.Namespace) -> Experiment:
                 raise UsageError(f"cannot read {args.config}: {exc.strerror or exc}") from None
             except tomllib.TOMLDecodeError as exc:
                 raise UsageError(f"{args.config} is not valid TOML: {exc}") from None
+            except UnicodeDecodeError:
+                raise UsageError(f"{args.config} is not valid TOML: it is not UTF-8 text") from None
+            except RecursionError:
+                raise UsageError(f"{args.config} is not valid TOML: arrays or tables nested too deeply") from None
             experiment = experiment_from_dict(_merge(experiment_to_dict(experiment), doc))
     except (ConfigError, TypeError) as exc:
         raise UsageError(str(exc)) from None

@@ -70,6 +70,13 @@ def test_save_and_load_file_round_trip(tmp_path):
     assert not (tmp_path / "exp.toml.tmp").exists()
 
 
+def test_dumps_leaves_out_none_layer_arguments():
+    # None means "use the default" (an auto out_features): valid, and TOML has no null
+    experiment = good().replace_layers([LayerSpec("Flatten"), LayerSpec("Linear", {"out_features": None, "bias": False})])
+    assert validate(experiment) == []
+    assert loads(dumps(experiment)).layers == (LayerSpec("Flatten"), LayerSpec("Linear", {"bias": False}))
+
+
 def test_loads_fills_defaults_and_converts_int_to_float():
     experiment = loads('[train]\nlr = 1\n[[model.layers]]\ntype = "Linear"\n')
     assert experiment.train.lr == 1.0 and isinstance(experiment.train.lr, float)
@@ -373,3 +380,43 @@ def test_parse_value_raises_only_value_error(name, text):
         assert name in str(exc)
         return
     assert type(value) is field_type(TrainSpec, name)
+
+
+# ---------------------------------------------------------------- presets
+
+
+def test_preset_order_and_user_presets(tmp_path, monkeypatch):
+    from tui_trainer.core.presets import PresetError, save_user_preset
+
+    monkeypatch.setenv("TUI_TRAINER_PRESETS", str(tmp_path / "mine"))
+    names = [p.name for p in list_presets()]
+    assert names[:6] == ["perceptron", "mlp", "deep-mlp", "lenet5", "cnn-bn", "cifar-cnn"]
+    assert all(p.description for p in list_presets())
+
+    experiment = load_preset("lenet5").with_train(lr=0.01)
+    path = save_user_preset(experiment, "my-lenet")
+    assert path == tmp_path / "mine" / "my-lenet.toml"
+    infos = {p.name: p for p in list_presets()}
+    assert infos["my-lenet"].builtin is False and names == [p.name for p in list_presets()][:-1]
+    loaded = load_preset("my-lenet")
+    assert loaded.name == "my-lenet" and loaded.train.lr == 0.01 and loaded.layers == experiment.layers
+    assert load_preset(str(path)) == loaded
+
+    with pytest.raises(PresetError, match="built-in"):
+        save_user_preset(experiment, "lenet5")
+    with pytest.raises(PresetError, match="letters, digits"):
+        save_user_preset(experiment, "../escape")
+    with pytest.raises(PresetError, match="unknown preset 'nope'"):
+        load_preset("nope")
+    with pytest.raises(PresetError, match="does not exist"):
+        load_preset(str(tmp_path / "missing.toml"))
+    assert issubclass(PresetError, ConfigError)
+
+
+def test_unreadable_user_preset_is_listed_but_fails_to_load(tmp_path, monkeypatch):
+    monkeypatch.setenv("TUI_TRAINER_PRESETS", str(tmp_path))
+    (tmp_path / "broken.toml").write_text("[train\n", encoding="utf-8")
+    info = next(p for p in list_presets() if p.name == "broken")
+    assert info.description == "(unreadable preset file)"
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_preset("broken")

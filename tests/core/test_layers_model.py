@@ -382,3 +382,12 @@ def test_format_shape():
     assert format_shape((1, 28, 28)) == "1x28x28"
     assert format_shape((120,)) == "120"
     assert format_shape(None) == "?"
+
+
+def test_registry_shapes_match():
+    """The shapes assumed above are the registry's."""
+    from tui_trainer.core.datasets import dataset_info
+
+    for name, (shape, n_classes) in DATASET_SHAPES.items():
+        info = dataset_info(name)
+        assert (info.input_shape, info.n_classes) == (shape, n_classes), name

@@ -331,7 +331,13 @@ def experiment_to_dict(experiment: Experiment) -> dict[str, Any]:
         "description": experiment.description,
         "data": dataclasses.asdict(experiment.data),
         "train": dataclasses.asdict(experiment.train),
-        "model": {"layers": [{"type": layer.type, **layer.args} for layer in experiment.layers]},
+        "model": {
+            "layers": [
+                # None means "the catalogue default" (as in LayerSpec.with_args); TOML has no null
+                {"type": layer.type, **{k: v for k, v in layer.args.items() if v is not None}}
+                for layer in experiment.layers
+            ]
+        },
     }
 
 

@@ -22,7 +22,7 @@ from tui_trainer.ui.screens.hparams import HparamsPane
 from tui_trainer.ui.screens.model import ModelPane
 from tui_trainer.ui.screens.setup import SetupPane
 from tui_trainer.ui.screens.train import TrainPane
-from tui_trainer.ui.state import Shape, training_blockers
+from tui_trainer.ui.state import Shape, dataset_shape, training_blockers
 from tui_trainer.ui.training import Engine, TrainingController, default_engine
 
 STYLES = Path(__file__).parent / "styles"
@@ -148,7 +148,14 @@ class TrainerApp(App):
         return self.query_one(TrainPane)
 
     def action_show_tab(self, tab: str) -> None:
-        self.query_one(TabbedContent).active = tab
+        """Show a tab and move the focus into it (a focused widget left behind would pull it back)."""
+        tabs = self.query_one(TabbedContent)
+        if tabs.active == tab:
+            return
+        tabs.active = tab
+        content = tabs.get_pane(tab).children[0]
+        target = content if content.focusable else next((w for w in content.query("*") if w.focusable), None)
+        self.set_focus(target)
 
     def action_start(self) -> None:
         """Start a run of the edited experiment, unless one is going or something blocks it."""
@@ -207,8 +214,10 @@ class TrainerApp(App):
         if message.run_id != self.controller.run_id:
             return
         event = message.event
-        if isinstance(event, RunStarted):
-            self.known_shapes[self.experiment.data.name] = (event.input_shape, len(event.class_names))
+        run = self.train_pane.current
+        if isinstance(event, RunStarted) and run and dataset_shape(run.experiment, self.known_shapes) is None:
+            # csv:/folder: shapes are only known once loaded; the registry knows the built-ins.
+            self.known_shapes[run.experiment.data.name] = (event.input_shape, len(event.class_names))
         self.train_pane.handle_event(event)
 
     def on_training_thread_done(self, message: TrainingThreadDone) -> None:

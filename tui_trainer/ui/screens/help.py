@@ -7,7 +7,7 @@ from pathlib import Path
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, VerticalScroll
-from textual.widgets import Markdown, TabbedContent, TabPane
+from textual.widgets import Markdown, TabbedContent, TabPane, Tabs
 
 HELP_TEXT = Path(__file__).resolve().parent.parent / "help.md"
 
@@ -20,8 +20,9 @@ def concepts_markdown() -> str:
         return f"(the help text {HELP_TEXT} cannot be read: {exc.strerror or exc})"
 
 
-def _escape(text: str) -> str:
-    return text.replace("|", "\\|")
+def _key_list(rows: list[tuple[str, str]]) -> str:
+    """Markdown bullets "`key` what it does"."""
+    return "\n".join(f"- `{keys}` {description}" for keys, description in rows)
 
 
 class HelpPane(Container):
@@ -36,26 +37,24 @@ class HelpPane(Container):
         self.call_after_refresh(self._add_tab_keys)
 
     def _key_rows(self, bindings: list[BindingType]) -> list[tuple[str, str]]:
-        """(keys, description) per action, keys joined with "/" (e.g. "ctrl+up/K")."""
-        grouped: dict[tuple[str, str], list[str]] = {}
+        """(keys, what it does) per action, keys joined with "/" (e.g. "e/enter")."""
+        grouped: dict[str, tuple[list[str], str]] = {}
         for binding in Binding.make_bindings(bindings):
             if not binding.description:
                 continue
             display = self.app.get_key_display(binding)
-            keys = grouped.setdefault((binding.action, binding.description), [])
+            keys, _ = grouped.setdefault(binding.action, ([], binding.tooltip or binding.description))
             if display not in keys:
                 keys.append(display)
-        return [("/".join(keys), description) for (_, description), keys in grouped.items()]
+        return [("/".join(keys), what) for keys, what in grouped.values()]
 
     def _global_keys(self) -> str:
         rows = self._key_rows(list(type(self.app).BINDINGS))
         rows += [
-            ("1 2 3 4", "Go to the Data, Model, Hyperparams, Train tab"),
             ("tab/shift+tab", "Move the focus to the next / previous control"),
             ("ctrl+p", "Command palette: every action by name, themes"),
         ]
-        table = "\n".join(f"| `{_escape(k)}` | {_escape(d)} |" for k, d in rows)
-        return "# Keys\n\nEverywhere (except while typing in a field):\n\n| Key | What it does |\n|---|---|\n" + table
+        return "# Keys\n\nEverywhere (except while typing in a field):\n\n" + _key_list(rows)
 
     def _tab_keys(self) -> str:
         sections = []
@@ -66,13 +65,16 @@ class HelpPane(Container):
         for pane in tabs.query(TabPane):
             if not pane.children or pane.children[0] is self:
                 continue
-            rows = self._key_rows(list(type(pane.children[0]).BINDINGS))
-            rows = [(k, d) for k, d in rows if not k.startswith("tab") and not k.startswith("shift+tab")]
+            # The pane's keys and those of this app's own widgets in it (not Textual's built-ins).
+            widgets = [pane.children[0], *pane.children[0].query("*")]
+            types = {type(w): None for w in widgets if type(w).__module__.startswith("tui_trainer")}
+            bindings = [b for t in types for b in Binding.make_bindings(t.__dict__.get("BINDINGS", []))
+                        if not b.action.startswith("app.focus")]
+            rows = self._key_rows(bindings)
             if not rows:
                 continue
             label = tabs.get_tab(pane.id or "").label.plain if pane.id else pane.id
-            table = "\n".join(f"| `{_escape(k)}` | {_escape(d)} |" for k, d in rows)
-            sections.append(f"**{label}**\n\n| Key | What it does |\n|---|---|\n{table}")
+            sections.append(f"**{label}**\n\n{_key_list(rows)}")
         return "\n\n".join(sections)
 
     def _add_tab_keys(self) -> None:
@@ -83,5 +85,7 @@ class HelpPane(Container):
         self.query_one("#help-text", Markdown).update(text + "\n\n" + concepts_markdown())
 
     def on_show(self) -> None:
-        """Focus the text so the arrow and page keys scroll it."""
-        self.query_one("#help-scroll").focus()
+        """Focus the text so the arrow and page keys scroll it (unless the tab bar has the focus)."""
+        focused = self.screen.focused
+        if not isinstance(focused, Tabs) and (focused is None or self not in focused.ancestors):
+            self.query_one("#help-scroll").focus()

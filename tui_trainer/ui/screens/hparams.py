@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, VerticalScroll
-from textual.widgets import Static
+from textual.widgets import Static, Tabs
 
 from tui_trainer.core.config import Experiment, validate
 from tui_trainer.ui.widgets.field_form import FieldForm, FieldRow
@@ -30,7 +30,7 @@ class HparamsPane(Container):
     ]
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="hparams-scroll"):
+        with VerticalScroll(id="hparams-scroll", can_focus=False):
             yield Static("", id="hparams-intro")
             yield FieldForm(
                 self.app.experiment.train,
@@ -49,6 +49,11 @@ class HparamsPane(Container):
         self.watch(self.app, "experiment", self._show_experiment)
         self.watch(self.app, "devices", self._show_devices)
         self.watch(self.app, "preset_name", self._show_intro)
+
+    def on_show(self) -> None:
+        focused = self.screen.focused
+        if not isinstance(focused, Tabs) and (focused is None or self not in focused.ancestors):
+            self.query_one("#input-optimizer").focus()
 
     @property
     def form(self) -> FieldForm:

@@ -125,6 +125,12 @@ class FieldRow(Vertical):
             control.set_options(self._options(self.choices, keep))
             control.value = keep
 
+    def discard_edit(self) -> None:
+        """Forget typed text that is not valid and show the experiment's value again."""
+        self.error = None
+        self._show_message()
+        self.show_value(self.value)
+
     def show_problem(self, problem: str | None) -> None:
         """Show a problem of the experiment's value at this field (typed-text errors take priority)."""
         self.problem = problem

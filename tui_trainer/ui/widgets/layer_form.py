@@ -94,7 +94,7 @@ class LayerForm(ModalScreen[LayerSpec | None]):
 
     def __init__(self, layer: LayerSpec | None, title: str, fit: FitText | None = None) -> None:
         super().__init__()
-        self.layer = layer or LayerSpec("Linear")
+        self.initial_layer = layer or LayerSpec("Linear")
         self.title_text = title
         self.fit = fit
         self.kept_text: dict[str, str] = {}
@@ -107,7 +107,7 @@ class LayerForm(ModalScreen[LayerSpec | None]):
             yield Static(self.title_text, id="layer-form-title", markup=False)
             with Horizontal(classes="field-line"):
                 yield Label("type", classes="field-label")
-                value = self.layer.type if self.layer.type in CATALOGUE else "Linear"
+                value = self.initial_layer.type if self.initial_layer.type in CATALOGUE else "Linear"
                 yield Select(options, value=value, allow_blank=False, compact=True, id="layer-type",
                              classes="field-control")
             yield Static("", id="layer-type-help", classes="field-help", markup=False)
@@ -121,7 +121,7 @@ class LayerForm(ModalScreen[LayerSpec | None]):
         yield Footer()
 
     async def on_mount(self) -> None:
-        await self._show_type(self.layer.type if self.layer.type in CATALOGUE else "Linear", self.layer.args)
+        await self._show_type(self.initial_layer.type if self.initial_layer.type in CATALOGUE else "Linear", self.initial_layer.args)
 
     async def _show_type(self, type_name: str, values: dict[str, Any]) -> None:
         """Show the help and one row per argument of a layer type."""

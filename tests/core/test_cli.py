@@ -1,0 +1,216 @@
+"""The headless CLI: listings, summary, training with --json, and one clean error line for bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tui_trainer.cli import main
+
+FAST = ["--set", "threads=1"]
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path, monkeypatch):
+    """No user presets from the real home, and a scratch working directory (./data stays empty)."""
+    monkeypatch.setenv("TUI_TRAINER_PRESETS", str(tmp_path / "user-presets"))
+    monkeypatch.chdir(tmp_path)
+
+
+def assert_usage_error(capsys, argv, *words):
+    status = main(argv)
+    out, err = capsys.readouterr()
+    assert status == 2, (out, err)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("error: ")
+    assert "Traceback" not in err and "Traceback" not in out
+    for w in words:
+        assert w in lines[0], lines[0]
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["train", "--dataset", "no-such-set"], ["unknown dataset 'no-such-set'", "moons"]),
+        (["summary", "--dataset", "no-such-set"], ["unknown dataset"]),
+        (["train", "--dataset", "moons", "--preset", "no-such-preset"], ["unknown preset 'no-such-preset'", "lenet5"]),
+        (["train", "--dataset", "moons", "--set", "bogus=1"], ["unknown setting 'bogus'", "lr"]),
+        (["train", "--dataset", "moons", "--set", "lr"], ["KEY=VALUE"]),
+        (["train", "--dataset", "moons", "--set", "lr=-1"], ["train.lr", "greater than 0"]),
+        (["train", "--dataset", "moons", "--set", "epochs=0"], ["train.epochs", "at least 1"]),
+        (["train", "--dataset", "moons", "--set", "lr=fast"], ["lr must be a number", "'fast'"]),
+        (["train", "--dataset", "moons", "--set", "epochs=2.5"], ["epochs must be an integer"]),
+        (["train", "--dataset", "moons", "--set", "optimizer=lbfgs"], ["train.optimizer", "sgd"]),
+        (["train", "--dataset", "moons", "--set", "device=gpu"], ["train.device"]),
+        (["train", "--dataset", "iris", "--preset", "lenet5"], ["lenet5 does not fit iris", "layer 1 Conv2d"]),
+        (["summary", "--dataset", "digits", "--preset", "lenet5"], ["layer 4 Conv2d", "kernel 5"]),
+        (["train", "--dataset", "moons", "--config", "missing.toml"], ["cannot read missing.toml"]),
+        (["train", "--dataset", "moons", "--preset", "missing.toml"], ["missing.toml", "does not exist"]),
+        (["train", "--bogus"], ["unrecognized arguments: --bogus"]),
+        (["frobnicate"], ["invalid choice"]),
+        (["train", "--dataset", "csv:missing.csv"], ["missing.csv"]),
+        (["train", "--dataset", "moons", "--set", "n_samples=3"], ["n_samples"]),
+    ],
+)
+def test_bad_input_exits_2_with_one_error_line(capsys, argv, words):
+    assert_usage_error(capsys, argv, *words)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("[train\nlr = 1", ["is not valid TOML"]),
+        ("[train]\nbogus = 1\n", ["unknown key train.bogus"]),
+        ("[train]\nlr = 'x'\n", ["train.lr", "must be a number"]),
+        ("[model]\nlayers = 5\n", ["model.layers"]),
+        ("data = 3\n", ["[data] must be a table"]),
+        ('[[model.layers]]\ntype = "Dense"\n', ["unknown layer type"]),
+        ('[[model.layers]]\ntype = "Flatten"\n', ["no weights"]),
+        (b"name = \xff\xfe", ["not UTF-8"]),
+        ("a = " + "[" * 5000, ["not valid TOML"]),
+    ],
+    ids=lambda v: repr(v)[:24] if isinstance(v, (str, bytes)) else None,
+)
+def test_bad_config_file(capsys, tmp_path, text, words):
+    path = tmp_path / "exp.toml"
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    assert_usage_error(capsys, ["train", "--dataset", "moons", "--config", str(path)], *words)
+    assert_usage_error(capsys, ["summary", "--dataset", "moons", "--config", str(path)])
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="needs a machine without CUDA")
+def test_unavailable_device_is_a_usage_error(capsys):
+    assert_usage_error(capsys, ["train", "--dataset", "moons", "--set", "device=cuda"], "not available")
+
+
+def test_presets_lists_every_preset(capsys):
+    assert main(["presets"]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    for name in ("perceptron", "mlp", "deep-mlp", "lenet5", "cnn-bn", "cifar-cnn"):
+        assert any(line.split()[0] == name for line in out.splitlines() if line.strip()), name
+    assert "built-in" in out
+
+
+def test_datasets_lists_every_dataset(capsys):
+    from tui_trainer.core.datasets import list_datasets
+
+    assert main(["datasets"]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    names = [line.split()[0] for line in out.splitlines() if line.strip()]
+    for info in list_datasets():
+        assert info.name in names
+    assert {"digits", "digits28", "iris", "moons", "mnist", "cifar10"} <= set(names)
+    assert "csv:PATH" in out
+
+
+def test_summary_json_lenet5(capsys):
+    assert main(["summary", "--dataset", "digits28", "--preset", "lenet5", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    doc = json.loads(out.strip().splitlines()[-1])
+    assert doc["total_params"] == 44426
+    assert doc["input_shape"] == [1, 28, 28] and doc["classes"] == 10 and doc["problems"] == []
+    assert [layer["output_shape"] for layer in doc["layers"]][:3] == [[6, 24, 24], [6, 24, 24], [6, 12, 12]]
+    assert sum(layer["params"] for layer in doc["layers"]) == 44426
+
+
+def test_summary_text(capsys):
+    assert main(["summary", "--dataset", "digits28", "--preset", "lenet5"]) == 0
+    out, _ = capsys.readouterr()
+    assert "lenet5 on digits28" in out
+    assert "total parameters: 44,426  (10 classes)" in out
+    assert "6x24x24" in out and "in_features=84, out_features=10" in out
+
+
+def test_summary_json_of_a_stack_that_does_not_fit(capsys):
+    assert main(["summary", "--dataset", "iris", "--preset", "lenet5", "--json"]) == 2
+    out, err = capsys.readouterr()
+    doc = json.loads(out.strip().splitlines()[-1])
+    assert doc["problems"] and doc["layers"][0]["error"]
+    assert err.count("\n") == 1 and err.startswith("error: ")
+
+
+TRAIN_KEYS = {"status", "val_accuracy", "test_accuracy", "epochs", "classes", "confusion_matrix", "per_class",
+              "macro", "weighted", "params", "device"}
+EPOCH_KEYS = {"epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds"}
+
+
+def test_train_json(capsys):
+    status = main(["train", "--dataset", "moons", "--preset", "mlp", "--set", "epochs=2", "--json", *FAST])
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    assert "\r" not in out  # not a TTY: plain lines only
+    assert err == ""
+    lines = out.splitlines()
+    assert lines[0].startswith("training mlp on moons: 800 train / 200 val samples")
+    assert lines[1].startswith("epoch 1/2") and lines[2].startswith("epoch 2/2")
+    assert "finished: trained 2 epochs" in out and "confusion matrix" in out
+    doc = json.loads(lines[-1])
+    assert TRAIN_KEYS <= set(doc)
+    assert doc["status"] == "finished"
+    assert [e["epoch"] for e in doc["epochs"]] == [1, 2]
+    for e in doc["epochs"]:
+        assert set(e) >= EPOCH_KEYS
+        assert e["lr"] == 0.05 and 0 <= e["val_accuracy"] <= 1 and e["train_loss"] > 0
+    assert doc["val_accuracy"] == doc["epochs"][-1]["val_accuracy"]
+    assert doc["val_accuracy"] > 0.7  # moons is easy
+    assert doc["test_accuracy"] is None  # moons has no test split
+    assert doc["classes"] and len(doc["confusion_matrix"]) == len(doc["classes"]) == len(doc["per_class"])
+    assert sum(map(sum, doc["confusion_matrix"])) == 200
+    assert sum(c["support"] for c in doc["per_class"]) == 200
+    assert set(doc["macro"]) == set(doc["weighted"]) == {"precision", "recall", "f1"}
+    assert doc["params"] == 2 * 64 + 64 + 64 * 32 + 32 + 32 * 2 + 2
+    assert doc["device"] == "cpu"
+
+
+def test_train_settings_and_config_override_the_preset(capsys, tmp_path):
+    config = tmp_path / "exp.toml"
+    config.write_text("[train]\nlr = 0.02\nepochs = 1\n", encoding="utf-8")
+    argv = ["train", "--dataset", "iris", "--preset", "mlp", "--config", str(config), "--set", "train.batch_size=50",
+            "--set", "data.val_fraction=0.4", "--json", *FAST]
+    assert main(argv) == 0
+    out, _ = capsys.readouterr()
+    doc = json.loads(out.splitlines()[-1])
+    assert [e["lr"] for e in doc["epochs"]] == [0.02]
+    assert sum(c["support"] for c in doc["per_class"]) == 60  # 40% of iris' 150 flowers
+    assert "90 train / 60 val samples" in out
+    assert doc["classes"] == ["setosa", "versicolor", "virginica"]
+
+
+def test_train_nan_run_exits_1_with_the_reason(capsys):
+    argv = ["train", "--dataset", "moons", "--preset", "mlp", "--json", "--set", "epochs=2", "--set", "lr=100",
+            "--set", "momentum=0", "--set", "weight_decay=1", *FAST]
+    status = main(argv)
+    out, err = capsys.readouterr()
+    assert status == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+    assert "nan" in lines[0] or "inf" in lines[0]
+    assert "learning rate" in lines[0]
+    doc = json.loads(out.splitlines()[-1])
+    assert doc["status"] == "failed" and ("nan" in doc["reason"] or "inf" in doc["reason"])
+
+
+def test_entry_point_in_a_subprocess():
+    env = {**os.environ, "TUI_TRAINER_PRESETS": os.devnull}
+    ok = subprocess.run(
+        [sys.executable, "-m", "tui_trainer", "summary", "--dataset", "digits28", "--preset", "lenet5", "--json"],
+        capture_output=True, text=True, timeout=120, env=env,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout.strip().splitlines()[-1])["total_params"] == 44426
+    bad = subprocess.run(
+        [sys.executable, "-m", "tui_trainer", "train", "--dataset", "moons", "--set", "lr=-1"],
+        capture_output=True, text=True, timeout=120, env=env,
+    )
+    assert bad.returncode == 2
+    assert bad.stderr.strip().splitlines() == ["error: train.lr: must be greater than 0, not -1"]
+    assert bad.stdout == ""

@@ -1,0 +1,59 @@
+"""Help tab: the keys of every tab and the lecture's concepts mapped to controls."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Markdown
+
+from tui_trainer.ui.app import TrainerApp
+
+
+@pytest.fixture(autouse=True)
+def _colour(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+
+
+def make_app() -> TrainerApp:
+    return TrainerApp(engine=lambda experiment, *, on_event, should_stop: None, probe_devices=False)
+
+
+CONCEPTS = [
+    "perceptron", "Identity", "Step", "Sign", "Sigmoid", "Tanh", "ReLU", "zero gradient",
+    "softmax", "cross-entropy", "no Softmax layer", "label_smoothing",
+    "gradient-descent step", "backpropagation", "batch_size", "lr",
+    "step", "exponential", "cosine", "onecycle", "plateau",
+    "SGD", "Momentum", "Nesterov", "Adam", "AdamW", "RMSprop",
+    "Accuracy", "Precision** = TP / (TP + FP)", "Recall** = TP / (TP + FN)", "F1** = 2PR / (P + R)",
+    "Macro average", "weighted average", "rows = the **true** class",
+    "val_fraction", "Overfitting", "validation loss rises", "Dropout", "weight_decay", "patience",
+    "Conv2d", "MaxPool2d", "Flatten", "LeNet-5", "16*4*4", "44,426 parameters",
+    "unseen data", "adversarial", "flipped",
+]
+
+
+async def test_help_mentions_every_concept_and_tab_keys() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert app.query_one("#tabs").active == "help"
+        source = app.query_one("#help-text", Markdown).source
+        missing = [c for c in CONCEPTS if c not in source]
+        assert not missing, missing
+        # Keys: the global ones and every pane's own, read from their bindings.
+        for text in ("`s` Start", "`q` Quit", "`ctrl+p`", "1 Data", "`⏎` Pick",
+                     "2 Model", "`a` Add a layer after the cursor", "`d` Delete", "`K` Move the layer up",
+                     "`r` Put the preset's layers back"):
+            assert text in source, text
+
+
+async def test_help_scrolls_with_the_keyboard() -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        scroll = app.query_one("#help-scroll")
+        assert app.focused is scroll
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert scroll.scroll_y > 0

@@ -1,0 +1,214 @@
+"""The Train tab and the training flows: start, events, pause, stop, retrain, failures, quit."""
+
+from __future__ import annotations
+
+from fakes import FakeEngine, wait_until
+from textual.widgets import Static, TabbedContent
+
+from tui_trainer.core.config import LayerSpec
+from tui_trainer.ui.app import TrainerApp
+from tui_trainer.ui.screens.train import TrainPane
+from tui_trainer.ui.widgets.confusion import ConfusionMatrix
+from tui_trainer.ui.widgets.curves import CurvePlot
+from tui_trainer.ui.widgets.runs_table import RunsTable
+
+
+def make_app(engine: FakeEngine, **kwargs) -> TrainerApp:
+    return TrainerApp(engine=engine, probe_devices=False, **kwargs)
+
+
+def status(app: TrainerApp) -> str:
+    return str(app.query_one("#status", Static).render())
+
+
+def pane(app: TrainerApp) -> TrainPane:
+    return app.query_one(TrainPane)
+
+
+async def test_start_fills_plots_metrics_and_runs(fake_engine: FakeEngine) -> None:
+    app = make_app(fake_engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("s")
+        await wait_until(pilot, lambda: pane(app).current is not None and pane(app).current.done)
+        await pilot.pause(0.3)  # one capped redraw
+        assert app.query_one(TabbedContent).active == "train"
+        assert status(app).startswith("finished")
+        run = pane(app).current
+        assert len(run.epochs) == 3 and run.batch_loss.xs
+        loss_plot = app.query_one("#loss-plot", CurvePlot)
+        labels = [c.label for c in loss_plot._curves if c.xs]
+        assert labels == ["batch (smoothed)", "train", "val"]
+        matrix = app.query_one(ConfusionMatrix)
+        assert matrix.row_count == 3 and matrix.report is not None
+        assert matrix.report.confusion[0][0] == 12  # epoch 3 of the scripted report
+        assert app.query_one(RunsTable).row_count == 1
+        assert "most confused" in str(app.query_one("#metrics-summary", Static).render())
+
+
+async def test_confusion_toggle_counts_and_rates(fake_engine: FakeEngine) -> None:
+    app = make_app(fake_engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("s")
+        await wait_until(pilot, lambda: pane(app).current is not None and pane(app).current.done)
+        await pilot.pause(0.3)
+        matrix = app.query_one(ConfusionMatrix)
+        assert str(matrix.get_cell_at((0, 1))) == "12"
+        await pilot.press("n")
+        assert matrix.normalised
+        assert str(matrix.get_cell_at((0, 1))) == f"{12 / 15:.2f}"
+
+
+async def test_pause_resume_and_stop(fake_engine: FakeEngine) -> None:
+    fake_engine.hold.set()
+    app = make_app(fake_engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("s")
+        await wait_until(pilot, lambda: pane(app).current is not None and pane(app).current.started is not None)
+        await pilot.press("p")
+        assert app.controller.paused
+        assert status(app).startswith("paused")
+        fake_engine.hold.clear()
+        await pilot.pause(0.1)
+        steps = fake_engine.steps
+        await pilot.pause(0.1)
+        assert fake_engine.steps == steps, "a paused run must not step"
+        fake_engine.hold.set()
+        await pilot.press("p")
+        assert not app.controller.paused
+        await pilot.press("x")
+        await wait_until(pilot, lambda: not app.controller.running)
+        await pilot.pause(0.05)
+        assert pane(app).current.status == "stopped"
+        assert status(app).startswith("stopped")
+
+
+async def test_retrain_while_running_stops_old_run_and_overlays_it() -> None:
+    engine = FakeEngine(epochs=3, batches=2)
+    app = make_app(engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("s")
+        await wait_until(pilot, lambda: pane(app).current is not None and pane(app).current.done)
+        engine.hold.set()
+        app.set_experiment(app.experiment.with_train(lr=0.123))
+        await pilot.press("r")
+        await wait_until(pilot, lambda: len(engine.calls) == 2 and pane(app).current.started is not None)
+        await pilot.press("r")  # retrain while the second run is still going
+        engine.hold.clear()
+        await wait_until(pilot, lambda: len(engine.calls) == 3 and pane(app).current.done)
+        await pilot.pause(0.3)
+        statuses = [r.status for r in pane(app).runs]
+        assert statuses == ["finished", "stopped", "finished"]
+        assert engine.calls[1].train.lr == 0.123
+        labels = [c.label for c in app.query_one("#loss-plot", CurvePlot)._curves]
+        assert "run 1 val" in labels, "the previous run with epochs is overlaid"
+        table = app.query_one(RunsTable)
+        assert table.row_count == 3
+        assert "lr 0.123" in str(table.get_row_at(1)[-1])
+
+
+async def test_start_while_running_does_not_start_a_second_thread(fake_engine: FakeEngine) -> None:
+    fake_engine.hold.set()
+    app = make_app(fake_engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("s")
+        await wait_until(pilot, lambda: app.controller.running)
+        await pilot.press("s")
+        await pilot.pause(0.1)
+        assert len(fake_engine.calls) == 1
+        await pilot.press("x")
+        await wait_until(pilot, lambda: not app.controller.running)
+
+
+async def test_failure_is_shown_and_app_stays_usable() -> None:
+    engine = FakeEngine(fail="the training loss became nan at epoch 2, batch 4")
+    app = make_app(engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("s")
+        await wait_until(pilot, lambda: not app.controller.running and pane(app).current.done)
+        await pilot.pause(0.05)
+        text = status(app)
+        assert text.startswith("failed") and "nan" in text and "lower the learning rate" in text
+        engine.fail = None
+        await pilot.press("s")
+        await wait_until(pilot, lambda: len(pane(app).runs) == 2 and pane(app).current.done)
+        assert pane(app).current.status == "finished"
+
+
+async def test_engine_exception_becomes_a_failed_run() -> None:
+    engine = FakeEngine(crash=True)
+    app = make_app(engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("s")
+        await wait_until(pilot, lambda: not app.controller.running and pane(app).current.done)
+        await pilot.pause(0.05)
+        assert "RuntimeError: boom" in status(app)
+
+
+async def test_invalid_model_blocks_training_and_keeps_edits(fake_engine: FakeEngine) -> None:
+    app = make_app(fake_engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        broken = tuple(layer for layer in app.experiment.layers if layer.type != "Flatten")
+        app.set_experiment(app.experiment.replace_layers(broken))
+        await pilot.press("s")
+        await pilot.pause(0.05)
+        assert fake_engine.calls == []
+        assert status(app).startswith("cannot train")
+        blocked = str(app.query_one("#blocked", Static).render())
+        assert "add a Flatten layer" in blocked
+        assert app.experiment.layers == broken
+
+
+async def test_overfitting_warning() -> None:
+    engine = FakeEngine(epochs=4, val_losses=[0.5, 0.4, 0.45, 0.6])
+    app = make_app(engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("s")
+        await wait_until(pilot, lambda: pane(app).current is not None and pane(app).current.done)
+        await pilot.pause(0.3)
+        warning = app.query_one("#warning", Static)
+        assert warning.display and "overfitting" in str(warning.render())
+
+
+async def test_quit_during_training_returns_promptly(fake_engine: FakeEngine) -> None:
+    fake_engine.hold.set()
+    app = make_app(fake_engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("s")
+        await wait_until(pilot, lambda: app.controller.running)
+        await pilot.press("q")
+    assert app.controller.join(timeout=2.0), "the training thread ended"
+
+
+async def test_events_of_a_superseded_run_are_ignored(fake_engine: FakeEngine) -> None:
+    from tui_trainer.core.events import RunEnded
+    from tui_trainer.ui.messages import TrainingEventMessage
+
+    app = make_app(fake_engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("s")
+        await wait_until(pilot, lambda: pane(app).current is not None and pane(app).current.done)
+        app.post_message(TrainingEventMessage(RunEnded("failed", "late event"), run_id=0))
+        await pilot.pause(0.05)
+        assert pane(app).current.status == "finished"
+
+
+async def test_too_small_terminal_shows_a_message(fake_engine: FakeEngine) -> None:
+    app = make_app(fake_engine)
+    async with app.run_test(size=(50, 15)) as pilot:
+        await pilot.pause()
+        assert app.query_one("#too-small").display
+        assert not app.query_one("#main").display
+        await pilot.resize_terminal(100, 30)
+        await pilot.pause()
+        assert app.query_one("#main").display
+
+
+async def test_layer_edits_survive_a_run(fake_engine: FakeEngine) -> None:
+    app = make_app(fake_engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        layers = (*app.experiment.layers[:-1], LayerSpec("Dropout", {"p": 0.2}), app.experiment.layers[-1])
+        app.set_experiment(app.experiment.replace_layers(layers))
+        await pilot.press("s")
+        await wait_until(pilot, lambda: pane(app).current is not None and pane(app).current.done)
+        assert app.experiment.layers == layers
+        assert fake_engine.calls[0].layers == layers

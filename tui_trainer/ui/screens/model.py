@@ -1,0 +1,216 @@
+"""The Model tab: the layer stack with live output shapes and parameters; add, insert, edit, move, delete."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container
+from textual.widgets import DataTable, Static, Tabs
+
+from tui_trainer.core.config import Experiment, LayerSpec, validate
+from tui_trainer.core.layers import describe_args
+from tui_trainer.core.model import ModelSummary, format_shape, summarize
+from tui_trainer.ui.state import dataset_shape, model_summary
+from tui_trainer.ui.widgets.layer_form import FitText, LayerForm
+
+
+class LayerTable(DataTable):
+    """The layer stack as rows; error rows take the `layer-table--error` style from the tcss."""
+
+    COMPONENT_CLASSES = DataTable.COMPONENT_CLASSES | {"layer-table--error", "layer-table--input"}
+
+
+class ModelPane(Container):
+    """Edit the layer stack: every change replaces app.experiment; the table redraws from it."""
+
+    BINDINGS = [
+        Binding("a", "add", "Add", tooltip="Add a layer after the cursor"),
+        Binding("i", "insert", "Insert", tooltip="Insert a layer before the cursor"),
+        Binding("e", "edit", "Edit", key_display="e/⏎", tooltip="Edit the layer under the cursor"),
+        Binding("d", "delete", "Delete", tooltip="Delete the layer under the cursor"),
+        Binding("ctrl+up,K", "move(-1)", "Up", key_display="K", tooltip="Move the layer up (also ctrl+up)"),
+        Binding("ctrl+down,J", "move(1)", "Down", key_display="J", tooltip="Move the layer down (also ctrl+down)"),
+        Binding("r", "reset", "Reset", tooltip="Put the preset's layers back"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.want_row: int | None = None
+        """Table row to put the cursor on at the next redraw (0 = the input row)."""
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="model-title")
+        table = LayerTable(id="layers", cursor_type="row", zebra_stripes=True)
+        table.add_columns("#", "layer", "arguments", "output", "params")
+        yield table
+        yield Static("", id="model-total")
+        yield Static("", id="model-problems")
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "experiment", self._redraw)
+        self.watch(self.app, "theme", lambda _: self._redraw(self.app.experiment))
+
+    def on_show(self) -> None:
+        focused = self.screen.focused
+        if not isinstance(focused, Tabs) and (focused is None or self not in focused.ancestors):
+            self.table.focus()
+
+    @property
+    def table(self) -> LayerTable:
+        """The layer table."""
+        return self.query_one("#layers", LayerTable)
+
+    @property
+    def stack(self) -> list[LayerSpec]:
+        """A copy of the edited stack."""
+        return list(self.app.experiment.layers)
+
+    @property
+    def cursor_layer(self) -> int:
+        """Index in the stack of the layer under the cursor; -1 on the input row."""
+        return self.table.cursor_row - 1
+
+    # ------------------------------------------------------------ drawing
+
+    def _redraw(self, experiment: Experiment) -> None:
+        summary = model_summary(experiment, self.app.known_shapes)
+        table = self.table
+        row = table.cursor_row if self.want_row is None else self.want_row
+        self.want_row = None
+        table.clear()
+        error_style = table.get_component_rich_style("layer-table--error", partial=True)
+        input_style = table.get_component_rich_style("layer-table--input", partial=True)
+        shape = summary.input_shape if summary else None
+        table.add_row(*(Text(c, style=input_style) for c in ("", "Input", experiment.data.name, format_shape(shape), "")),
+                      key="input")
+        for i, layer in enumerate(experiment.layers):
+            cells = self._cells(i, layer, summary)
+            error = summary is not None and summary.rows[i].error is not None
+            style = error_style if error else ""
+            table.add_row(*(Text(c, style=style) for c in cells), key=str(i))
+        table.move_cursor(row=max(0, min(row, table.row_count - 1)), animate=False)
+        self._show_text(experiment, summary)
+
+    @staticmethod
+    def _cells(i: int, layer: LayerSpec, summary: ModelSummary | None) -> tuple[str, ...]:
+        if summary is None:
+            return str(i + 1), layer.type, describe_args(layer), "?", "?"
+        info = summary.rows[i]
+        mark = " ✗" if info.error else ""
+        shape = "-" if info.output_shape is None else format_shape(info.output_shape)
+        return str(i + 1) + mark, info.type, info.args, shape, f"{info.params:,}"
+
+    def _show_text(self, experiment: Experiment, summary: ModelSummary | None) -> None:
+        shape = dataset_shape(experiment, self.app.known_shapes)
+        data = experiment.data.name
+        described = f"input {format_shape(shape[0])}, {shape[1]} classes" if shape else "shape not known yet"
+        self.query_one("#model-title", Static).update(
+            f"Layers of [b]{self.app.preset_name or experiment.name}[/b] on [b]{data}[/b] ({described})"
+        )
+        total = self.query_one("#model-total", Static)
+        problems = self.query_one("#model-problems", Static)
+        if summary is None:
+            total.update(f"{len(experiment.layers)} layers; parameters are known once the data's shape is.")
+            layer_problems = [p.message for p in validate(experiment) if p.field.startswith("layers")]
+            lines = [f"The shapes of {data} are known after the first run (s starts one): the output "
+                     "shapes and parameters show then."] + layer_problems
+            problems.update(Text("\n".join(lines)))
+            problems.set_class(bool(layer_problems), "-error")
+            return
+        total.update(f"Total: {summary.total_params:,} trainable parameters")
+        problems.set_class(not summary.ok, "-error")
+        if summary.ok:
+            problems.update(Text("The stack fits the data: ready to train."))
+        else:
+            text = "This stack cannot train; training is refused until it is fixed:\n"
+            problems.update(Text(text + "\n".join(f"• {p}" for p in summary.problems)))
+
+    def _fit_text(self, layers: list[LayerSpec], position: int) -> FitText:
+        """A function telling how a candidate layer at `position` of `layers` would fit."""
+        shape = dataset_shape(self.app.experiment, self.app.known_shapes)
+
+        def fit(spec: LayerSpec) -> str:
+            if shape is None:
+                return "Output shape: known after the first run."
+            stack = [*layers[:position], spec, *layers[position + 1:]]
+            row = summarize(stack, shape[0], shape[1]).rows[position]
+            if row.error:
+                return f"Does not fit here yet: {row.error}"
+            return f"Output here: {format_shape(row.output_shape)}, {row.params:,} parameters"
+
+        return fit
+
+    # ------------------------------------------------------------ editing
+
+    def _set_layers(self, layers: list[LayerSpec], cursor_row: int) -> None:
+        self.want_row = cursor_row
+        self.app.set_experiment(self.app.experiment.replace_layers(layers))
+
+    def _open_form(self, position: int, layer: LayerSpec | None, title: str, replace: bool) -> None:
+        base = self.stack
+        candidates = base if replace else [*base[:position], LayerSpec("Linear"), *base[position:]]
+
+        def done(spec: LayerSpec | None) -> None:
+            if spec is None:
+                return
+            layers = self.stack
+            if replace:
+                layers[position] = spec
+            else:
+                layers.insert(position, spec)
+            self._set_layers(layers, position + 1)
+
+        self.app.push_screen(LayerForm(layer, title, self._fit_text(candidates, position)), done)
+
+    def action_add(self) -> None:
+        """Add a layer after the one under the cursor (after the input: first)."""
+        position = self.cursor_layer + 1
+        where = "first" if position == 0 else f"after layer {position}"
+        self._open_form(position, None, f"Add a layer {where}", False)
+
+    def action_insert(self) -> None:
+        """Insert a layer before the one under the cursor."""
+        position = max(self.cursor_layer, 0)
+        self._open_form(position, None, f"Insert a layer before layer {position + 1}", False)
+
+    def action_edit(self) -> None:
+        """Edit the layer under the cursor."""
+        index = self.cursor_layer
+        if index < 0 or index >= len(self.stack):
+            self.notify("The input comes from the dataset: pick another one on the Data tab (1).", title="Model")
+            return
+        self._open_form(index, self.stack[index], f"Edit layer {index + 1} ({self.stack[index].type})", True)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_edit()
+
+    def action_delete(self) -> None:
+        """Delete the layer under the cursor."""
+        index = self.cursor_layer
+        layers = self.stack
+        if index < 0 or index >= len(layers):
+            self.notify("Move the cursor to a layer to delete it (the input row stays).", title="Model")
+            return
+        removed = layers.pop(index)
+        self._set_layers(layers, min(index + 1, len(layers)))
+        self.notify(f"Deleted layer {index + 1} ({removed.type}); r resets to the preset.", title="Model")
+
+    def action_move(self, delta: int) -> None:
+        """Move the layer under the cursor up (-1) or down (+1)."""
+        index = self.cursor_layer
+        layers = self.stack
+        target = index + delta
+        if index < 0 or not 0 <= target < len(layers):
+            return
+        layers[index], layers[target] = layers[target], layers[index]
+        self._set_layers(layers, target + 1)
+
+    def action_reset(self) -> None:
+        """Put the preset's layer stack back."""
+        if self.app.experiment.layers == self.app.preset_experiment.layers:
+            self.notify("The layers are the preset's already.", title="Model")
+            return
+        self.app.reset_layers()
+        self.notify(f"Layers reset to the preset {self.app.preset_name}.", title="Model")

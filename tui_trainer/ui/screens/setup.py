@@ -1,0 +1,230 @@
+"""The Data tab: pick a dataset (with a preview) and a preset, edit the dataset's options."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container, Horizontal, Vertical, VerticalScroll
+from textual.widgets import DataTable, Input, Static, Tabs
+
+from tui_trainer.core.config import ConfigError, DataSpec, Experiment, validate
+from tui_trainer.core.datasets import DatasetError, DatasetInfo, dataset_info, is_available, list_datasets
+from tui_trainer.core.model import format_shape, summarize
+from tui_trainer.core.presets import list_presets, load_preset
+from tui_trainer.ui.state import dataset_shape
+from tui_trainer.ui.widgets.field_form import FieldForm, FieldRow
+from tui_trainer.ui.widgets.preview import DatasetPreview
+
+OPTION_FIELDS = tuple(name for name in DataSpec.__dataclass_fields__ if name != "name")
+CURRENT = "●"
+
+
+class PickTable(DataTable):
+    """A row-cursor table whose Enter picks the row (shown in the footer)."""
+
+    COMPONENT_CLASSES = DataTable.COMPONENT_CLASSES | {"pick-table--bad"}
+    BINDINGS = [Binding("enter", "select_cursor", "Pick", tooltip="Pick the highlighted dataset or preset")]
+
+
+class SetupPane(Container):
+    """Datasets and presets as tables, a preview of the chosen dataset and its options."""
+
+    BINDINGS = [
+        Binding("tab", "app.focus_next", "Next"),
+        Binding("shift+tab", "app.focus_previous", "Previous", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.presets: list[tuple[str, str, Experiment | str]] = []
+        """(name, description, experiment or why it cannot be read) per preset."""
+        self.notes: dict[tuple[str, str], str] = {}
+        """The line shown under a table for its highlighted row, by (table id, row key)."""
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="setup-columns"):
+            with Vertical(id="setup-left"):
+                yield Static("Datasets: enter picks one (the model and hyperparameters stay)", classes="section-title")
+                yield PickTable(id="datasets", cursor_type="row", zebra_stripes=True)
+                yield Static("", id="dataset-description", classes="field-help")
+                yield Static("Presets: enter loads one's layers and hyperparameters", classes="section-title")
+                yield PickTable(id="presets", cursor_type="row", zebra_stripes=True)
+                yield Static("", id="preset-description", classes="field-help")
+            with VerticalScroll(id="setup-right", can_focus=False):
+                yield Static("Preview", classes="section-title", id="preview-title")
+                yield DatasetPreview(id="preview")
+                yield Static("Options", classes="section-title", id="options-title")
+                yield FieldForm(self.app.experiment.data, [("", OPTION_FIELDS)], prefix="data", id="data-form")
+                yield Static("Your own data", classes="section-title")
+                yield Input(placeholder="csv:PATH or folder:PATH, then enter", id="custom-dataset", compact=True)
+                yield Static("", id="custom-error", classes="field-help")
+
+    def on_mount(self) -> None:
+        datasets = self.query_one("#datasets", PickTable)
+        datasets.add_columns(" ", "dataset", "kind", "shape", "classes", "samples", "offline")
+        presets = self.query_one("#presets", PickTable)
+        presets.add_columns(" ", "preset", "layers", "params", "fits the data?")
+        self.presets = []
+        for info in list_presets():
+            try:
+                self.presets.append((info.name, info.description, load_preset(info.name)))
+            except ConfigError as exc:
+                self.presets.append((info.name, info.description, f"cannot be read: {exc}"))
+        self.watch(self.app, "experiment", self._show_experiment)
+        self.watch(self.app, "preset_name", lambda _: self._show_presets(self.app.experiment))
+        self.query_one("#datasets").focus()
+
+    def on_show(self) -> None:
+        focused = self.screen.focused
+        if not isinstance(focused, Tabs) and (focused is None or self not in focused.ancestors):
+            self.query_one("#datasets").focus()
+
+    # ------------------------------------------------------------ drawing
+
+    def _show_experiment(self, experiment: Experiment) -> None:
+        data = experiment.data
+        try:
+            info: DatasetInfo | None = dataset_info(data.name)
+        except DatasetError:
+            info = None
+        self._show_datasets(data)
+        self._show_presets(experiment)
+        form = self.query_one("#data-form", FieldForm)
+        problems = {p.field.split(".", 1)[1]: p.message for p in validate(experiment) if p.field.startswith("data.")}
+        form.show_spec(data, problems)
+        shown = ("val_fraction", *(info.options if info else ()))
+        form.show_only(shown)
+        for row in form.query(FieldRow):
+            if row.field_name not in shown and row.error is not None:
+                # Text typed for another dataset's option cannot block this one: drop it.
+                row.discard_edit()
+                self.app.set_invalid(row.key, False)
+        self.query_one("#options-title", Static).update(f"Options of {data.name}")
+        self.query_one("#preview-title", Static).update(f"Preview of {data.name}")
+        custom = self.query_one("#custom-dataset", Input)
+        if info is not None and info.source == "user" and custom.value.strip() != data.name:
+            custom.value = data.name
+        self.query_one(DatasetPreview).show(data)
+
+    def _show_datasets(self, data: DataSpec) -> None:
+        table = self.query_one("#datasets", PickTable)
+        row = table.cursor_row if table.row_count else None
+        table.clear()
+        infos = list_datasets()
+        if data.name not in {i.name for i in infos}:
+            try:
+                infos.append(dataset_info(data.name))
+            except DatasetError:
+                pass
+        for info in infos:
+            table.add_row(*self._dataset_cells(info, data), key=info.name)
+            self.notes["datasets", info.name] = f"{info.name}: {info.description} ({info.source})"
+        if row is None:
+            row = table.get_row_index(data.name) if data.name in table.rows else 0
+        table.move_cursor(row=min(row, table.row_count - 1), animate=False)
+
+    @staticmethod
+    def _dataset_cells(info: DatasetInfo, data: DataSpec) -> tuple[str, ...]:
+        available = is_available(info.name, data.data_dir)
+        if available:
+            offline = "yes"
+        elif info.source == "torchvision":
+            offline = "no files"
+        else:
+            offline = "not found"
+        return (
+            CURRENT if info.name == data.name else "",
+            info.name,
+            info.kind,
+            format_shape(info.input_shape) if info.input_shape else "?",
+            str(info.n_classes) if info.n_classes else "?",
+            f"{info.n_samples:,}" if info.n_samples else "?",
+            offline,
+        )
+
+    def _show_presets(self, experiment: Experiment) -> None:
+        table = self.query_one("#presets", PickTable)
+        row = table.cursor_row if table.row_count else None
+        table.clear()
+        bad = table.get_component_rich_style("pick-table--bad", partial=True)
+        shape = dataset_shape(experiment, self.app.known_shapes)
+        current = None
+        for index, (name, description, preset) in enumerate(self.presets):
+            mark = CURRENT if name == self.app.preset_name else ""
+            if name == self.app.preset_name:
+                current = index
+            note = f"{name}: {description}"
+            if isinstance(preset, str):
+                cells, ok = (mark, name, "?", "?", preset), False
+                note += f"\nThis preset {preset}"
+            elif shape is None:
+                cells, ok = (mark, name, str(len(preset.layers)), "?", "known after the first run"), True
+            else:
+                summary = summarize(preset.layers, shape[0], shape[1])
+                fits = "yes" if summary.ok else f"no: {summary.problems[0]}"
+                cells, ok = (mark, name, str(len(preset.layers)), f"{summary.total_params:,}", fits), summary.ok
+                if not summary.ok:
+                    note += f"\nDoes not fit {experiment.data.name}: {summary.problems[0]}"
+            self.notes["presets", name] = note
+            table.add_row(*(Text(c, style="" if ok else bad) for c in cells), key=name)
+        if row is None:
+            row = current or 0
+        table.move_cursor(row=min(row, max(table.row_count - 1, 0)), animate=False)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """Say more about the highlighted dataset or preset under its table."""
+        table_id = event.data_table.id or ""
+        note = self.notes.get((table_id, str(event.row_key.value)), "")
+        target = {"datasets": "#dataset-description", "presets": "#preset-description"}.get(table_id)
+        if target:
+            self.query_one(target, Static).update(Text(note))
+
+    # ------------------------------------------------------------ user actions
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a dataset picks it; on a preset loads it."""
+        event.stop()
+        key = event.row_key.value
+        if key is None:
+            return
+        if event.data_table.id == "datasets":
+            if key != self.app.experiment.data.name:
+                self.app.select_dataset(key)
+                self.notify(f"Dataset: {key}", title="Data")
+        elif event.data_table.id == "presets":
+            if self.app.select_preset(key):
+                self.notify(f"Preset {key}: layers and hyperparameters loaded", title="Data")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "custom-dataset":
+            return
+        event.stop()
+        message = self._check_custom(event.value.strip())
+        error = self.query_one("#custom-error", Static)
+        error.set_class(message is not None, "-error")
+        if message is not None:
+            error.update(message)
+            return
+        error.update("")
+        self.app.select_dataset(event.value.strip())
+
+    def _check_custom(self, name: str) -> str | None:
+        """Why a typed dataset name cannot be used, or None."""
+        if not name:
+            return "type csv:PATH (a CSV file, label in the last column) or folder:PATH (one sub-folder per class)"
+        try:
+            info = dataset_info(name)
+        except DatasetError as exc:
+            return str(exc)
+        if not is_available(name, self.app.experiment.data.data_dir) and info.source == "user":
+            path = name.split(":", 1)[1].strip()
+            return f"{path} is not a {'file' if name.startswith('csv:') else 'folder'} (relative paths start here)"
+        return None
+
+    def on_field_row_edited(self, event: FieldRow.Edited) -> None:
+        """Apply a valid data option, or mark the field as holding invalid text."""
+        event.stop()
+        self.app.set_invalid(event.key, event.error is not None)
+        if event.error is None and getattr(self.app.experiment.data, event.field_name) != event.value:
+            self.app.set_experiment(self.app.experiment.with_data(**{event.field_name: event.value}))
