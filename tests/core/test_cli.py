@@ -168,7 +168,9 @@ def test_train_json(capsys):
     assert sum(c["support"] for c in doc["per_class"]) == 200
     assert set(doc["macro"]) == set(doc["weighted"]) == {"precision", "recall", "f1"}
     assert doc["params"] == 2 * 64 + 64 + 64 * 32 + 32 + 32 * 2 + 2
-    assert doc["device"] == "cpu"
+    from tui_trainer.core.engine import resolve_device
+
+    assert doc["device"] == resolve_device("auto")  # the presets train on device auto
 
 
 def test_train_settings_and_config_override_the_preset(capsys, tmp_path):

@@ -154,7 +154,7 @@ def test_batch_end_is_rate_limited(tiny_bundle, monkeypatch):
     assert [(b.epoch, b.batch, b.batches) for b in batch_ends] == [(1, 13, 13), (2, 13, 13), (3, 13, 13)]
     assert [b.step for b in batch_ends] == [13, 26, 39]
     # the one BatchEnd per epoch carries the mean loss of the epoch's batches (all full but the last)
-    for b, e in zip(batch_ends, end.history):
+    for b, e in zip(batch_ends, end.history, strict=True):
         assert b.loss == pytest.approx(e.train_loss, rel=0.2)
 
 
@@ -274,7 +274,7 @@ def test_init_schemes():
         [L("Conv2d", {"out_channels": 8, "kernel_size": 3}), L("Flatten"), L("Linear", {"out_features": 300}), L("Linear")],
         (2, 6, 6), 4,
     )
-    assert all(torch.equal(p, q) for p, q in zip(default.parameters(), again.parameters()))
+    assert all(torch.equal(p, q) for p, q in zip(default.parameters(), again.parameters(), strict=True))
     assert any(torch.count_nonzero(m.bias) for m in default if hasattr(m, "bias") and m.bias is not None)
 
     normal = _fresh("normal", 0.01)
@@ -506,6 +506,19 @@ def test_missing_cuda_fails_cleanly(tiny_bundle, device, forwards):
     assert "not available" in end.reason and device in end.reason
     assert "cpu" in end.hint
     assert [type(e) for e in events] == [RunEnded] and forwards["train"] == 0
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_trains_on_cuda(tiny_bundle):
+    data = tiny_bundle((1, 8, 8), 3, n_train=48, n_val=16)
+    end, events = run(experiment(CNN, device="cuda", epochs=2), data)
+    assert end.status == "finished", end.reason
+    assert events[0].device == "cuda:0" and engine.resolve_device("auto") == "cuda:0"
+    for event in events:
+        _walk_plain(event)  # nothing from the GPU crosses the boundary
+    assert sum(end.test_report.support) == 16
+    again, _ = run(experiment(CNN, device="cuda", epochs=2), data)
+    assert len(again.history) == 2
 
 
 def test_device_resolution():

@@ -140,7 +140,9 @@ def _current_lr(optimizer) -> float:
 def fit(experiment: Experiment, data: DataBundle, *, on_event: EventSink, should_stop: StopFlag) -> RunEnded:
     """Train the experiment's model on the data; every event goes to on_event, the last is RunEnded.
 
-    should_stop is polled before every batch; bad settings or divergence end in a "failed" RunEnded.
+    should_stop is polled before every batch; a missing device or divergence ends in a "failed"
+    RunEnded. The experiment must be valid (config.validate) and its layers must fit the data
+    (otherwise model.ModelError): run_experiment checks both.
     """
     import torch
     import torch.nn.functional as F
@@ -185,6 +187,7 @@ def fit(experiment: Experiment, data: DataBundle, *, on_event: EventSink, should
     ))
 
     step = 0
+    total_steps = t.epochs * len(batches)
     best_val_loss = math.inf
     best_val_accuracy = -1.0
     stale_epochs = 0
@@ -210,8 +213,8 @@ def fit(experiment: Experiment, data: DataBundle, *, on_event: EventSink, should
                 if t.grad_clip:
                     torch.nn.utils.clip_grad_norm_(model.parameters(), t.grad_clip)
                 optimizer.step()
-                if schedule_when == "batch":
-                    scheduler.step()
+                if schedule_when == "batch" and (t.schedule != "onecycle" or step + 1 < total_steps):
+                    scheduler.step()  # one-cycle stepped past its last step would restart the cycle
                 step += 1
                 n = yb.shape[0]
                 seen += n
