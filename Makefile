@@ -1,4 +1,4 @@
-.PHONY: test lint format
+.PHONY: test lint format screenshots
 
 PY ?= .venv/bin/python
 
@@ -12,3 +12,6 @@ lint:
 format:
 	$(PY) -m ruff format tui_trainer tests
 	$(PY) -m ruff check --fix tui_trainer tests
+
+screenshots:
+	$(PY) scripts/screenshots.py

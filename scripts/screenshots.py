@@ -1,0 +1,56 @@
+"""Regenerate screenshots/*.svg: every tab of the app in a realistic state (real training, 120x40)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from pathlib import Path
+
+from tui_trainer.ui.app import TrainerApp
+from tui_trainer.ui.screens.train import TrainPane
+
+OUT = Path(__file__).resolve().parent.parent / "screenshots"
+SIZE = (120, 40)
+
+
+async def wait_for_run(pilot, pane: TrainPane, runs: int, timeout: float = 300) -> None:
+    """Let the app run until `runs` runs have ended."""
+    deadline = time.monotonic() + timeout
+    while not (len(pane.runs) >= runs and pane.current.done):
+        if time.monotonic() > deadline:
+            raise SystemExit("training did not finish in time")
+        await pilot.pause(0.1)
+    await pilot.pause(0.5)
+
+
+async def main() -> None:
+    os.environ.pop("NO_COLOR", None)
+    OUT.mkdir(exist_ok=True)
+    app = TrainerApp(dataset="digits28", preset="lenet5")
+    async with app.run_test(size=SIZE) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.5)
+        app.save_screenshot(str(OUT / "1-data.svg"))
+        await pilot.press("2")
+        await pilot.pause(0.2)
+        app.save_screenshot(str(OUT / "2-model.svg"))
+        await pilot.press("3")
+        await pilot.pause(0.2)
+        app.save_screenshot(str(OUT / "3-hyperparams.svg"))
+        pane = app.query_one(TrainPane)
+        app.set_experiment(app.experiment.with_train(epochs=6, lr=0.0005, schedule="none"))
+        await pilot.press("s")
+        await wait_for_run(pilot, pane, 1)
+        app.set_experiment(app.experiment.with_train(epochs=6, lr=0.002, schedule="cosine"))
+        await pilot.press("r")
+        await wait_for_run(pilot, pane, 2)
+        app.save_screenshot(str(OUT / "4-train.svg"))
+        await pilot.press("question_mark")
+        await pilot.pause(0.2)
+        app.save_screenshot(str(OUT / "5-help.svg"))
+    print(f"wrote {len(list(OUT.glob('*.svg')))} screenshots to {OUT}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,35 @@
+"""A real training run through the app: small offline data, one epoch, the real engine."""
+
+from __future__ import annotations
+
+import time
+
+from textual.widgets import Static
+
+from tui_trainer.ui.app import TrainerApp
+from tui_trainer.ui.screens.train import TrainPane
+from tui_trainer.ui.widgets.confusion import ConfusionMatrix
+from tui_trainer.ui.widgets.curves import CurvePlot
+
+
+async def test_real_training_fills_the_dashboard() -> None:
+    app = TrainerApp(dataset="moons", preset="mlp", probe_devices=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.set_experiment(app.experiment.with_train(epochs=2, threads=1))
+        await pilot.press("s")
+        pane = app.query_one(TrainPane)
+        deadline = time.monotonic() + 60
+        while not (pane.current and pane.current.done):
+            assert time.monotonic() < deadline, "the real run did not end in 60 s"
+            await pilot.pause(0.05)
+        await pilot.pause(0.4)
+        run = pane.current
+        assert run.status == "finished", run.reason
+        assert len(run.epochs) == 2 and run.epochs[-1].val_accuracy > 0.6
+        matrix = app.query_one(ConfusionMatrix)
+        assert matrix.row_count == 2
+        assert sum(sum(row) for row in matrix.report.confusion) == 200  # 20 % of 1,000 moons
+        loss = app.query_one("#loss-plot", CurvePlot)
+        assert any(c.label == "val" and len(c.xs) == 2 for c in loss._curves)
+        assert str(app.query_one("#status", Static).render()).startswith("finished")
+        await pilot.press("q")
