@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
 from textual.widgets import Markdown
 
 from tui_trainer.ui.app import TrainerApp
-
-
-@pytest.fixture(autouse=True)
-def _colour(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("NO_COLOR", raising=False)
 
 
 def make_app() -> TrainerApp:
@@ -18,22 +12,61 @@ def make_app() -> TrainerApp:
 
 
 CONCEPTS = [
-    "perceptron", "Identity", "Step", "Sign", "Sigmoid", "Tanh", "ReLU", "zero gradient",
-    "softmax", "cross-entropy", "no Softmax layer", "label_smoothing",
-    "gradient-descent step", "backpropagation", "batch_size", "lr",
-    "step", "exponential", "cosine", "onecycle", "plateau",
-    "SGD", "Momentum", "Nesterov", "Adam", "AdamW", "RMSprop",
-    "Accuracy", "Precision** = TP / (TP + FP)", "Recall** = TP / (TP + FN)", "F1** = 2PR / (P + R)",
-    "Macro average", "weighted average", "rows = the **true** class",
-    "val_fraction", "Overfitting", "validation loss rises", "Dropout", "weight_decay", "patience",
-    "Conv2d", "MaxPool2d", "Flatten", "LeNet-5", "16*4*4", "44,426 parameters",
-    "unseen data", "adversarial", "flipped",
+    "perceptron",
+    "Identity",
+    "Step",
+    "Sign",
+    "Sigmoid",
+    "Tanh",
+    "ReLU",
+    "zero gradient",
+    "softmax",
+    "cross-entropy",
+    "no Softmax layer",
+    "label_smoothing",
+    "gradient-descent step",
+    "backpropagation",
+    "batch_size",
+    "lr",
+    "step",
+    "exponential",
+    "cosine",
+    "onecycle",
+    "plateau",
+    "SGD",
+    "Momentum",
+    "Nesterov",
+    "Adam",
+    "AdamW",
+    "RMSprop",
+    "Accuracy",
+    "Precision** = TP / (TP + FP)",
+    "Recall** = TP / (TP + FN)",
+    "F1** = 2PR / (P + R)",
+    "Macro average",
+    "weighted average",
+    "rows = the **true** class",
+    "val_fraction",
+    "Overfitting",
+    "validation loss rises",
+    "Dropout",
+    "weight_decay",
+    "patience",
+    "Conv2d",
+    "MaxPool2d",
+    "Flatten",
+    "LeNet-5",
+    "16*4*4",
+    "44,426 parameters",
+    "unseen data",
+    "adversarial",
+    "flipped",
 ]
 
 
-async def test_help_mentions_every_concept_and_tab_keys() -> None:
+async def test_help_mentions_every_concept_and_tab_keys_and_scrolls() -> None:
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("question_mark")
         await pilot.pause()
         assert app.query_one("#tabs").active == "help"
@@ -41,17 +74,20 @@ async def test_help_mentions_every_concept_and_tab_keys() -> None:
         missing = [c for c in CONCEPTS if c not in source]
         assert not missing, missing
         # Keys: the global ones and every pane's own, read from their bindings.
-        for text in ("`s` Start", "`q` Quit", "`ctrl+p`", "1 Data", "`⏎` Pick",
-                     "2 Model", "`a` Add a layer after the cursor", "`d` Delete", "`K` Move the layer up",
-                     "`r` Put the preset's layers back"):
+        for text in (
+            "`s` Start",
+            "`q` Quit",
+            "`ctrl+p`",
+            "1 Data",
+            "`⏎` Pick",
+            "2 Model",
+            "`a` Add a layer after the cursor",
+            "`d` Delete",
+            "`K` Move the layer up",
+            "`r` Put the preset's layers back",
+        ):
             assert text in source, text
-
-
-async def test_help_scrolls_with_the_keyboard() -> None:
-    app = make_app()
-    async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("question_mark")
-        await pilot.pause()
+        # It scrolls with the keyboard.
         scroll = app.query_one("#help-scroll")
         assert app.focused is scroll
         await pilot.press("pagedown")

@@ -129,8 +129,8 @@ class TrainerApp(App):
             self.notify(str(exc), severity="error", title="Preset")
             return False
         self.preset_experiment = preset
-        self.preset_name = preset.name
         self.set_experiment(dataclasses.replace(preset, data=self.experiment.data))
+        self.preset_name = preset.name
         return True
 
     def reset_layers(self) -> None:
@@ -218,6 +218,7 @@ class TrainerApp(App):
         if isinstance(event, RunStarted) and run and dataset_shape(run.experiment, self.known_shapes) is None:
             # csv:/folder: shapes are only known once loaded; the registry knows the built-ins.
             self.known_shapes[run.experiment.data.name] = (event.input_shape, len(event.class_names))
+            self.experiment = self.experiment  # always_update: the tabs redraw with the now known shape
         self.train_pane.handle_event(event)
 
     def on_training_thread_done(self, message: TrainingThreadDone) -> None:

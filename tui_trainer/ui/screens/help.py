@@ -7,6 +7,7 @@ from pathlib import Path
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, VerticalScroll
+from textual.css.query import NoMatches
 from textual.widgets import Markdown, TabbedContent, TabPane, Tabs
 
 HELP_TEXT = Path(__file__).resolve().parent.parent / "help.md"
@@ -28,13 +29,14 @@ def _key_list(rows: list[tuple[str, str]]) -> str:
 class HelpPane(Container):
     """Scrollable help: keys per tab, then the concepts (arrows / page keys scroll it)."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.loaded = False
+        """The document is built the first time the tab shows (it is ~250 widgets: app start stays quick)."""
+
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-scroll"):
-            yield Markdown(self._global_keys() + "\n\n" + concepts_markdown(), id="help-text")
-
-    def on_mount(self) -> None:
-        # The other tabs' panes exist once the whole app is mounted: add their keys then.
-        self.call_after_refresh(self._add_tab_keys)
+            yield Markdown("", id="help-text")
 
     def _key_rows(self, bindings: list[BindingType]) -> list[tuple[str, str]]:
         """(keys, what it does) per action, keys joined with "/" (e.g. "e/enter")."""
@@ -52,6 +54,8 @@ class HelpPane(Container):
         rows = self._key_rows(list(type(self.app).BINDINGS))
         rows += [
             ("tab/shift+tab", "Move the focus to the next / previous control"),
+            ("enter/space", "In a form: open a choice list, toggle a switch (typing edits a field at once)"),
+            ("esc", "Close the layer form without a change (enter or ctrl+s applies it)"),
             ("ctrl+p", "Command palette: every action by name, themes"),
         ]
         return "# Keys\n\nEverywhere (except while typing in a field):\n\n" + _key_list(rows)
@@ -60,7 +64,7 @@ class HelpPane(Container):
         sections = []
         try:
             tabs = self.app.query_one(TabbedContent)
-        except Exception:  # noqa: BLE001 - the help still shows without the tab list
+        except NoMatches:  # the help still shows without the tab list
             return ""
         for pane in tabs.query(TabPane):
             if not pane.children or pane.children[0] is self:
@@ -68,8 +72,12 @@ class HelpPane(Container):
             # The pane's keys and those of this app's own widgets in it (not Textual's built-ins).
             widgets = [pane.children[0], *pane.children[0].query("*")]
             types = {type(w): None for w in widgets if type(w).__module__.startswith("tui_trainer")}
-            bindings = [b for t in types for b in Binding.make_bindings(t.__dict__.get("BINDINGS", []))
-                        if not b.action.startswith("app.focus")]
+            bindings = [
+                b
+                for t in types
+                for b in Binding.make_bindings(t.__dict__.get("BINDINGS", []))
+                if not b.action.startswith("app.focus")
+            ]
             rows = self._key_rows(bindings)
             if not rows:
                 continue
@@ -77,15 +85,19 @@ class HelpPane(Container):
             sections.append(f"**{label}**\n\n{_key_list(rows)}")
         return "\n\n".join(sections)
 
-    def _add_tab_keys(self) -> None:
+    def document(self) -> str:
+        """The whole help text: keys (global, then per tab), then the concepts."""
         tab_keys = self._tab_keys()
         text = self._global_keys()
         if tab_keys:
             text += "\n\nOn each tab:\n\n" + tab_keys
-        self.query_one("#help-text", Markdown).update(text + "\n\n" + concepts_markdown())
+        return text + "\n\n" + concepts_markdown()
 
-    def on_show(self) -> None:
-        """Focus the text so the arrow and page keys scroll it (unless the tab bar has the focus)."""
+    async def on_show(self) -> None:
+        """Build the text once, and focus it so the arrow and page keys scroll it."""
+        if not self.loaded:
+            self.loaded = True
+            await self.query_one("#help-text", Markdown).update(self.document())
         focused = self.screen.focused
         if not isinstance(focused, Tabs) and (focused is None or self not in focused.ancestors):
             self.query_one("#help-scroll").focus()

@@ -26,19 +26,13 @@ class HparamsPane(Container):
 
     BINDINGS = [
         Binding("tab", "app.focus_next", "Next field"),
-        Binding("shift+tab", "app.focus_previous", "Previous field"),
+        Binding("shift+tab", "app.focus_previous", "Previous field", show=False),
     ]
 
     def compose(self) -> ComposeResult:
+        # The form (~140 widgets) is mounted when the tab first shows: the app starts quicker.
         with VerticalScroll(id="hparams-scroll", can_focus=False):
             yield Static("", id="hparams-intro")
-            yield FieldForm(
-                self.app.experiment.train,
-                GROUPS,
-                prefix="train",
-                choices={"device": self.app.devices},
-                id="hparams-form",
-            )
             yield Static(
                 "Dropout is a layer: add it on the Model tab (2). Early stopping: patience above.",
                 id="hparams-note",
@@ -50,15 +44,26 @@ class HparamsPane(Container):
         self.watch(self.app, "devices", self._show_devices)
         self.watch(self.app, "preset_name", self._show_intro)
 
-    def on_show(self) -> None:
+    async def on_show(self) -> None:
+        if not self.query("#hparams-form"):
+            form = FieldForm(
+                self.app.experiment.train,
+                GROUPS,
+                prefix="train",
+                choices={"device": self.app.devices},
+                id="hparams-form",
+            )
+            await self.query_one("#hparams-scroll").mount(form, before="#hparams-note")
+            self._show_experiment(self.app.experiment)
         focused = self.screen.focused
         if not isinstance(focused, Tabs) and (focused is None or self not in focused.ancestors):
             self.query_one("#input-optimizer").focus()
 
     @property
-    def form(self) -> FieldForm:
-        """The generated form."""
-        return self.query_one("#hparams-form", FieldForm)
+    def form(self) -> FieldForm | None:
+        """The generated form (None until the tab has been shown)."""
+        forms = self.query("#hparams-form")
+        return forms.first(FieldForm) if forms else None
 
     def _show_intro(self, preset: str) -> None:
         self.query_one("#hparams-intro", Static).update(
@@ -72,10 +77,12 @@ class HparamsPane(Container):
             section, _, name = problem.field.partition(".")
             if section == "train" and name not in problems:
                 problems[name] = f"{name}: {problem.message}"
-        self.form.show_spec(experiment.train, problems)
+        if self.form is not None:
+            self.form.show_spec(experiment.train, problems)
 
     def _show_devices(self, devices: tuple[str, ...]) -> None:
-        self.form.row("device").set_choices(devices, self.app.experiment.train.device)
+        if self.form is not None:
+            self.form.row("device").set_choices(devices, self.app.experiment.train.device)
 
     def on_field_row_edited(self, event: FieldRow.Edited) -> None:
         """Apply a valid value to the experiment, or mark the field as holding invalid text."""

@@ -38,6 +38,8 @@ class ModelPane(Container):
         super().__init__()
         self.want_row: int | None = None
         """Table row to put the cursor on at the next redraw (0 = the input row)."""
+        self.drawn: tuple | None = None
+        """What the table was last drawn from: other changes (hyperparameters) skip the redraw."""
 
     def compose(self) -> ComposeResult:
         yield Static("", id="model-title")
@@ -48,10 +50,13 @@ class ModelPane(Container):
         yield Static("", id="model-problems")
 
     def on_mount(self) -> None:
-        self.watch(self.app, "experiment", self._redraw)
-        self.watch(self.app, "theme", lambda _: self._redraw(self.app.experiment))
+        self.watch(self.app, "experiment", lambda experiment: self._redraw(experiment))
+        # Styles follow the theme only after the next refresh: redraw the error colours then.
+        self.watch(self.app, "theme", lambda _theme: self.call_after_refresh(self._redraw, self.app.experiment, True))
 
     def on_show(self) -> None:
+        # A run may have taught the app a csv:/folder: dataset's shape since the last redraw.
+        self._redraw(self.app.experiment)
         focused = self.screen.focused
         if not isinstance(focused, Tabs) and (focused is None or self not in focused.ancestors):
             self.table.focus()
@@ -73,7 +78,16 @@ class ModelPane(Container):
 
     # ------------------------------------------------------------ drawing
 
-    def _redraw(self, experiment: Experiment) -> None:
+    def _redraw(self, experiment: Experiment, force: bool = False) -> None:
+        key = (
+            experiment.layers,
+            experiment.data.name,
+            dataset_shape(experiment, self.app.known_shapes),
+            self.app.preset_name,
+        )
+        if key == self.drawn and not force and self.want_row is None:
+            return
+        self.drawn = key
         summary = model_summary(experiment, self.app.known_shapes)
         table = self.table
         row = table.cursor_row if self.want_row is None else self.want_row
@@ -82,8 +96,10 @@ class ModelPane(Container):
         error_style = table.get_component_rich_style("layer-table--error", partial=True)
         input_style = table.get_component_rich_style("layer-table--input", partial=True)
         shape = summary.input_shape if summary else None
-        table.add_row(*(Text(c, style=input_style) for c in ("", "Input", experiment.data.name, format_shape(shape), "")),
-                      key="input")
+        table.add_row(
+            *(Text(c, style=input_style) for c in ("", "Input", experiment.data.name, format_shape(shape), "")),
+            key="input",
+        )
         for i, layer in enumerate(experiment.layers):
             cells = self._cells(i, layer, summary)
             error = summary is not None and summary.rows[i].error is not None
@@ -97,9 +113,9 @@ class ModelPane(Container):
         if summary is None:
             return str(i + 1), layer.type, describe_args(layer), "?", "?"
         info = summary.rows[i]
-        mark = " ✗" if info.error else ""
-        shape = "-" if info.output_shape is None else format_shape(info.output_shape)
-        return str(i + 1) + mark, info.type, info.args, shape, f"{info.params:,}"
+        if info.output_shape is None:  # the failing layer ("✗") or one after it (unknown)
+            return str(i + 1) + (" ✗" if info.error else ""), info.type, info.args, "?", "?"
+        return str(i + 1), info.type, info.args, format_shape(info.output_shape), f"{info.params:,}"
 
     def _show_text(self, experiment: Experiment, summary: ModelSummary | None) -> None:
         shape = dataset_shape(experiment, self.app.known_shapes)
@@ -113,12 +129,17 @@ class ModelPane(Container):
         if summary is None:
             total.update(f"{len(experiment.layers)} layers; parameters are known once the data's shape is.")
             layer_problems = [p.message for p in validate(experiment) if p.field.startswith("layers")]
-            lines = [f"The shapes of {data} are known after the first run (s starts one): the output "
-                     "shapes and parameters show then."] + layer_problems
+            lines = [
+                f"The shapes of {data} are known after the first run (s starts one): the output "
+                "shapes and parameters show then."
+            ] + layer_problems
             problems.update(Text("\n".join(lines)))
             problems.set_class(bool(layer_problems), "-error")
             return
-        total.update(f"Total: {summary.total_params:,} trainable parameters")
+        if summary.ok:
+            total.update(f"Total: {summary.total_params:,} trainable parameters")
+        else:
+            total.update(f"Total: unknown until the stack fits ({summary.total_params:,} before the problem)")
         problems.set_class(not summary.ok, "-error")
         if summary.ok:
             problems.update(Text("The stack fits the data: ready to train."))
@@ -130,14 +151,18 @@ class ModelPane(Container):
         """A function telling how a candidate layer at `position` of `layers` would fit."""
         shape = dataset_shape(self.app.experiment, self.app.known_shapes)
 
-        def fit(spec: LayerSpec) -> str:
+        def fit(spec: LayerSpec) -> tuple[str, bool]:
             if shape is None:
-                return "Output shape: known after the first run."
-            stack = [*layers[:position], spec, *layers[position + 1:]]
-            row = summarize(stack, shape[0], shape[1]).rows[position]
+                return "Output shape: known after the first run.", True
+            stack = [*layers[:position], spec, *layers[position + 1 :]]
+            rows = summarize(stack, shape[0], shape[1]).rows
+            row = rows[position]
             if row.error:
-                return f"Does not fit here yet: {row.error}"
-            return f"Output here: {format_shape(row.output_shape)}, {row.params:,} parameters"
+                return f"Does not fit here (yet): {row.error}", False
+            if row.output_shape is None:
+                first = next((r for r in rows if r.error), row)
+                return f"Output unknown: layer {first.index} {first.type} does not fit: {first.error}", False
+            return f"Output here: {format_shape(row.output_shape)}, {row.params:,} parameters", True
 
         return fit
 

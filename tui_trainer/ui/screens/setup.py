@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -18,6 +20,12 @@ from tui_trainer.ui.widgets.preview import DatasetPreview
 
 OPTION_FIELDS = tuple(name for name in DataSpec.__dataclass_fields__ if name != "name")
 CURRENT = "●"
+FITS_WIDTH = 30
+"""Characters of a preset's "fits the data?" cell; the whole reason shows under the table."""
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 class PickTable(DataTable):
@@ -41,6 +49,8 @@ class SetupPane(Container):
         """(name, description, experiment or why it cannot be read) per preset."""
         self.notes: dict[tuple[str, str], str] = {}
         """The line shown under a table for its highlighted row, by (table id, row key)."""
+        self.drawn: dict[str, object] = {}
+        """What each table was last drawn from: tables are redrawn only when that changes."""
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="setup-columns"):
@@ -72,10 +82,14 @@ class SetupPane(Container):
             except ConfigError as exc:
                 self.presets.append((info.name, info.description, f"cannot be read: {exc}"))
         self.watch(self.app, "experiment", self._show_experiment)
-        self.watch(self.app, "preset_name", lambda _: self._show_presets(self.app.experiment))
+        self.watch(self.app, "preset_name", lambda _name: self._show_presets(self.app.experiment))
+        # Styles follow the theme only after the next refresh: redraw the error colours then.
+        self.watch(self.app, "theme", lambda _theme: self.call_after_refresh(self._show_presets, self.app.experiment))
         self.query_one("#datasets").focus()
 
     def on_show(self) -> None:
+        # A run may have taught the app a csv:/folder: dataset's shape since the last redraw.
+        self._show_presets(self.app.experiment)
         focused = self.screen.focused
         if not isinstance(focused, Tabs) and (focused is None or self not in focused.ancestors):
             self.query_one("#datasets").focus()
@@ -88,10 +102,16 @@ class SetupPane(Container):
             info: DatasetInfo | None = dataset_info(data.name)
         except DatasetError:
             info = None
-        self._show_datasets(data)
+        drawn = self.drawn.get("datasets")
+        if drawn != (data.name, data.data_dir):
+            self._show_datasets(data, follow=drawn is None or drawn[0] != data.name)
         self._show_presets(experiment)
         form = self.query_one("#data-form", FieldForm)
-        problems = {p.field.split(".", 1)[1]: p.message for p in validate(experiment) if p.field.startswith("data.")}
+        problems = {}
+        for problem in validate(experiment):
+            section, _, name = problem.field.partition(".")
+            if section == "data" and name not in problems:
+                problems[name] = f"{name}: {problem.message}"
         form.show_spec(data, problems)
         shown = ("val_fraction", *(info.options if info else ()))
         form.show_only(shown)
@@ -100,16 +120,20 @@ class SetupPane(Container):
                 # Text typed for another dataset's option cannot block this one: drop it.
                 row.discard_edit()
                 self.app.set_invalid(row.key, False)
-        self.query_one("#options-title", Static).update(f"Options of {data.name}")
-        self.query_one("#preview-title", Static).update(f"Preview of {data.name}")
+        if self.drawn.get("titles") != data.name:
+            self.drawn["titles"] = data.name
+            self.query_one("#options-title", Static).update(f"Options of {data.name}")
+            self.query_one("#preview-title", Static).update(f"Preview of {data.name}")
         custom = self.query_one("#custom-dataset", Input)
         if info is not None and info.source == "user" and custom.value.strip() != data.name:
             custom.value = data.name
         self.query_one(DatasetPreview).show(data)
 
-    def _show_datasets(self, data: DataSpec) -> None:
+    def _show_datasets(self, data: DataSpec, follow: bool) -> None:
+        """Redraw the datasets; with follow, the cursor moves to the chosen one."""
+        self.drawn["datasets"] = (data.name, data.data_dir)
         table = self.query_one("#datasets", PickTable)
-        row = table.cursor_row if table.row_count else None
+        row = None if follow else table.cursor_row
         table.clear()
         infos = list_datasets()
         if data.name not in {i.name for i in infos}:
@@ -144,6 +168,15 @@ class SetupPane(Container):
         )
 
     def _show_presets(self, experiment: Experiment) -> None:
+        key = (
+            experiment.data.name,
+            self.app.preset_name,
+            dataset_shape(experiment, self.app.known_shapes),
+            self.app.theme,
+        )
+        if self.drawn.get("presets") == key:
+            return
+        self.drawn["presets"] = key
         table = self.query_one("#presets", PickTable)
         row = table.cursor_row if table.row_count else None
         table.clear()
@@ -162,8 +195,9 @@ class SetupPane(Container):
                 cells, ok = (mark, name, str(len(preset.layers)), "?", "known after the first run"), True
             else:
                 summary = summarize(preset.layers, shape[0], shape[1])
-                fits = "yes" if summary.ok else f"no: {summary.problems[0]}"
-                cells, ok = (mark, name, str(len(preset.layers)), f"{summary.total_params:,}", fits), summary.ok
+                params = f"{summary.total_params:,}" if summary.ok else "?"
+                fits = "yes" if summary.ok else _clip(f"no: {summary.problems[0]}", FITS_WIDTH)
+                cells, ok = (mark, name, str(len(preset.layers)), params, fits), summary.ok
                 if not summary.ok:
                     note += f"\nDoes not fit {experiment.data.name}: {summary.problems[0]}"
             self.notes["presets", name] = note
@@ -219,7 +253,8 @@ class SetupPane(Container):
             return str(exc)
         if not is_available(name, self.app.experiment.data.data_dir) and info.source == "user":
             path = name.split(":", 1)[1].strip()
-            return f"{path} is not a {'file' if name.startswith('csv:') else 'folder'} (relative paths start here)"
+            kind = "file" if name.startswith("csv:") else "folder"
+            return f"{path} is not a {kind} (a relative path starts in {Path.cwd()})"
         return None
 
     def on_field_row_edited(self, event: FieldRow.Edited) -> None:

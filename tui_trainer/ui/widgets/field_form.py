@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -62,6 +63,10 @@ class FieldRow(Vertical):
         """Why the typed text is not valid (the text is kept), or None."""
         self.problem: str | None = None
         """A problem of the value in the experiment (e.g. nesterov without momentum), or None."""
+        self.shown_message: str | None = None
+        self._control: Widget | None = None
+        self.offered: tuple[Any, ...] = ()
+        """The values a Select offers now."""
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="field-line"):
@@ -79,17 +84,20 @@ class FieldRow(Vertical):
             return Switch(bool(self.value), animate=False, id=cid, classes="field-control")
         return Input(format_value(self.value), compact=True, id=cid, classes="field-control", select_on_focus=False)
 
-    @staticmethod
-    def _options(choices: Sequence[str], current: Any) -> list[tuple[str, str]]:
+    def _options(self, choices: Sequence[str], current: Any) -> list[tuple[str, str]]:
+        """Select options for the choices plus the current value (kept even when not a choice)."""
         values = list(choices)
         if current not in values:
             values.append(current)
+        self.offered = tuple(values)
         return [(str(v), v) for v in values]
 
     @property
     def control(self) -> Widget:
         """The Input, Select or Switch of this field."""
-        return self.query_one(".field-control")
+        if self._control is None:
+            self._control = self.query_one(".field-control")
+        return self._control
 
     # ------------------------------------------------------------ attributes down
 
@@ -106,7 +114,7 @@ class FieldRow(Vertical):
             with control.prevent(Input.Changed):
                 control.value = format_value(value)
         elif isinstance(control, Select):
-            if value not in [v for _, v in control._options]:
+            if value not in self.offered:
                 self.set_choices(self.choices or (), value)
             with control.prevent(Select.Changed):
                 control.value = value
@@ -138,6 +146,9 @@ class FieldRow(Vertical):
 
     def _show_message(self) -> None:
         message = self.error or self.problem
+        if message == self.shown_message:
+            return  # an update would cost a layout pass (every row is refreshed on every change)
+        self.shown_message = message
         self.set_class(message is not None, "-invalid")
         self.query_one(".field-error", Static).update(message or "")
 
@@ -207,7 +218,9 @@ class FieldForm(Vertical):
     def show_only(self, names: Sequence[str]) -> None:
         """Show only the rows of these fields (the rest are hidden, their values kept)."""
         for row in self.query(FieldRow):
-            row.display = row.field_name in names
+            shown = row.field_name in names
+            if row.display != shown:
+                row.display = shown
 
 
 def _slug(title: str) -> str:

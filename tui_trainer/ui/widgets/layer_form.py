@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -14,8 +15,9 @@ from textual.widgets import Button, Footer, Input, Label, Select, Static, Switch
 from tui_trainer.core.config import LayerSpec
 from tui_trainer.core.layers import CATALOGUE, Arg, check_layer
 
-FitText = Callable[[LayerSpec], str]
-"""Given a candidate layer, one line on how it fits in the stack (output shape or why not)."""
+FitText = Callable[[LayerSpec], tuple[str, bool]]
+"""Given a candidate layer, one line on how it fits in the stack (output shape or why not) and
+whether it fits. A layer that does not fit yet may still be applied: the table then marks it."""
 
 
 def parse_arg(arg: Arg, text: str) -> tuple[Any, str | None]:
@@ -53,8 +55,13 @@ class ArgRow(Vertical):
             else:
                 default = "auto" if arg.default is None else str(arg.default)
                 text = "" if self.initial is None else str(self.initial)
-                yield Input(text, placeholder=f"{default} (default)", compact=True,
-                            id=f"arg-{arg.name}", classes="field-control")
+                yield Input(
+                    text,
+                    placeholder=f"{default} (default)",
+                    compact=True,
+                    id=f"arg-{arg.name}",
+                    classes="field-control",
+                )
         limits = _limits(arg)
         yield Static(arg.help + (f" {limits}" if limits else ""), classes="field-help", markup=False)
         yield Static("", classes="field-error", markup=False)
@@ -63,7 +70,8 @@ class ArgRow(Vertical):
         """The typed value (None = default) and the parse error, if any."""
         control = self.query_one(f"#arg-{self.arg.name}")
         if isinstance(control, Switch):
-            return (None if control.value == self.arg.default else control.value), None
+            explicit = self.initial is not None or control.value != self.arg.default
+            return (control.value if explicit else None), None
         assert isinstance(control, Input)
         return parse_arg(self.arg, control.value)
 
@@ -108,20 +116,33 @@ class LayerForm(ModalScreen[LayerSpec | None]):
             with Horizontal(classes="field-line"):
                 yield Label("type", classes="field-label")
                 value = self.initial_layer.type if self.initial_layer.type in CATALOGUE else "Linear"
-                yield Select(options, value=value, allow_blank=False, compact=True, id="layer-type",
-                             classes="field-control")
+                yield Select(
+                    options, value=value, allow_blank=False, compact=True, id="layer-type", classes="field-control"
+                )
             yield Static("", id="layer-type-help", classes="field-help", markup=False)
-            yield VerticalScroll(id="layer-args")
+            yield VerticalScroll(id="layer-args", can_focus=False)
             yield Static("", id="layer-fit", markup=False)
             yield Static("", id="layer-form-error", markup=False)
             with Horizontal(id="layer-form-buttons"):
-                yield Button("OK", variant="primary", id="layer-ok")
-                yield Button("Cancel", id="layer-cancel")
-            yield Static("enter or ctrl+s applies, escape cancels", classes="field-help")
+                yield Static("enter or ctrl+s applies, escape cancels", classes="field-help")
+                yield Button("OK", variant="primary", id="layer-ok", compact=True)
+                yield Button("Cancel", id="layer-cancel", compact=True)
         yield Footer()
 
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fit_height)
+
+    def _fit_height(self) -> None:
+        """Fit the dialog in short terminals: the arguments scroll, the buttons stay in view."""
+        dialog = self.query_one("#layer-form")
+        fixed = sum(w.outer_size.height + w.styles.margin.height for w in dialog.children if w.id != "layer-args")
+        room = self.size.height - fixed - dialog.styles.gutter.height - 1  # 1: the footer
+        self.query_one("#layer-args").styles.max_height = max(3, room)
+
     async def on_mount(self) -> None:
-        await self._show_type(self.initial_layer.type if self.initial_layer.type in CATALOGUE else "Linear", self.initial_layer.args)
+        await self._show_type(
+            self.initial_layer.type if self.initial_layer.type in CATALOGUE else "Linear", self.initial_layer.args
+        )
 
     async def _show_type(self, type_name: str, values: dict[str, Any]) -> None:
         """Show the help and one row per argument of a layer type."""
@@ -141,6 +162,7 @@ class LayerForm(ModalScreen[LayerSpec | None]):
         else:
             await box.mount(Static("This layer has no arguments.", classes="field-help"))
         self.check()
+        self.call_after_refresh(self._fit_height)
         first = box.query(".field-control")
         (first.first() if first else self.query_one("#layer-type")).focus()
 
@@ -161,7 +183,7 @@ class LayerForm(ModalScreen[LayerSpec | None]):
                 errors[row.arg.name] = error
             elif value is not None:
                 args[row.arg.name] = value
-        spec = LayerSpec(self.type_name, args)
+        spec = LayerSpec(self.shown_type or self.type_name, args)
         general = []
         for why in check_layer(spec):
             name = next((r.arg.name for r in rows if why.startswith(f"{r.arg.name} ")), None)
@@ -172,10 +194,14 @@ class LayerForm(ModalScreen[LayerSpec | None]):
         for row in rows:
             row.show_error(errors.get(row.arg.name))
         ok = not errors and not general
-        message = "; ".join(general) or (f"Fix the field{'s' if len(errors) > 1 else ''} in red to apply." if errors else "")
+        message = "; ".join(general) or (
+            f"Fix the field{'s' if len(errors) > 1 else ''} in red to apply." if errors else ""
+        )
         self.query_one("#layer-form-error", Static).update(message)
-        fit = self.fit(spec) if (ok and self.fit) else ""
-        self.query_one("#layer-fit", Static).update(fit)
+        text, fits = self.fit(spec) if (ok and self.fit) else ("", True)
+        fit_line = self.query_one("#layer-fit", Static)
+        fit_line.update(text)
+        fit_line.set_class(not fits, "-warning")
         return spec if ok else None
 
     @on(Select.Changed, "#layer-type")

@@ -41,14 +41,25 @@ class PreviewData:
 
 def _summary(bundle) -> str:  # noqa: ANN001 - a DataBundle (torch lives in the worker only)
     test = "" if bundle.test_x is None else f", {len(bundle.test_x):,} test"
-    return (f"{len(bundle.train_x):,} train, {len(bundle.val_x):,} validation{test}; one sample "
-            f"{'x'.join(map(str, bundle.input_shape))}; {bundle.n_classes} classes")
+    return (
+        f"{len(bundle.train_x):,} train, {len(bundle.val_x):,} validation{test} samples; "
+        f"input {'x'.join(map(str, bundle.input_shape))}; {bundle.n_classes} classes"
+    )
+
+
+def _sample(bundle, k: int):  # noqa: ANN001, ANN202 - returns a LongTensor of row indices
+    """k training rows spread over the classes: a seeded shuffle (loaders may sort by class)."""
+    import torch
+
+    n = len(bundle.train_x)
+    return torch.randperm(n, generator=torch.Generator().manual_seed(0))[: min(k, n)]
 
 
 def _images(bundle) -> PreviewData:  # noqa: ANN001
     import torch
 
-    x = bundle.train_x[:N_IMAGES].float()
+    rows = _sample(bundle, N_IMAGES)
+    x = bundle.train_x[rows].float()
     c, h, w = x.shape[1:]
     factor = max(1, -(-max(h, w) // 16))
     if factor > 1:
@@ -62,28 +73,30 @@ def _images(bundle) -> PreviewData:  # noqa: ANN001
         x = x[:, :1].expand(-1, 3, -1, -1)
     pixels = x.permute(0, 2, 3, 1).tolist()
     images = tuple(tuple(tuple(tuple(p) for p in row) for row in image) for image in pixels)
-    labels = tuple(int(v) for v in bundle.train_y[:N_IMAGES].tolist())
+    labels = tuple(int(v) for v in bundle.train_y[rows].tolist())
     return PreviewData("image", _summary(bundle), bundle.class_names, images, labels)
 
 
 def _points(bundle) -> PreviewData:  # noqa: ANN001
-    n = min(MAX_POINTS, len(bundle.train_x))
-    xy = bundle.train_x[:n, :2].tolist()
-    labels = tuple(int(v) for v in bundle.train_y[:n].tolist())
-    return PreviewData("2d", _summary(bundle), bundle.class_names, labels=labels,
-                       points=tuple((float(a), float(b)) for a, b in xy))
+    rows = _sample(bundle, MAX_POINTS)
+    xy = bundle.train_x[rows, :2].tolist()
+    labels = tuple(int(v) for v in bundle.train_y[rows].tolist())
+    return PreviewData(
+        "2d", _summary(bundle), bundle.class_names, labels=labels, points=tuple((float(a), float(b)) for a, b in xy)
+    )
 
 
 def _rows(bundle) -> PreviewData:  # noqa: ANN001
     import torch
 
     counts = torch.bincount(bundle.train_y, minlength=bundle.n_classes).tolist()
-    per_class = ", ".join(f"{name} {count}" for name, count in zip(bundle.class_names, counts))
+    per_class = ", ".join(f"{name} {count}" for name, count in zip(bundle.class_names, counts, strict=False))
     n_features = bundle.train_x.shape[1]
     shown = min(n_features, 6)
     header = " ".join(f"{'x' + str(i + 1):>6}" for i in range(shown)) + (" ..." if n_features > shown else "")
-    lines = [f"training samples per class: {per_class}", "first rows (standardised):", f"{header}  label"]
-    for row, label in zip(bundle.train_x[:5, :shown].tolist(), bundle.train_y[:5].tolist()):
+    lines = [f"training samples per class: {per_class}", "a few rows (standardised):", f"{header}  label"]
+    rows = _sample(bundle, 5)
+    for row, label in zip(bundle.train_x[rows, :shown].tolist(), bundle.train_y[rows].tolist(), strict=True):
         values = " ".join(f"{v:6.2f}" for v in row) + ("    " if n_features > shown else "")
         lines.append(f"{values}  {bundle.class_names[int(label)]}")
     return PreviewData("tabular", _summary(bundle), bundle.class_names, text="\n".join(lines))
@@ -102,8 +115,11 @@ def load_preview(spec: DataSpec) -> PreviewData:
         bundle = load_dataset(dataclasses.replace(spec, download=False))
     except DatasetError as exc:
         if info.source == "torchvision":
-            hint = ("; download is on: the first run (s) downloads them" if spec.download
-                    else "; or switch download on below")
+            hint = (
+                "; download is on: the first run (s) downloads them"
+                if spec.download
+                else "; or switch download on below"
+            )
             raise DatasetError(f"{exc}{hint}") from None
         raise
     if len(bundle.input_shape) == 3:
@@ -186,8 +202,9 @@ class DatasetPreview(Vertical):
         self._show_kind("message")
         self.query_one("#preview-text", Static).update(f"loading {spec.name}...")
         self.set_class(False, "-error")
-        self.run_worker(partial(self._load, spec, self.request), thread=True, exclusive=True,
-                        group="preview", exit_on_error=False)
+        self.run_worker(
+            partial(self._load, spec, self.request), thread=True, exclusive=True, group="preview", exit_on_error=False
+        )
 
     def _load(self, spec: DataSpec, request: int) -> None:
         """Runs in a worker thread: torch and friends stay off the UI thread."""
@@ -231,8 +248,8 @@ class DatasetPreview(Vertical):
         plt.clear_data()
         variables = self.app.theme_variables
         for cls, name in enumerate(data.class_names):
-            xs = [p[0] for p, label in zip(data.points, data.labels) if label == cls]
-            ys = [p[1] for p, label in zip(data.points, data.labels) if label == cls]
+            mine = [p for p, label in zip(data.points, data.labels, strict=True) if label == cls]
+            xs, ys = [p[0] for p in mine], [p[1] for p in mine]
             if xs:
                 colour = Color.parse(variables.get(ROLES[cls % len(ROLES)], variables["foreground"])).rgb
                 plt.scatter(xs, ys, marker="dot", color=colour, label=name)

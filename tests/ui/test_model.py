@@ -1,0 +1,182 @@
+"""Model tab: the layer table from the model summary, the layer form, and every editing key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Input, Select
+
+from tui_trainer.core.config import LayerSpec
+from tui_trainer.core.presets import load_preset
+from tui_trainer.ui.app import TrainerApp
+from tui_trainer.ui.widgets.layer_form import ArgRow, LayerForm
+
+LENET = load_preset("lenet5").layers
+
+
+def make_app(**kwargs) -> TrainerApp:
+    return TrainerApp(engine=lambda experiment, *, on_event, should_stop: None, probe_devices=False, **kwargs)
+
+
+def row_text(app: TrainerApp, row: int) -> list[str]:
+    table = app.query_one("#layers")
+    return [str(c) for c in table.get_row_at(row)]
+
+
+def text_of(app: TrainerApp, selector: str) -> str:
+    return str(app.screen.query_one(selector).render())
+
+
+async def open_model_tab(pilot, row: int) -> None:
+    await pilot.press("2")
+    await pilot.pause()
+    table = pilot.app.query_one("#layers")
+    assert pilot.app.focused is table
+    table.move_cursor(row=row)
+    await pilot.pause()
+
+
+async def test_table_and_editing_a_layer_valid_and_invalid() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_model_tab(pilot, 8)  # layer 8: Linear(256 -> 120)
+        table = app.query_one("#layers")
+        assert table.row_count == 1 + len(LENET)
+        assert row_text(app, 0)[1:4] == ["Input", "digits28", "1x28x28"]
+        assert row_text(app, 7)[1:] == ["Flatten", "", "256", "0"]
+        assert row_text(app, 8) == ["8", "Linear", "in_features=256, out_features=120", "120", "30,840"]
+        assert "Total: 44,426" in text_of(app, "#model-total")
+        # Edit with e: the form shows the layer's arguments; a bad value keeps it open.
+        await pilot.press("e")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, LayerForm)
+        field = form.query_one("#arg-out_features", Input)
+        assert field.value == "120" and app.focused is field
+        field.value = "abc"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is form
+        row = form.query_one("#argrow-out_features", ArgRow)
+        assert row.has_class("-invalid")
+        assert "out_features must be an integer, not 'abc'" in text_of(app, "#argrow-out_features .field-error")
+        field.value = "0"
+        await pilot.pause()
+        assert "out_features must be at least 1" in text_of(app, "#argrow-out_features .field-error")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is form and app.experiment.layers == LENET
+        # A valid value: the fit line says what comes out; enter applies.
+        field.value = "100"
+        await pilot.pause()
+        assert "Output here: 100, 25,700 parameters" in text_of(app, "#layer-fit")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, LayerForm)
+        assert app.experiment.layers[7] == LayerSpec("Linear", {"out_features": 100})
+        assert row_text(app, 8)[2:] == ["in_features=256, out_features=100", "100", "25,700"]
+        assert row_text(app, 10)[2] == "in_features=100, out_features=84"
+        assert table.cursor_row == 8
+        # Enter edits too; escape cancels without a change.
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, LayerForm)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, LayerForm)
+        assert app.experiment.layers[7] == LayerSpec("Linear", {"out_features": 100})
+
+
+async def test_add_insert_delete_move_reset() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_model_tab(pilot, 1)
+        table = app.query_one("#layers")
+        # a: add after layer 1, as a Dropout with p=0.25.
+        await pilot.press("a")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, LayerForm)
+        form.query_one("#layer-type", Select).value = "Dropout"
+        await pilot.pause()
+        form.query_one("#arg-p", Input).value = "0.25"
+        await pilot.pause()
+        assert text_of(app, "#layer-fit") == "Output here: 6x24x24, 0 parameters"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        layers = app.experiment.layers
+        assert layers[1] == LayerSpec("Dropout", {"p": 0.25}) and len(layers) == len(LENET) + 1
+        assert table.cursor_row == 2 and row_text(app, 2)[1] == "Dropout"
+        # i: insert before it; switching Conv2d -> MaxPool2d keeps the typed kernel_size.
+        await pilot.press("i")
+        await pilot.pause()
+        form = app.screen
+        assert "Does not fit here (yet): its input is a 6x24x24 image" in text_of(app, "#layer-fit")
+        assert form.query_one("#layer-fit").has_class("-warning")
+        form.query_one("#layer-type", Select).value = "Conv2d"
+        await pilot.pause()
+        form.query_one("#arg-kernel_size", Input).value = "3"
+        form.query_one("#layer-type", Select).value = "MaxPool2d"
+        await pilot.pause()
+        assert form.query_one("#arg-kernel_size", Input).value == "3"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.experiment.layers[1] == LayerSpec("MaxPool2d", {"kernel_size": 3})
+        assert app.experiment.layers[2].type == "Dropout" and table.cursor_row == 2
+        # J / K (and ctrl+down / ctrl+up) move the layer under the cursor.
+        await pilot.press("J")
+        await pilot.pause()
+        assert [layer.type for layer in app.experiment.layers[1:3]] == ["Dropout", "MaxPool2d"]
+        assert table.cursor_row == 3
+        await pilot.press("ctrl+up")
+        await pilot.pause()
+        assert [layer.type for layer in app.experiment.layers[1:3]] == ["Dropout", "MaxPool2d"][::-1]
+        # d deletes; r puts the preset back.
+        await pilot.press("d", "d")
+        await pilot.pause()
+        assert app.experiment.layers == LENET
+        await pilot.press("d")
+        await pilot.pause()
+        assert len(app.experiment.layers) == len(LENET) - 1
+        await pilot.press("r")
+        await pilot.pause()
+        assert app.experiment.layers == LENET
+        # The input row: nothing to delete or edit, a message says why.
+        table.move_cursor(row=0)
+        await pilot.press("d", "e")
+        await pilot.pause()
+        assert app.experiment.layers == LENET and not isinstance(app.screen, LayerForm)
+
+
+async def test_invalid_stack_and_unknown_shapes(tmp_path: Path) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_model_tab(pilot, 7)
+        assert row_text(app, 7)[1] == "Flatten"
+        await pilot.press("d")
+        await pilot.pause()
+        assert "Flatten" not in [layer.type for layer in app.experiment.layers]
+        problems = app.query_one("#model-problems")
+        assert problems.has_class("-error")
+        text = str(problems.render())
+        assert "training is refused until it is fixed" in text
+        assert "layer 7 Linear: its input is a 16x4x4 image: add a Flatten layer before it" in text
+        assert row_text(app, 7)[0] == "7 ✗" and row_text(app, 7)[3:] == ["?", "?"]
+        assert any("add a Flatten layer" in reason for reason in app.blockers())
+        await pilot.press("r")
+        await pilot.pause()
+        assert not problems.has_class("-error") and app.blockers() == []
+        # Own data: shapes are unknown before the first run.
+        path = tmp_path / "d.csv"
+        path.write_text("a,b,y\n1,2,0\n3,4,1\n")
+        app.select_preset("mlp")
+        app.select_dataset(f"csv:{path}")
+        await pilot.pause()
+        assert "known after the first run" in text_of(app, "#model-problems")
+        assert row_text(app, 2)[3:] == ["?", "?"]
+        # Once a run has seen the data, the shapes show (the app learns them from RunStarted).
+        app.known_shapes[f"csv:{path}"] = ((2,), 2)
+        await pilot.press("1", "2")
+        await pilot.pause()
+        assert row_text(app, 2)[3] == "64"
+        await pilot.app.workers.wait_for_complete()
