@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import time
-from typing import TYPE_CHECKING, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable
 
 from tui_trainer.core.events import BatchEnd, EpochEnd, RunEnded, RunPhase, RunStarted, TrainingEvent
 from tui_trainer.core.metrics import classification_report
@@ -15,10 +16,14 @@ if TYPE_CHECKING:
 
     from tui_trainer.core.config import Experiment, TrainSpec
     from tui_trainer.core.datasets.bundle import DataBundle
+    from tui_trainer.core.loader import TensorBatches
     from tui_trainer.core.metrics import ClassReport
+    from tui_trainer.core.runs.state import CheckpointState
 
 EventSink = Callable[[TrainingEvent], None]
 StopFlag = Callable[[], bool]
+CheckpointHook = Callable[["CheckpointState"], None]
+"""Called on the training thread after each epoch with the state to save (e.g. RunWriter.checkpoint)."""
 
 EMIT_INTERVAL_S = 0.1
 """At most this often a BatchEnd is emitted (and the loss read back from the device)."""
@@ -137,22 +142,154 @@ def _current_lr(optimizer) -> float:
     return float(optimizer.param_groups[0]["lr"])
 
 
-def fit(experiment: Experiment, data: DataBundle, *, on_event: EventSink, should_stop: StopFlag) -> RunEnded:
-    """Train the experiment's model on the data; every event goes to on_event, the last is RunEnded.
+@dataclass
+class _Run:
+    """What one fit() call trains with, and the counters that carry over epochs (and into checkpoints)."""
 
-    should_stop is polled before every batch; a missing device or divergence ends in a "failed"
-    RunEnded. The experiment must be valid (config.validate) and its layers must fit the data
-    (otherwise model.ModelError): run_experiment checks both.
-    """
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: Any
+    schedule_when: str
+    batches: TensorBatches
+    generator: torch.Generator
+    device: str
+    step: int = 0
+    train_seconds: float = 0.0
+    best_val_loss: float = math.inf
+    best_val_accuracy: float = -1.0
+    stale_epochs: int = 0
+
+
+def _setup(experiment: Experiment, data: DataBundle, device: str, resume: CheckpointState | None) -> _Run:
+    """Seed, build and initialise the model, batches, optimizer and schedule; restore a resumed run."""
     import torch
-    import torch.nn.functional as F
 
     from tui_trainer.core.loader import TensorBatches
     from tui_trainer.core.model import build_model
 
     t = experiment.train
+    if t.threads:
+        torch.set_num_threads(t.threads)
+    torch.manual_seed(t.seed)
+    model = build_model(experiment.layers, data.input_shape, data.n_classes)
+    init_weights(model, t.init, t.init_std)
+    model.to(device)
+    generator = torch.Generator().manual_seed(t.seed)
+    batches = TensorBatches(data.train_x.to(device), data.train_y.to(device), t.batch_size, generator=generator)
+    optimizer = make_optimizer(model.parameters(), t)
+    scheduler, schedule_when = make_schedule(optimizer, t, len(batches))
+    run = _Run(model, optimizer, scheduler, schedule_when, batches, generator, device)
+    if resume is not None:
+        from tui_trainer.core.runs.state import restore
+
+        restore(resume, experiment, model, optimizer, scheduler, generator, device)
+        run.step, run.train_seconds, run.stale_epochs = resume.step, resume.train_seconds, resume.stale_epochs
+        run.best_val_loss, run.best_val_accuracy = resume.best_val_loss, resume.best_val_accuracy
+    return run
+
+
+def _train_epoch(run: _Run, t: TrainSpec, epoch: int, on_event: EventSink, should_stop: StopFlag) -> tuple[float, float]:
+    """One pass over the training batches; returns (mean loss, accuracy) of the epoch."""
+    import torch
+    import torch.nn.functional as F
+
+    model, optimizer, scheduler, batches = run.model, run.optimizer, run.scheduler, run.batches
+    per_batch_schedule = run.schedule_when == "batch"
+    total_steps = t.epochs * len(batches)
+    step = run.step
+    epoch_start = time.perf_counter()
+    loss_total = torch.zeros((), device=run.device)
+    correct_total = torch.zeros((), dtype=torch.long, device=run.device)
+    window_loss = torch.zeros((), device=run.device)
+    window_batches = window_samples = 0
+    last_emit = time.perf_counter()
+    seen = 0
+    model.train()
+    for batch, (xb, yb) in enumerate(batches, start=1):
+        if should_stop():
+            raise _Stop
+        logits = model(xb)
+        loss = F.cross_entropy(logits, yb, label_smoothing=t.label_smoothing)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if t.grad_clip:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), t.grad_clip)
+        optimizer.step()
+        if per_batch_schedule and (t.schedule != "onecycle" or step + 1 < total_steps):
+            scheduler.step()  # one-cycle stepped past its last step would restart the cycle
+        step += 1
+        run.step = step
+        n = yb.shape[0]
+        seen += n
+        detached = loss.detach()
+        window_loss += detached
+        loss_total += detached * n
+        correct_total += (logits.argmax(1) == yb).sum()
+        window_batches += 1
+        window_samples += n
+        now = time.perf_counter()
+        if now - last_emit >= EMIT_INTERVAL_S or batch == len(batches):
+            mean_loss = window_loss.item() / window_batches
+            if not math.isfinite(mean_loss):
+                raise _Diverged(f"the training loss became {mean_loss} at epoch {epoch}, batch {batch}")
+            on_event(BatchEnd(
+                epoch, batch, len(batches), step, mean_loss, _current_lr(optimizer),
+                window_samples / max(now - last_emit, 1e-9), run.train_seconds + now - epoch_start,
+            ))
+            window_loss.zero_()
+            window_batches = window_samples = 0
+            last_emit = now
+    return loss_total.item() / max(1, seen), correct_total.item() / max(1, seen)
+
+
+def _after_epoch(run: _Run, val_loss: float) -> None:
+    """Step an epoch or plateau schedule and count epochs without a better validation loss."""
+    if run.schedule_when == "epoch" and run.scheduler is not None:
+        run.scheduler.step()
+    elif run.schedule_when == "plateau":
+        run.scheduler.step(val_loss)
+    if val_loss < run.best_val_loss - 1e-12:
+        run.best_val_loss, run.stale_epochs = val_loss, 0
+    else:
+        run.stale_epochs += 1
+
+
+def _state(run: _Run, experiment: Experiment, data: DataBundle, history: list[EpochEnd]) -> CheckpointState:
+    """The run after its latest epoch, for the checkpoint hook (live tensors on the training device)."""
+    from tui_trainer.core.runs.state import CheckpointState, capture_rng
+
+    last = history[-1]
+    return CheckpointState(
+        experiment, last.epoch, run.model.state_dict(), run.optimizer.state_dict(),
+        run.scheduler.state_dict() if run.scheduler is not None else None, capture_rng(run.generator, run.device),
+        run.step, run.train_seconds, run.best_val_loss, run.best_val_accuracy, run.stale_epochs,
+        tuple(data.input_shape), tuple(data.class_names), tuple(history), last.is_best,
+    )
+
+
+def fit(
+    experiment: Experiment,
+    data: DataBundle,
+    *,
+    on_event: EventSink,
+    should_stop: StopFlag,
+    checkpoint: CheckpointHook | None = None,
+    resume: CheckpointState | None = None,
+) -> RunEnded:
+    """Train the experiment's model on the data; every event goes to on_event, the last is RunEnded.
+
+    should_stop is polled before every batch; a missing device or divergence ends in a "failed"
+    RunEnded. The experiment must be valid (config.validate) and its layers must fit the data
+    (otherwise model.ModelError): run_experiment checks both. checkpoint, when given, is called on
+    this thread after every epoch (after its EpochEnd) with the state to save. resume, a state saved
+    that way, continues that run at its next epoch: same weights, optimizer, schedule and random
+    streams, so on CPU the result equals an uninterrupted run; RunStarted.start_epoch says where.
+    """
+    import torch
+
+    t = experiment.train
     started = time.perf_counter()
-    history: list[EpochEnd] = []
+    history: list[EpochEnd] = list(resume.history) if resume is not None else []
 
     def ended(status: str, reason: str = "", hint: str = "", **extra) -> RunEnded:
         best = max((e.val_accuracy for e in history), default=None)
@@ -167,101 +304,44 @@ def fit(experiment: Experiment, data: DataBundle, *, on_event: EventSink, should
         device = resolve_device(t.device)
     except ValueError as exc:
         return ended("failed", str(exc), "choose device auto or cpu")
-    if t.threads:
-        torch.set_num_threads(t.threads)
-    torch.manual_seed(t.seed)
-    model = build_model(experiment.layers, data.input_shape, data.n_classes)
-    init_weights(model, t.init, t.init_std)
-    model.to(device)
-    train_x, train_y = data.train_x.to(device), data.train_y.to(device)
-    val_x, val_y = data.val_x.to(device), data.val_y.to(device)
-    generator = torch.Generator().manual_seed(t.seed)
-    batches = TensorBatches(train_x, train_y, t.batch_size, generator=generator)
-    optimizer = make_optimizer(model.parameters(), t)
-    scheduler, schedule_when = make_schedule(optimizer, t, len(batches))
-    params = sum(p.numel() for p in model.parameters())
-    n_test = 0 if data.test_x is None else int(data.test_x.shape[0])
-    on_event(RunStarted(
-        device, params, int(train_x.shape[0]), int(val_x.shape[0]), n_test, t.epochs, len(batches),
-        t.batch_size, tuple(data.class_names), tuple(data.input_shape),
-    ))
+    if resume is not None:
+        from tui_trainer.core.runs.state import resume_problem
 
-    step = 0
-    total_steps = t.epochs * len(batches)
-    best_val_loss = math.inf
-    best_val_accuracy = -1.0
-    stale_epochs = 0
-    train_seconds = 0.0
+        problem = resume_problem(resume, experiment, data)
+        if problem:
+            return ended("failed", problem, "start a new run to change that")
+    run = _setup(experiment, data, device, resume)
+    val_x, val_y = data.val_x.to(device), data.val_y.to(device)
+    params = sum(p.numel() for p in run.model.parameters())
+    n_test = 0 if data.test_x is None else int(data.test_x.shape[0])
+    first_epoch = resume.epoch + 1 if resume is not None else 1
+    on_event(RunStarted(
+        device, params, int(data.train_x.shape[0]), int(val_x.shape[0]), n_test, t.epochs, len(run.batches),
+        t.batch_size, tuple(data.class_names), tuple(data.input_shape), first_epoch,
+    ))
     try:
-        for epoch in range(1, t.epochs + 1):
+        for epoch in range(first_epoch, t.epochs + 1):
             epoch_start = time.perf_counter()
-            epoch_lr = _current_lr(optimizer)
-            loss_total = torch.zeros((), device=device)
-            correct_total = torch.zeros((), dtype=torch.long, device=device)
-            window_loss = torch.zeros((), device=device)
-            window_batches = window_samples = 0
-            last_emit = time.perf_counter()
-            seen = 0
-            model.train()
-            for batch, (xb, yb) in enumerate(batches, start=1):
-                if should_stop():
-                    raise _Stop
-                logits = model(xb)
-                loss = F.cross_entropy(logits, yb, label_smoothing=t.label_smoothing)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                if t.grad_clip:
-                    torch.nn.utils.clip_grad_norm_(model.parameters(), t.grad_clip)
-                optimizer.step()
-                if schedule_when == "batch" and (t.schedule != "onecycle" or step + 1 < total_steps):
-                    scheduler.step()  # one-cycle stepped past its last step would restart the cycle
-                step += 1
-                n = yb.shape[0]
-                seen += n
-                detached = loss.detach()
-                window_loss += detached
-                loss_total += detached * n
-                correct_total += (logits.argmax(1) == yb).sum()
-                window_batches += 1
-                window_samples += n
-                now = time.perf_counter()
-                if now - last_emit >= EMIT_INTERVAL_S or batch == len(batches):
-                    mean_loss = window_loss.item() / window_batches
-                    if not math.isfinite(mean_loss):
-                        raise _Diverged(f"the training loss became {mean_loss} at epoch {epoch}, batch {batch}")
-                    elapsed = train_seconds + now - epoch_start
-                    on_event(BatchEnd(
-                        epoch, batch, len(batches), step, mean_loss, _current_lr(optimizer),
-                        window_samples / max(now - last_emit, 1e-9), elapsed,
-                    ))
-                    window_loss.zero_()
-                    window_batches = window_samples = 0
-                    last_emit = now
-            train_loss = loss_total.item() / max(1, seen)
-            train_accuracy = correct_total.item() / max(1, seen)
-            val_loss, report = evaluate(model, val_x, val_y, data.class_names, should_stop)
+            epoch_lr = _current_lr(run.optimizer)
+            train_loss, train_accuracy = _train_epoch(run, t, epoch, on_event, should_stop)
+            val_loss, report = evaluate(run.model, val_x, val_y, data.class_names, should_stop)
             if not math.isfinite(val_loss):
                 raise _Diverged(f"the validation loss became {val_loss} at epoch {epoch}")
-            is_best = report.accuracy > best_val_accuracy
-            best_val_accuracy = max(best_val_accuracy, report.accuracy)
+            is_best = report.accuracy > run.best_val_accuracy
+            run.best_val_accuracy = max(run.best_val_accuracy, report.accuracy)
             seconds = time.perf_counter() - epoch_start
-            train_seconds += seconds
+            run.train_seconds += seconds
             event = EpochEnd(
                 epoch, t.epochs, train_loss, train_accuracy, val_loss, report.accuracy, epoch_lr,
                 seconds, report, is_best,
             )
             history.append(event)
             on_event(event)
-            if schedule_when == "epoch" and scheduler is not None:
-                scheduler.step()
-            elif schedule_when == "plateau":
-                scheduler.step(val_loss)
-            if val_loss < best_val_loss - 1e-12:
-                best_val_loss, stale_epochs = val_loss, 0
-            else:
-                stale_epochs += 1
-            if t.patience and stale_epochs >= t.patience and epoch < t.epochs:
-                return _finish(ended, model, data, device, should_stop,
+            _after_epoch(run, val_loss)
+            if checkpoint is not None:
+                checkpoint(_state(run, experiment, data, history))
+            if t.patience and run.stale_epochs >= t.patience and epoch < t.epochs:
+                return _finish(ended, run.model, data, device, should_stop,
                                f"early stopping: val loss did not improve for {t.patience} epochs")
     except _Stop:
         return ended("stopped", "stopped by the user")
@@ -269,7 +349,7 @@ def fit(experiment: Experiment, data: DataBundle, *, on_event: EventSink, should
         return ended("failed", str(exc), "lower the learning rate (or clip gradients, or use Adam)")
     except torch.OutOfMemoryError:
         return ended("failed", f"out of memory on {device}", "use a smaller batch size or a smaller model")
-    return _finish(ended, model, data, device, should_stop, f"trained {t.epochs} epochs")
+    return _finish(ended, run.model, data, device, should_stop, f"trained {t.epochs} epochs")
 
 
 def _finish(ended, model, data: DataBundle, device: str, should_stop: StopFlag, reason: str) -> RunEnded:
@@ -284,9 +364,16 @@ def _finish(ended, model, data: DataBundle, device: str, should_stop: StopFlag, 
 
 
 def run_experiment(
-    experiment: Experiment, *, on_event: EventSink, should_stop: StopFlag, data: DataBundle | None = None
+    experiment: Experiment,
+    *,
+    on_event: EventSink,
+    should_stop: StopFlag,
+    data: DataBundle | None = None,
+    checkpoint: CheckpointHook | None = None,
+    resume: CheckpointState | None = None,
 ) -> RunEnded:
-    """Load the data (unless given), then fit; every user-facing problem ends in a "failed" RunEnded.
+    """Load the data (unless given), then fit (with its checkpoint and resume options); every
+    user-facing problem ends in a "failed" RunEnded.
 
     This is what the UI worker and the CLI call: it never raises for bad input.
     """
@@ -309,7 +396,7 @@ def run_experiment(
         if should_stop():
             return _stopped_early(on_event)
         on_event(RunPhase("building the model"))
-        return fit(experiment, data, on_event=on_event, should_stop=should_stop)
+        return fit(experiment, data, on_event=on_event, should_stop=should_stop, checkpoint=checkpoint, resume=resume)
     except DatasetError as exc:
         return failed(str(exc), "check the dataset options")
     except ModelError as exc:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from tui_trainer.core.metrics import ClassReport
 
@@ -90,3 +90,58 @@ class RunEnded:
 
 
 TrainingEvent = RunPhase | RunStarted | BatchEnd | EpochEnd | RunEnded
+
+
+# ---------------------------------------------------------------- plain dicts (events.jsonl)
+
+EVENT_TYPES: dict[str, type] = {cls.__name__: cls for cls in (RunPhase, RunStarted, BatchEnd, EpochEnd, RunEnded)}
+
+
+def _plain(value: object) -> object:
+    """Tuples become lists and reports become dicts, recursively: what JSON can hold."""
+    if isinstance(value, ClassReport):
+        return value.to_dict()
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def event_to_dict(event: TrainingEvent) -> dict[str, object]:
+    """A JSON-ready dict with a "type" field; RunEnded.history is left out (the EpochEnds carry it)."""
+    doc: dict[str, object] = {"type": type(event).__name__}
+    for f in fields(event):
+        if isinstance(event, RunEnded) and f.name == "history":
+            continue
+        doc[f.name] = _plain(getattr(event, f.name))
+    return doc
+
+
+def report_from_dict(doc: dict) -> ClassReport:
+    """A ClassReport back from ClassReport.to_dict() (its metrics recomputed from the confusion matrix)."""
+    from tui_trainer.core.metrics import report_from_confusion
+
+    return report_from_confusion([list(row) for row in doc["confusion_matrix"]], tuple(doc["classes"]))
+
+
+def event_from_dict(doc: dict) -> TrainingEvent:
+    """The event back from event_to_dict(); unknown keys are ignored (newer writers may add some).
+
+    Raises ValueError (with the reason) for an unknown type or a missing field.
+    """
+    cls = EVENT_TYPES.get(str(doc.get("type")))
+    if cls is None:
+        raise ValueError(f"unknown event type {doc.get('type')!r}")
+    values: dict[str, object] = {}
+    for f in fields(cls):
+        if f.name not in doc:
+            continue
+        value = doc[f.name]
+        if f.name in ("report", "test_report") and isinstance(value, dict):
+            value = report_from_dict(value)
+        elif isinstance(value, list):
+            value = tuple(value)
+        values[f.name] = value
+    try:
+        return cls(**values)
+    except (TypeError, KeyError, IndexError) as exc:
+        raise ValueError(f"{cls.__name__} is incomplete: {exc}") from None

@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.containers import Container
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane, Tabs
 
 from tui_trainer.core.config import ConfigError, Experiment
 from tui_trainer.core.events import RunStarted
@@ -49,6 +49,7 @@ class TrainerApp(App):
         Binding("p", "pause", "Pause"),
         Binding("x", "stop", "Stop"),
         Binding("q", "quit", "Quit"),
+        Binding("escape", "leave_field", "Leave field", show=False),
     ]
 
     experiment: reactive[Experiment] = reactive(Experiment, always_update=True, init=False)
@@ -156,6 +157,11 @@ class TrainerApp(App):
         content = tabs.get_pane(tab).children[0]
         target = content if content.focusable else next((w for w in content.query("*") if w.focusable), None)
         self.set_focus(target)
+
+    def action_leave_field(self) -> None:
+        """Escape from a text field to the tab bar, so single-key shortcuts work again."""
+        if isinstance(self.focused, Input):
+            self.query_one(TabbedContent).query_one(Tabs).focus()
 
     def action_start(self) -> None:
         """Start a run of the edited experiment, unless one is going or something blocks it."""

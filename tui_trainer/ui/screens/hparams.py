@@ -43,18 +43,24 @@ class HparamsPane(Container):
         self.watch(self.app, "experiment", self._show_experiment)
         self.watch(self.app, "devices", self._show_devices)
         self.watch(self.app, "preset_name", self._show_intro)
+        self.call_after_refresh(self._build_form)
+
+    async def _build_form(self) -> None:
+        """Mount the form once, after the first frame (the app appears sooner)."""
+        if self.form is not None:
+            return
+        form = FieldForm(
+            self.app.experiment.train,
+            GROUPS,
+            prefix="train",
+            choices={"device": self.app.devices},
+            id="hparams-form",
+        )
+        await self.query_one("#hparams-scroll").mount(form, before="#hparams-note")
+        self._show_experiment(self.app.experiment)
 
     async def on_show(self) -> None:
-        if not self.query("#hparams-form"):
-            form = FieldForm(
-                self.app.experiment.train,
-                GROUPS,
-                prefix="train",
-                choices={"device": self.app.devices},
-                id="hparams-form",
-            )
-            await self.query_one("#hparams-scroll").mount(form, before="#hparams-note")
-            self._show_experiment(self.app.experiment)
+        await self._build_form()
         focused = self.screen.focused
         if not isinstance(focused, Tabs) and (focused is None or self not in focused.ancestors):
             self.query_one("#input-optimizer").focus()

@@ -164,7 +164,7 @@ class TrainPane(VerticalScroll):
                 f"{b.samples_per_s:,.0f} samples/s",
                 f"loss {b.loss:.4f}",
             ]
-        parts += [f"device {s.device}", f"{s.params:,} params"]
+        parts.append(s.device)
         return "  ".join(parts)
 
     def action_toggle_normalised(self) -> None:
@@ -222,7 +222,9 @@ class TrainPane(VerticalScroll):
             loss.insert(0, Curve(f"run {previous.run_id} val", px, [e.val_loss for e in previous.epochs], "muted"))
             acc.insert(0, Curve(f"run {previous.run_id} val", px, [e.val_accuracy for e in previous.epochs], "muted"))
         self.query_one("#loss-plot", CurvePlot).show(loss)
-        self.query_one("#acc-plot", CurvePlot).show(acc, ylim=(0.0, 1.0))
+        values = [y for curve in acc for y in curve.ys]
+        low = max(0.0, min(values) - 0.02) if values else 0.0  # zoom in: the train/val gap must show
+        self.query_one("#acc-plot", CurvePlot).show(acc, ylim=(low, 1.0))
         self.query_one("#lr-plot", CurvePlot).show([Curve("lr", run.lr.xs, run.lr.ys, "accent")])
 
     def _draw_metrics(self, run: RunHistory) -> None:

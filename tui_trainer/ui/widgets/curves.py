@@ -8,6 +8,10 @@ from textual.color import Color
 from textual_plotext import PlotextPlot
 
 
+MAX_MARKERS = 30
+"""Above this many points a curve is a plain line (dots would merge into a thick band)."""
+
+
 @dataclass(frozen=True)
 class Curve:
     """One series to draw: label, points and a role picking its theme colour."""
@@ -18,7 +22,7 @@ class Curve:
     role: str = "primary"
     """A theme colour name: primary, secondary, accent, warning, success, error, or muted."""
     markers: bool = False
-    """Draw a dot per point (epoch values) instead of a thin line."""
+    """Also mark each point (epoch values) with a dot, while there are few."""
 
 
 class CurvePlot(PlotextPlot):
@@ -57,10 +61,10 @@ class CurvePlot(PlotextPlot):
             if not curve.xs:
                 continue
             drawn = True
-            if curve.markers:
-                plt.plot(curve.xs, curve.ys, label=curve.label, color=self._colour(curve.role), marker="dot")
-            else:
-                plt.plot(curve.xs, curve.ys, label=curve.label, color=self._colour(curve.role), marker="braille")
+            colour = self._colour(curve.role)
+            plt.plot(curve.xs, curve.ys, label=curve.label, color=colour, marker="braille")
+            if curve.markers and len(curve.xs) <= MAX_MARKERS:
+                plt.scatter(curve.xs, curve.ys, color=colour, marker="•")
         if self._ylim:
             plt.ylim(*self._ylim)
         if not drawn:

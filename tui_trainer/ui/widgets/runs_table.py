@@ -16,7 +16,7 @@ class RunsTable(DataTable):
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
-        for label in ("#", "status", "data", "preset", "best val", "epochs", "time", "differs from run 1"):
+        for label in ("#", "status", "data", "preset", "params", "best val", "epochs", "time", "differs from run 1"):
             self.add_column(label, key=label)
 
     def show(self, runs: list[RunHistory]) -> None:
@@ -34,6 +34,7 @@ class RunsTable(DataTable):
                 run.status,
                 run.experiment.data.name,
                 run.experiment.name,
+                Text(f"{run.started.params:,}" if run.started else "-", justify="right"),
                 Text("-" if best is None else f"{best:.2%}", justify="right"),
                 Text(str(len(run.epochs)), justify="right"),
                 Text(format_duration(seconds), justify="right"),
