@@ -1,4 +1,4 @@
-"""Command line: no arguments opens the app; train / summary / datasets / presets run headless."""
+"""Command line: no arguments opens the app; train / summary / export / runs / datasets / presets run headless."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import signal
 import sys
 import threading
+from pathlib import Path
 from typing import Any, NoReturn
 
 from tui_trainer.core.config import ConfigError, DataSpec, Experiment, TrainSpec, parse_value, spec_fields, validate
@@ -38,8 +39,19 @@ def build_parser() -> argparse.ArgumentParser:
     app = sub.add_parser("app", help="open the terminal app (the default)")
     app.add_argument("--dataset", default=None, help="dataset to select at start")
     app.add_argument("--preset", default=None, help="preset to select at start")
-    data_args(sub.add_parser("train", help="train headless: one line per epoch, then the metrics"), required=False)
+    train = sub.add_parser("train", help="train headless: one line per epoch, then the metrics")
+    data_args(train, required=False)
+    train.add_argument("--runs-dir", default="runs", metavar="DIR", help="where run directories go (default ./runs)")
+    train.add_argument("--no-save", action="store_true", help="write no run directory")
+    train.add_argument("--resume", default=None, metavar="RUN_DIR", help="continue a run from its last.pt")
     data_args(sub.add_parser("summary", help="the model's per-layer table for a dataset"), required=False)
+    export = sub.add_parser("export", help="write a standalone PyTorch script for a run or an experiment")
+    export.add_argument("source", metavar="RUN_DIR|EXPERIMENT.toml|PRESET", help="a run directory, experiment TOML or preset")
+    export.add_argument("-o", "--output", default=None, metavar="FILE", help="write the script here (default: print it)")
+    export.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override one setting")
+    runs = sub.add_parser("runs", help="list past runs")
+    runs.add_argument("--runs-dir", default="runs", metavar="DIR", help="the runs folder (default ./runs)")
+    runs.add_argument("--json", action="store_true", help="print one JSON list")
     sub.add_parser("datasets", help="list the datasets")
     sub.add_parser("presets", help="list the presets")
     return parser
@@ -135,14 +147,11 @@ def _checked_summary(experiment: Experiment, input_shape: tuple[int, ...], n_cla
 # ---------------------------------------------------------------- commands
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    """Headless training: one line per epoch, then the final table (and JSON with --json)."""
-    from tui_trainer.core.datasets import dataset_info, DatasetError
-    from tui_trainer.core.engine import fit, resolve_device
-    from tui_trainer.core.events import BatchEnd, EpochEnd, RunStarted
-    from tui_trainer.textreport import epoch_line, final_report, run_json
+def _check_before_loading(experiment: Experiment) -> None:
+    """The cheap checks (layers against the dataset's known shape, the device) before loading any data."""
+    from tui_trainer.core.datasets import DatasetError, dataset_info
+    from tui_trainer.core.engine import resolve_device
 
-    experiment = experiment_from_args(args)
     try:
         info = dataset_info(experiment.data.name)
     except DatasetError as exc:
@@ -153,37 +162,86 @@ def cmd_train(args: argparse.Namespace) -> int:
         resolve_device(experiment.train.device)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+
+
+def _resume_experiment(args: argparse.Namespace):
+    """(Resumable, experiment) for train --resume: the run's own experiment with --set changes applied."""
+    from tui_trainer.core.runs import RunError, open_resumable
+
+    for flag, value in (("--preset", args.preset), ("--config", args.config), ("--dataset", args.dataset)):
+        if value:
+            raise UsageError(
+                f"{flag} cannot be used with --resume: a resumed run keeps its experiment (its layers and dataset); "
+                "--set changes epochs and the other resumable settings"
+            )
+    if args.no_save:
+        raise UsageError("--resume continues writing the run directory: drop --no-save")
+    try:
+        resumable = open_resumable(args.resume)
+    except RunError as exc:
+        raise UsageError(str(exc)) from None
+    changes: dict[str, Any] = {"data_dir": args.data_dir} if args.data_dir else {}
+    experiment = resumable.experiment.with_data(**changes, **({"download": True} if args.download else {}))
+    for assignment in args.set:
+        experiment = apply_setting(experiment, assignment)
+    problem = next(iter(validate(experiment)), None) or resumable.problem(experiment)
+    if problem:
+        raise UsageError(str(problem))
+    return resumable, experiment
+
+
+def _open_writer(args: argparse.Namespace, experiment: Experiment, resumable):
+    """The RunWriter for this run (None with --no-save); one error line when it cannot write."""
+    from tui_trainer.core.runs import RunError, RunWriter
+
+    try:
+        if resumable is not None:
+            return resumable.writer(experiment)
+        return None if args.no_save else RunWriter.create(args.runs_dir, experiment)
+    except RunError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Headless training (or --resume): one line per epoch, then the final table (and JSON with --json);
+    the run directory is written under --runs-dir unless --no-save."""
+    from tui_trainer.core.engine import fit
+    from tui_trainer.core.runs import resume_problem, root_problem
+    from tui_trainer.textreport import EventPrinter, final_report, run_json
+
+    resumable = None
+    if args.resume:
+        resumable, experiment = _resume_experiment(args)
+    else:
+        experiment = experiment_from_args(args)
+    _check_before_loading(experiment)
     data = _load_data(experiment)
     _checked_summary(experiment, data.input_shape, data.n_classes)
-
-    tty = sys.stdout.isatty()
+    if resumable is None and not args.no_save and (problem := root_problem(Path(args.runs_dir))):
+        raise UsageError(problem)
+    if resumable is not None and (problem := resume_problem(resumable.state, experiment, data)):
+        raise UsageError(problem)
+    writer = _open_writer(args, experiment, resumable)
+    printer = EventPrinter(experiment, tty=sys.stdout.isatty(), run_dir=writer.path if writer else None)
     stop = threading.Event()
-    started: dict[str, Any] = {}
-
-    def on_event(event: object) -> None:
-        if isinstance(event, RunStarted):
-            started.update(params=event.params, device=event.device)
-            print(
-                f"training {experiment.name} on {experiment.data.name}: {event.n_train} train / {event.n_val} val"
-                f" samples, {event.params:,} parameters, device {event.device}",
-                flush=True,
-            )
-        elif isinstance(event, BatchEnd) and tty:
-            print(f"\repoch {event.epoch} batch {event.batch}/{event.batches} loss {event.loss:.4f}", end="", flush=True)
-        elif isinstance(event, EpochEnd):
-            print(("\r\x1b[K" if tty else "") + epoch_line(event), flush=True)
 
     def interrupt(signum: int, frame: object) -> None:
         stop.set()
 
-    previous = signal.signal(signal.SIGINT, interrupt)
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        end = fit(experiment, data, on_event=on_event, should_stop=stop.is_set)
+        end = fit(
+            experiment, data, on_event=writer.wrap(printer) if writer else printer, should_stop=stop.is_set,
+            checkpoint=writer.checkpoint if writer else None, resume=resumable.state if resumable else None,
+        )
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     print(final_report(end), flush=True)
+    if writer is not None and writer.problem:
+        print(f"warning: {writer.problem}", file=sys.stderr)
     if args.json:
-        print(json.dumps(run_json(end, started.get("params"), started.get("device"))), flush=True)
+        print(json.dumps(run_json(end, printer.params, printer.device, writer.path if writer else None)), flush=True)
     if end.status == "failed":
         print(f"error: {end.reason}" + (f" ({end.hint})" if end.hint else ""), file=sys.stderr)
         return 1
@@ -230,6 +288,48 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write (or print) the standalone PyTorch script of a run directory, experiment TOML or preset."""
+    import dataclasses
+
+    from tui_trainer.core.export import ExportError, export_script, load_source
+
+    try:
+        source = load_source(args.source)
+        experiment = source.experiment
+        for assignment in args.set:
+            experiment = apply_setting(experiment, assignment)
+        script = export_script(dataclasses.replace(source, experiment=experiment), Path(args.output or "train.py").name)
+    except ExportError as exc:
+        raise UsageError(str(exc)) from None
+    if args.output is None:
+        sys.stdout.write(script)
+        return 0
+    try:
+        Path(args.output).write_text(script, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+    print(f"wrote {args.output}: run it with python {args.output}")
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    """List the runs under --runs-dir, newest first, with a problem line for each damaged one."""
+    from tui_trainer.core.runs import list_runs, listing_problem
+    from tui_trainer.textreport import record_json, runs_table
+
+    root = Path(args.runs_dir)
+    problem = listing_problem(root)
+    if problem and root.exists():
+        raise UsageError(problem)
+    records = list_runs(root)
+    if args.json:
+        print(json.dumps([record_json(r) for r in records]))
+    else:
+        print(runs_table(records) if records else (problem or f"there are no runs in {root}"))
+    return 0
+
+
 def cmd_datasets(args: argparse.Namespace) -> int:
     """List the datasets with kind, shape, classes, size, availability and description."""
     from tui_trainer.core.datasets import is_available, list_datasets
@@ -263,7 +363,10 @@ def cmd_app(args: argparse.Namespace) -> int:
     return run_app(dataset=getattr(args, "dataset", None), preset=getattr(args, "preset", None))
 
 
-COMMANDS = {"train": cmd_train, "summary": cmd_summary, "datasets": cmd_datasets, "presets": cmd_presets, "app": cmd_app}
+COMMANDS = {
+    "train": cmd_train, "summary": cmd_summary, "export": cmd_export, "runs": cmd_runs, "datasets": cmd_datasets,
+    "presets": cmd_presets, "app": cmd_app,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

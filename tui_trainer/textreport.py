@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from tui_trainer.core.events import EpochEnd, RunEnded
+from tui_trainer.core.events import BatchEnd, EpochEnd, RunEnded, RunStarted
 from tui_trainer.core.metrics import ClassReport
 from tui_trainer.core.model import ModelSummary, format_shape
+
+if TYPE_CHECKING:
+    from tui_trainer.core.config import Experiment
+    from tui_trainer.core.runs import RunRecord
 
 
 def table(headers: list[str], rows: list[list[str]], right: set[int] | None = None) -> str:
@@ -83,7 +88,7 @@ def final_report(end: RunEnded) -> str:
     return "\n".join(lines)
 
 
-def run_json(end: RunEnded, params: int | None, device: str | None) -> dict[str, Any]:
+def run_json(end: RunEnded, params: int | None, device: str | None, run_dir: Path | None = None) -> dict[str, Any]:
     """The --json result object."""
     last = end.history[-1].report if end.history else None
     result: dict[str, Any] = {
@@ -113,5 +118,66 @@ def run_json(end: RunEnded, params: int | None, device: str | None) -> dict[str,
         "params": params,
         "device": device,
         "seconds": end.seconds,
+        "run_dir": str(run_dir) if run_dir is not None else None,
     }
     return result
+
+
+class EventPrinter:
+    """The headless CLI's on_event: a line when training starts, a progress line on a terminal, a line per epoch."""
+
+    def __init__(self, experiment: Experiment, *, tty: bool, run_dir: Path | None = None) -> None:
+        self.experiment = experiment
+        self.tty = tty
+        self.run_dir = run_dir
+        self.params: int | None = None
+        self.device: str | None = None
+
+    def __call__(self, event: object) -> None:
+        """Print what a person following the run wants to see for this event."""
+        if isinstance(event, RunStarted):
+            self.params, self.device = event.params, event.device
+            resumed = f" from epoch {event.start_epoch}" if event.start_epoch > 1 else ""
+            print(
+                f"training {self.experiment.name} on {self.experiment.data.name}{resumed}: {event.n_train} train / "
+                f"{event.n_val} val samples, {event.params:,} parameters, device {event.device}",
+                flush=True,
+            )
+            if self.run_dir is not None:
+                print(f"run directory {self.run_dir}", flush=True)
+        elif isinstance(event, BatchEnd) and self.tty:
+            print(f"\repoch {event.epoch} batch {event.batch}/{event.batches} loss {event.loss:.4f}", end="", flush=True)
+        elif isinstance(event, EpochEnd):
+            print(("\r\x1b[K" if self.tty else "") + epoch_line(event), flush=True)
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
+def runs_table(records: list[RunRecord]) -> str:
+    """Past runs, newest first: date, preset, dataset, status, epochs, best val accuracy, time, directory;
+    then one line per run that could not be read fully."""
+    rows = []
+    for r in records:
+        best = f"{r.best_val_accuracy:.2%}" if r.best_val_accuracy is not None else "-"
+        epochs = f"{r.epochs_done}/{r.epochs}" if r.epochs else str(r.epochs_done)
+        date = f"{r.created:%Y-%m-%d %H:%M}" if r.created else "?"
+        rows.append([date, r.preset, r.dataset, r.status, epochs, best, _duration(r.seconds), r.name])
+    text = table(["date", "preset", "dataset", "status", "epochs", "best val", "time", "directory"], rows, right={4, 5, 6})
+    problems = [f"problem: {r.name}: {r.problem}" for r in records if r.problem]
+    return "\n".join([text, *problems])
+
+
+def record_json(r: RunRecord) -> dict[str, Any]:
+    """One run of `tui-trainer runs --json`."""
+    return {
+        "path": str(r.path), "created": r.created.isoformat() if r.created else None, "preset": r.preset,
+        "dataset": r.dataset, "status": r.status, "reason": r.reason, "epochs_done": r.epochs_done,
+        "epochs": r.epochs, "best_val_accuracy": r.best_val_accuracy, "seconds": r.seconds,
+        "resumable": r.has_checkpoint, "problem": r.problem,
+    }

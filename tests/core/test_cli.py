@@ -14,6 +14,11 @@ from tui_trainer.cli import main
 FAST = ["--set", "threads=1"]
 
 
+def runs(tmp_path) -> list[str]:
+    """Every `train` in these tests writes its run directory under tmp_path, never into the repo."""
+    return ["--runs-dir", str(tmp_path / "runs")]
+
+
 @pytest.fixture(autouse=True)
 def isolated(tmp_path, monkeypatch):
     """No user presets from the real home, and a scratch working directory (./data stays empty)."""
@@ -58,8 +63,9 @@ def assert_usage_error(capsys, argv, *words):
         (["train", "--dataset", "moons", "--set", "n_samples=3"], ["n_samples"]),
     ],
 )
-def test_bad_input_exits_2_with_one_error_line(capsys, argv, words):
-    assert_usage_error(capsys, argv, *words)
+def test_bad_input_exits_2_with_one_error_line(capsys, tmp_path, argv, words):
+    assert_usage_error(capsys, [*argv, *runs(tmp_path)] if argv[0] == "train" else argv, *words)
+    assert not (tmp_path / "runs").exists()  # bad input writes no run directory
 
 
 @pytest.mark.parametrize(
@@ -80,13 +86,13 @@ def test_bad_input_exits_2_with_one_error_line(capsys, argv, words):
 def test_bad_config_file(capsys, tmp_path, text, words):
     path = tmp_path / "exp.toml"
     path.write_bytes(text if isinstance(text, bytes) else text.encode())
-    assert_usage_error(capsys, ["train", "--dataset", "moons", "--config", str(path)], *words)
+    assert_usage_error(capsys, ["train", "--dataset", "moons", "--config", str(path), *runs(tmp_path)], *words)
     assert_usage_error(capsys, ["summary", "--dataset", "moons", "--config", str(path)])
 
 
 @pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="needs a machine without CUDA")
-def test_unavailable_device_is_a_usage_error(capsys):
-    assert_usage_error(capsys, ["train", "--dataset", "moons", "--set", "device=cuda"], "not available")
+def test_unavailable_device_is_a_usage_error(capsys, tmp_path):
+    assert_usage_error(capsys, ["train", "--dataset", "moons", "--set", "device=cuda", *runs(tmp_path)], "not available")
 
 
 def test_presets_lists_every_preset(capsys):
@@ -143,15 +149,16 @@ TRAIN_KEYS = {"status", "val_accuracy", "test_accuracy", "epochs", "classes", "c
 EPOCH_KEYS = {"epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds"}
 
 
-def test_train_json(capsys):
-    status = main(["train", "--dataset", "moons", "--preset", "mlp", "--set", "epochs=2", "--json", *FAST])
+def test_train_json(capsys, tmp_path):
+    status = main(["train", "--dataset", "moons", "--preset", "mlp", "--set", "epochs=2", "--json", *FAST, *runs(tmp_path)])
     out, err = capsys.readouterr()
     assert status == 0, err
     assert "\r" not in out  # not a TTY: plain lines only
     assert err == ""
     lines = out.splitlines()
     assert lines[0].startswith("training mlp on moons: 800 train / 200 val samples")
-    assert lines[1].startswith("epoch 1/2") and lines[2].startswith("epoch 2/2")
+    assert lines[1].startswith(f"run directory {tmp_path / 'runs'}")
+    assert lines[2].startswith("epoch 1/2") and lines[3].startswith("epoch 2/2")
     assert "finished: trained 2 epochs" in out and "confusion matrix" in out
     doc = json.loads(lines[-1])
     assert TRAIN_KEYS <= set(doc)
@@ -177,7 +184,7 @@ def test_train_settings_and_config_override_the_preset(capsys, tmp_path):
     config = tmp_path / "exp.toml"
     config.write_text("[train]\nlr = 0.02\nepochs = 1\n", encoding="utf-8")
     argv = ["train", "--dataset", "iris", "--preset", "mlp", "--config", str(config), "--set", "train.batch_size=50",
-            "--set", "data.val_fraction=0.4", "--json", *FAST]
+            "--set", "data.val_fraction=0.4", "--json", *FAST, *runs(tmp_path)]
     assert main(argv) == 0
     out, _ = capsys.readouterr()
     doc = json.loads(out.splitlines()[-1])
@@ -187,9 +194,9 @@ def test_train_settings_and_config_override_the_preset(capsys, tmp_path):
     assert doc["classes"] == ["setosa", "versicolor", "virginica"]
 
 
-def test_train_nan_run_exits_1_with_the_reason(capsys):
+def test_train_nan_run_exits_1_with_the_reason(capsys, tmp_path):
     argv = ["train", "--dataset", "moons", "--preset", "mlp", "--json", "--set", "epochs=2", "--set", "lr=100",
-            "--set", "momentum=0", "--set", "weight_decay=1", *FAST]
+            "--set", "momentum=0", "--set", "weight_decay=1", *FAST, *runs(tmp_path)]
     status = main(argv)
     out, err = capsys.readouterr()
     assert status == 1
@@ -201,7 +208,7 @@ def test_train_nan_run_exits_1_with_the_reason(capsys):
     assert doc["status"] == "failed" and ("nan" in doc["reason"] or "inf" in doc["reason"])
 
 
-def test_entry_point_in_a_subprocess():
+def test_entry_point_in_a_subprocess(tmp_path):
     env = {**os.environ, "TUI_TRAINER_PRESETS": os.devnull}
     ok = subprocess.run(
         [sys.executable, "-m", "tui_trainer", "summary", "--dataset", "digits28", "--preset", "lenet5", "--json"],
@@ -210,7 +217,7 @@ def test_entry_point_in_a_subprocess():
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout.strip().splitlines()[-1])["total_params"] == 44426
     bad = subprocess.run(
-        [sys.executable, "-m", "tui_trainer", "train", "--dataset", "moons", "--set", "lr=-1"],
+        [sys.executable, "-m", "tui_trainer", "train", "--dataset", "moons", "--set", "lr=-1", *runs(tmp_path)],
         capture_output=True, text=True, timeout=120, env=env,
     )
     assert bad.returncode == 2

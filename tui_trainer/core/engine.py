@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from tui_trainer.core.events import BatchEnd, EpochEnd, RunEnded, RunPhase, RunStarted, TrainingEvent
 from tui_trainer.core.metrics import classification_report

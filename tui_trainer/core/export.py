@@ -42,7 +42,7 @@ class ExportSource:
 def _sections() -> dict[str, str]:
     text = _TEMPLATE.read_text(encoding="utf-8")
     parts = re.split(r"^#### (\S+)\n", text, flags=re.M)
-    return {name: body.rstrip() + "\n" for name, body in zip(parts[1::2], parts[2::2])}
+    return {name: body.rstrip() + "\n" for name, body in zip(parts[1::2], parts[2::2], strict=True)}
 
 
 def _section(name: str, **values: Any) -> str:
@@ -82,7 +82,7 @@ def model_code(experiment: Experiment, input_shape: Shape, n_classes: int) -> st
     if not summary.ok:
         raise ExportError(f"{experiment.name} does not fit {experiment.data.name}: {summary.problems[0]}")
     lines, shape, flat = [], tuple(input_shape), None
-    for layer, row in zip(experiment.layers, summary.rows):
+    for layer, row in zip(experiment.layers, summary.rows, strict=True):
         code = _layer_code(layer, shape, n_classes, flat)
         if layer.type == "Flatten" and len(shape) == 3:
             flat = " * ".join(str(d) for d in shape)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.style import Style
 from rich.text import Text
 from textual.color import Color
 from textual.widgets import DataTable
@@ -47,5 +48,6 @@ class ConfusionMatrix(DataTable):
                 share = value / peak if not self.normalised else value
                 bg = surface.blend(good if t == p else bad, min(1.0, 0.15 + 0.85 * share) if value else 0.0)
                 text = f"{value:.2f}" if self.normalised else f"{int(value)}"
-                cells.append(Text(text, justify="right", style=f"{bg.get_contrast_text().hex} on {bg.hex}"))
+                style = Style(color=bg.get_contrast_text(1.0).rich_color, bgcolor=bg.rich_color)
+                cells.append(Text(text, justify="right", style=style))
             self.add_row(*cells, key=f"t{t}")

@@ -1,0 +1,63 @@
+"""Snapshots of every tab at 80x24 and 120x40 (pytest-textual-snapshot), driven by a fake engine."""
+
+from __future__ import annotations
+
+import pytest
+from fakes import FakeEngine, wait_until
+from textual.widgets import Input
+
+from tui_trainer.ui.app import TrainerApp
+from tui_trainer.ui.screens.train import TrainPane
+
+SIZES = [(80, 24), (120, 40)]
+
+
+def make_app() -> TrainerApp:
+    return TrainerApp(engine=FakeEngine(epochs=4, val_losses=[0.9, 0.7, 0.75, 0.8]), probe_devices=False)
+
+
+async def settle(pilot) -> None:
+    """Wait for workers (dataset preview) and let the capped redraws run."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause(0.4)
+    for field in pilot.app.query(Input):
+        field.cursor_blink = False
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("key", ["1", "2", "3", "question_mark"], ids=["data", "model", "hparams", "help"])
+def test_tab(snap_compare, key: str, size: tuple[int, int]) -> None:
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        await pilot.press(key)
+        await settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_train_tab_after_two_runs(snap_compare, size: tuple[int, int]) -> None:
+    async def run_before(pilot) -> None:
+        app = pilot.app
+        pane = app.query_one(TrainPane)
+        await settle(pilot)
+        await pilot.press("s")
+        await wait_until(pilot, lambda: pane.current is not None and pane.current.done)
+        app.set_experiment(app.experiment.with_train(lr=0.01))
+        await pilot.press("r")
+        await wait_until(pilot, lambda: len(pane.runs) == 2 and pane.current.done)
+        await settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=size, run_before=run_before)
+
+
+def test_model_tab_with_an_invalid_stack(snap_compare) -> None:
+    async def run_before(pilot) -> None:
+        app = pilot.app
+        await settle(pilot)
+        app.set_experiment(app.experiment.replace_layers([l for l in app.experiment.layers if l.type != "Flatten"]))
+        await pilot.press("2")
+        await settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=(120, 40), run_before=run_before)
