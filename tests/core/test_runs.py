@@ -213,7 +213,7 @@ def test_write_failures_never_stop_training(tmp_path, image_data, monkeypatch):
 def test_kill_at_any_moment_leaves_whole_files(tmp_path):
     """SIGKILL a real training mid-run: every file parses, the run lists as interrupted and resumes."""
     runs = tmp_path / "runs"
-    argv = [sys.executable, "-m", "tui_trainer", "train", "--dataset", "moons", "--preset", "mlp", "--set", "epochs=400",
+    argv = [sys.executable, "-m", "tui_trainer", "train", "--dataset", "moons", "--preset", "mlp", "--set", "epochs=10000",
             "--set", "threads=1", "--set", "n_samples=200", "--runs-dir", str(runs)]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
     try:
@@ -224,7 +224,6 @@ def test_kill_at_any_moment_leaves_whole_files(tmp_path):
         proc.kill()
         proc.communicate(timeout=60)
     (run,) = list(runs.iterdir())
-    assert not [p for p in run.iterdir() if p.name.startswith(".tmp")] or True  # a temp file may remain, unused
     summary = read_summary(run)
     epochs = read_epochs(run)
     state = load_checkpoint(run / "last.pt")

@@ -94,8 +94,10 @@ class TrainerApp(App):
         yield Footer()
 
     def on_mount(self) -> None:
-        if self.probe_devices:
-            self.run_worker(self._probe_devices, thread=True, group="devices", exit_on_error=False)
+        if self.probe_devices:  # after the first frame: importing torch takes seconds
+            self.call_after_refresh(
+                self.run_worker, self._probe_devices, thread=True, group="devices", exit_on_error=False
+            )
 
     def _probe_devices(self) -> None:
         """Import torch off the UI thread (the first frame never waits) and list real devices."""

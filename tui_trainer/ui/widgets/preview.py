@@ -202,8 +202,14 @@ class DatasetPreview(Vertical):
         self._show_kind("message")
         self.query_one("#preview-text", Static).update(f"loading {spec.name}...")
         self.set_class(False, "-error")
-        self.run_worker(
-            partial(self._load, spec, self.request), thread=True, exclusive=True, group="preview", exit_on_error=False
+        # After the next refresh: the first frame is painted before the worker starts importing torch.
+        self.call_after_refresh(
+            self.run_worker,
+            partial(self._load, spec, self.request),
+            thread=True,
+            exclusive=True,
+            group="preview",
+            exit_on_error=False,
         )
 
     def _load(self, spec: DataSpec, request: int) -> None:

@@ -1,0 +1,58 @@
+"""Start-up promises: the first frame never waits for torch, and no torch op runs on the UI thread."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+from fakes import FakeEngine, wait_until
+
+from tui_trainer.ui.app import TrainerApp
+from tui_trainer.ui.screens.train import TrainPane
+
+
+def test_app_composes_without_importing_torch() -> None:
+    """Composing and mounting the app imports no torch: workers that need it start after the first frame."""
+    script = textwrap.dedent(
+        """
+        import asyncio, os, sys
+        os.environ.pop("NO_COLOR", None)
+        from tui_trainer.ui.app import TrainerApp
+
+        class Probe(TrainerApp):
+            def on_mount(self):
+                self.heavy_at_mount = [m for m in ("torch", "torchvision", "sklearn", "numpy") if m in sys.modules]
+                super().on_mount()
+
+        async def main():
+            app = Probe(probe_devices=True)
+            async with app.run_test(size=(100, 30)) as pilot:
+                print("HEAVY", ",".join(app.heavy_at_mount))
+        asyncio.run(main())
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    line = next(x for x in result.stdout.splitlines() if x.startswith("HEAVY"))
+    assert "torch" not in line.split(" ", 1)[1].split(","), line
+
+
+async def test_engine_runs_off_the_ui_thread() -> None:
+    """The engine (and so every torch op of a run) executes in the worker thread, not the UI thread."""
+    import threading
+
+    threads: list[str] = []
+
+    class Recording(FakeEngine):
+        def __call__(self, experiment, *, on_event, should_stop):
+            threads.append(threading.current_thread().name)
+            return super().__call__(experiment, on_event=on_event, should_stop=should_stop)
+
+    engine = Recording()
+    app = TrainerApp(engine=engine, probe_devices=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("s")
+        pane = app.query_one(TrainPane)
+        await wait_until(pilot, lambda: pane.current is not None and pane.current.done)
+    assert threads and threads[0] != threading.main_thread().name
