@@ -76,7 +76,7 @@ class FakeEngine:
         return end
 
 
-async def wait_until(pilot, condition, timeout: float = 5.0) -> None:
+async def wait_until(pilot, condition, timeout: float = 30.0) -> None:
     """Let the app run until condition() is true (fails the test after timeout seconds)."""
     deadline = time.monotonic() + timeout
     while not condition():
