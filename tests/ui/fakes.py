@@ -8,7 +8,6 @@ import time
 from tui_trainer.core.events import BatchEnd, EpochEnd, RunEnded, RunPhase, RunStarted
 from tui_trainer.core.metrics import report_from_confusion
 
-
 CLASSES = ("cat", "dog", "bird")
 
 
@@ -61,17 +60,36 @@ class FakeEngine:
                 self.steps = step
                 on_event(BatchEnd(epoch, batch, self.batches, step, 1.0 / step, 0.01, 1000.0, 0.1 * step))
             if self.fail and epoch == 2:
-                end = RunEnded("failed", self.fail, "lower the learning rate", len(history), 0.5, history=tuple(history))
+                end = RunEnded(
+                    "failed", self.fail, "lower the learning rate", len(history), 0.5, history=tuple(history)
+                )
                 on_event(end)
                 return end
             val_loss = self.val_losses[epoch - 1] if self.val_losses else 1.0 / epoch
             report = scripted_report(epoch)
-            event = EpochEnd(epoch, self.epochs, 1.0 / epoch, 0.5 + 0.1 * epoch, val_loss, report.accuracy, 0.01,
-                             0.2, report, is_best=True)
+            event = EpochEnd(
+                epoch,
+                self.epochs,
+                1.0 / epoch,
+                0.5 + 0.1 * epoch,
+                val_loss,
+                report.accuracy,
+                0.01,
+                0.2,
+                report,
+                is_best=True,
+            )
             history.append(event)
             on_event(event)
-        end = RunEnded("finished", f"trained {self.epochs} epochs", "", self.epochs, 1.0, history=tuple(history),
-                       best_val_accuracy=history[-1].val_accuracy)
+        end = RunEnded(
+            "finished",
+            f"trained {self.epochs} epochs",
+            "",
+            self.epochs,
+            1.0,
+            history=tuple(history),
+            best_val_accuracy=history[-1].val_accuracy,
+        )
         on_event(end)
         return end
 

@@ -56,7 +56,9 @@ def test_model_tab_with_an_invalid_stack(snap_compare) -> None:
     async def run_before(pilot) -> None:
         app = pilot.app
         await settle(pilot)
-        app.set_experiment(app.experiment.replace_layers([l for l in app.experiment.layers if l.type != "Flatten"]))
+        app.set_experiment(
+            app.experiment.replace_layers([layer for layer in app.experiment.layers if layer.type != "Flatten"])
+        )
         await pilot.press("2")
         await settle(pilot)
 

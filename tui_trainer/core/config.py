@@ -76,9 +76,7 @@ class DataSpec:
     n_samples: int = _opt(
         0, "Samples to generate for generated datasets (0 = the dataset's default).", min=0, max=1_000_000
     )
-    noise: float = _opt(
-        -1.0, "Noise of generated datasets (-1 = the dataset's default).", min=-1.0, max=10.0
-    )
+    noise: float = _opt(-1.0, "Noise of generated datasets (-1 = the dataset's default).", min=-1.0, max=10.0)
     data_seed: int = _opt(0, "Seed for generating and splitting the data.", min=0, max=2**31 - 1)
     data_dir: str = _opt("data", "Folder holding downloaded datasets (torchvision sets).")
     download: bool = _opt(False, "Download torchvision datasets when missing (needs network).")
@@ -109,9 +107,7 @@ class TrainSpec:
         0.9, "SGD/RMSprop: share of the previous step kept in the next one (smooths noisy steps).", min=0.0, max=0.999
     )
     nesterov: bool = _opt(False, "SGD: look-ahead momentum (needs momentum > 0).")
-    weight_decay: float = _opt(
-        0.0, "L2 penalty pulling weights towards zero; fights overfitting.", min=0.0, max=1.0
-    )
+    weight_decay: float = _opt(0.0, "L2 penalty pulling weights towards zero; fights overfitting.", min=0.0, max=1.0)
     batch_size: int = _opt(
         64,
         "Samples per mini-batch: one gradient step per batch. Small batches give noisy but many "
@@ -126,15 +122,28 @@ class TrainSpec:
         "every epoch), cosine, one-cycle (warm up then anneal), plateau (cut when val loss stalls).",
         choices=SCHEDULES,
     )
-    step_size: int = _opt(5, "Step decay: epochs between learning-rate cuts; plateau: epochs without a better val loss before a cut.", min=1, max=10_000)
-    gamma: float = _opt(0.5, "Step/exponential/plateau decay: factor the learning rate is multiplied by.", min=0.0, max=1.0, min_exclusive=True)
+    step_size: int = _opt(
+        5,
+        "Step decay: epochs between learning-rate cuts; plateau: epochs without a better val loss before a cut.",
+        min=1,
+        max=10_000,
+    )
+    gamma: float = _opt(
+        0.5,
+        "Step/exponential/plateau decay: factor the learning rate is multiplied by.",
+        min=0.0,
+        max=1.0,
+        min_exclusive=True,
+    )
     init: str = _opt(
         "default",
         "Weight initialisation: PyTorch's default, normal N(0, init_std^2) as in the lecture, "
         "Xavier (for tanh/sigmoid) or Kaiming (for ReLU).",
         choices=INITS,
     )
-    init_std: float = _opt(0.01, "Standard deviation of the normal initialisation.", min=0.0, max=10.0, min_exclusive=True)
+    init_std: float = _opt(
+        0.01, "Standard deviation of the normal initialisation.", min=0.0, max=10.0, min_exclusive=True
+    )
     label_smoothing: float = _opt(
         0.0, "Cross-entropy target smoothing: the true class gets 1-e, the rest share e.", min=0.0, max=0.99
     )
@@ -144,7 +153,9 @@ class TrainSpec:
     )
     seed: int = _opt(0, "Random seed: same experiment + seed gives the same run on CPU.", min=0, max=2**31 - 1)
     device: str = _opt("auto", "Where to train: auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps.")
-    threads: int = _opt(0, "CPU threads for torch (0 = auto: all cores headless, all but one in the app).", min=0, max=512)
+    threads: int = _opt(
+        0, "CPU threads for torch (0 = auto: all cores headless, all but one in the app).", min=0, max=512
+    )
 
 
 @dataclass(frozen=True)
@@ -309,10 +320,10 @@ def experiment_from_dict(doc: dict[str, Any]) -> Experiment:
     if set(model) - {"layers"}:
         raise ConfigError(f"unknown key model.{sorted(set(model) - {'layers'})[0]} (known: layers)")
     if not isinstance(model.get("layers", []), list):
-        raise ConfigError("model.layers must be a list of layers, e.g. [[model.layers]] then type = \"Linear\"")
+        raise ConfigError('model.layers must be a list of layers, e.g. [[model.layers]] then type = "Linear"')
     for i, raw in enumerate(model.get("layers", []), start=1):
         if not isinstance(raw, dict) or "type" not in raw:
-            raise ConfigError(f"model.layers[{i}] needs a type, e.g. type = \"Linear\"")
+            raise ConfigError(f'model.layers[{i}] needs a type, e.g. type = "Linear"')
         args = {k: v for k, v in raw.items() if k != "type"}
         layers.append(LayerSpec(str(raw["type"]), args))
     return Experiment(

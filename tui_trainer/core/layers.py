@@ -5,8 +5,9 @@ Importing this module does not import torch: the UI shows the catalogue before t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from torch import nn
@@ -62,7 +63,14 @@ CATALOGUE: dict[str, LayerType] = {
             "Fully connected: every output is a weighted sum of all inputs plus a bias (a layer of "
             "perceptrons). in_features is inferred.",
             (
-                Arg("out_features", int, None, "Number of outputs (empty = the dataset's class count on the last layer).", 1, 65536),
+                Arg(
+                    "out_features",
+                    int,
+                    None,
+                    "Number of outputs (empty = the dataset's class count on the last layer).",
+                    1,
+                    65536,
+                ),
                 Arg("bias", bool, True, "Learn a bias per output."),
             ),
             input="features",
@@ -114,7 +122,10 @@ CATALOGUE: dict[str, LayerType] = {
             (Arg("p", float, 0.5, "Probability of zeroing each value.", 0.0, 0.99),),
         ),
         _activation("Identity", "Linear activation f(x) = x: stacking linear layers stays linear."),
-        _activation("Step", "Step f(x) = 1 if x > 0 else 0 (the perceptron's). Its gradient is 0: layers before it cannot learn."),
+        _activation(
+            "Step",
+            "Step f(x) = 1 if x > 0 else 0 (the perceptron's). Its gradient is 0: layers before it cannot learn.",
+        ),
         _activation("Sign", "Sign f(x) = -1, 0 or +1. Its gradient is 0: layers before it cannot learn."),
         _activation("Sigmoid", "Sigmoid f(x) = 1/(1+e^-x), squashes to (0, 1); saturates, so gradients vanish."),
         _activation("Tanh", "Tanh squashes to (-1, 1), zero-centred; saturates like sigmoid."),

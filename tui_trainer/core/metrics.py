@@ -38,10 +38,7 @@ class ClassReport:
     def most_confused(self, k: int = 3) -> list[tuple[str, str, int]]:
         """The k largest off-diagonal cells as (true class, predicted class, count), count > 0."""
         cells = [
-            (count, t, p)
-            for t, row in enumerate(self.confusion)
-            for p, count in enumerate(row)
-            if t != p and count > 0
+            (count, t, p) for t, row in enumerate(self.confusion) for p, count in enumerate(row) if t != p and count > 0
         ]
         cells.sort(key=lambda c: (-c[0], c[1], c[2]))
         return [(self.class_names[t], self.class_names[p], count) for count, t, p in cells[:k]]

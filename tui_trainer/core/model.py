@@ -6,8 +6,9 @@ never runs a torch op on the UI thread; tests check it against PyTorch on the me
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 from tui_trainer.core.layers import CATALOGUE, check_layer, describe_args, resolved_args
 
@@ -74,9 +75,7 @@ def _pooled(size: int, kernel: int, stride: int, padding: int) -> int:
     return (size + 2 * padding - kernel) // stride + 1
 
 
-def _step(
-    layer: LayerSpec, shape: Shape, n_classes: int, is_last_linear: bool
-) -> tuple[Shape, int, str, str | None]:
+def _step(layer: LayerSpec, shape: Shape, n_classes: int, is_last_linear: bool) -> tuple[Shape, int, str, str | None]:
     """Output shape, parameters, args text and error for one layer on one input shape."""
     kind = layer.type
     args = resolved_args(layer)
@@ -87,15 +86,25 @@ def _step(
         out = args["out_features"]
         if out is None:
             if not is_last_linear:
-                return shape, 0, text, "out_features is empty, but only the last Linear takes the class count: give it a number"
+                return (
+                    shape,
+                    0,
+                    text,
+                    "out_features is empty, but only the last Linear takes the class count: give it a number",
+                )
             out = n_classes
         params = shape[0] * out + (out if args["bias"] else 0)
         return (out,), params, f"in_features={shape[0]}, out_features={out}", None
     if kind in ("Conv2d", "MaxPool2d", "AvgPool2d"):
         if len(shape) != 3:
-            return shape, 0, text, (
-                f"needs an image (channels x height x width) but its input is {_describe_input(shape)}: "
-                "put it before Flatten, or choose an image dataset"
+            return (
+                shape,
+                0,
+                text,
+                (
+                    f"needs an image (channels x height x width) but its input is {_describe_input(shape)}: "
+                    "put it before Flatten, or choose an image dataset"
+                ),
             )
         c, h, w = shape
         k = args["kernel_size"]

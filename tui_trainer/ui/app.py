@@ -61,7 +61,11 @@ class TrainerApp(App):
     preset_name: reactive[str] = reactive("", init=False)
 
     def __init__(
-        self, *, engine: Engine | None = None, dataset: str | None = None, preset: str | None = None,
+        self,
+        *,
+        engine: Engine | None = None,
+        dataset: str | None = None,
+        preset: str | None = None,
         probe_devices: bool = True,
     ) -> None:
         super().__init__()
@@ -72,7 +76,9 @@ class TrainerApp(App):
         """(input shape, classes) of datasets seen in a run (csv:/folder: are unknown before)."""
         self.preset_experiment = load_preset(preset or DEFAULT_PRESET)
         self._pending_start: Experiment | None = None
-        start = self.preset_experiment.with_data(name=dataset or (DEFAULT_DATASET if not preset else self.preset_experiment.data.name))
+        start = self.preset_experiment.with_data(
+            name=dataset or (DEFAULT_DATASET if not preset else self.preset_experiment.data.name)
+        )
         self.set_reactive(TrainerApp.experiment, start)
         self.set_reactive(TrainerApp.preset_name, self.preset_experiment.name)
 

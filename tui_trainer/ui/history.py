@@ -97,7 +97,7 @@ class RunHistory:
 
 
 def format_duration(seconds: float | None) -> str:
-    """"1:05", "12:00:03" or "--:--"."""
+    """ "1:05", "12:00:03" or "--:--"."""
     if seconds is None:
         return "--:--"
     s = int(round(seconds))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, VerticalScroll
@@ -40,6 +42,7 @@ class HparamsPane(Container):
             )
 
     def on_mount(self) -> None:
+        self._form_lock = asyncio.Lock()
         self.watch(self.app, "experiment", self._show_experiment)
         self.watch(self.app, "devices", self._show_devices)
         self.watch(self.app, "preset_name", self._show_intro)
@@ -47,8 +50,11 @@ class HparamsPane(Container):
 
     async def _build_form(self) -> None:
         """Mount the form once, after the first frame (the app appears sooner)."""
-        if self.form is not None:
-            return
+        async with self._form_lock:  # the first show may race the deferred build
+            if self.form is None:
+                await self._mount_form()
+
+    async def _mount_form(self) -> None:
         form = FieldForm(
             self.app.experiment.train,
             GROUPS,

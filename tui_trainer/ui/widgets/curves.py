@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from textual.color import Color
 from textual_plotext import PlotextPlot
 
-
 MAX_MARKERS = 30
 """Above this many points a curve is a plain line (dots would merge into a thick band)."""
 
