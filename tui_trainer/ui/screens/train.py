@@ -104,6 +104,9 @@ class TrainPane(VerticalScroll):
             self._runs_dirty = True
         elif isinstance(event, RunEnded):
             self._runs_dirty = True
+            if run.started is None:  # ended before training: no indeterminate bars left animating
+                for bar in self.query(ProgressBar):
+                    bar.update(total=1, progress=0)
         if run.status not in ("paused", "stopping") or isinstance(event, RunEnded):
             self._set_status(run.status, self._status_text(run))
         self._dirty = True
