@@ -28,10 +28,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     def data_args(p: argparse.ArgumentParser, required: bool) -> None:
-        p.add_argument("--dataset", required=required, help="dataset name (see `tui-trainer datasets`), csv:PATH or folder:PATH")
+        p.add_argument(
+            "--dataset", required=required, help="dataset name (see `tui-trainer datasets`), csv:PATH or folder:PATH"
+        )
         p.add_argument("--preset", default=None, help="preset name (see `tui-trainer presets`) or a TOML file")
         p.add_argument("--config", default=None, help="experiment TOML whose values override the preset's")
-        p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override one setting, e.g. lr=0.01")
+        p.add_argument(
+            "--set", action="append", default=[], metavar="KEY=VALUE", help="override one setting, e.g. lr=0.01"
+        )
         p.add_argument("--data-dir", default=None, help="folder of downloaded datasets (default ./data)")
         p.add_argument("--download", action="store_true", help="download torchvision datasets when missing")
         p.add_argument("--json", action="store_true", help="print one JSON object as the last line")
@@ -46,8 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", default=None, metavar="RUN_DIR", help="continue a run from its last.pt")
     data_args(sub.add_parser("summary", help="the model's per-layer table for a dataset"), required=False)
     export = sub.add_parser("export", help="write a standalone PyTorch script for a run or an experiment")
-    export.add_argument("source", metavar="RUN_DIR|EXPERIMENT.toml|PRESET", help="a run directory, experiment TOML or preset")
-    export.add_argument("-o", "--output", default=None, metavar="FILE", help="write the script here (default: print it)")
+    export.add_argument(
+        "source", metavar="RUN_DIR|EXPERIMENT.toml|PRESET", help="a run directory, experiment TOML or preset"
+    )
+    export.add_argument(
+        "-o", "--output", default=None, metavar="FILE", help="write the script here (default: print it)"
+    )
     export.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override one setting")
     runs = sub.add_parser("runs", help="list past runs")
     runs.add_argument("--runs-dir", default="runs", metavar="DIR", help="the runs folder (default ./runs)")
@@ -231,8 +239,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         end = fit(
-            experiment, data, on_event=writer.wrap(printer) if writer else printer, should_stop=stop.is_set,
-            checkpoint=writer.checkpoint if writer else None, resume=resumable.state if resumable else None,
+            experiment,
+            data,
+            on_event=writer.wrap(printer) if writer else printer,
+            should_stop=stop.is_set,
+            checkpoint=writer.checkpoint if writer else None,
+            resume=resumable.state if resumable else None,
         )
     finally:
         for sig, handler in previous.items():
@@ -266,24 +278,37 @@ def cmd_summary(args: argparse.Namespace) -> int:
         shape, n_classes = data.input_shape, data.n_classes
     summary = summarize(experiment.layers, shape, n_classes)
     if args.json:
-        print(json.dumps({
-            "preset": experiment.name,
-            "dataset": experiment.data.name,
-            "input_shape": list(summary.input_shape),
-            "classes": summary.n_classes,
-            "layers": [
-                {"index": r.index, "type": r.type, "args": r.args,
-                 "output_shape": list(r.output_shape) if r.output_shape else None, "params": r.params, "error": r.error}
-                for r in summary.rows
-            ],
-            "total_params": summary.total_params,
-            "problems": list(summary.problems),
-        }))
+        print(
+            json.dumps(
+                {
+                    "preset": experiment.name,
+                    "dataset": experiment.data.name,
+                    "input_shape": list(summary.input_shape),
+                    "classes": summary.n_classes,
+                    "layers": [
+                        {
+                            "index": r.index,
+                            "type": r.type,
+                            "args": r.args,
+                            "output_shape": list(r.output_shape) if r.output_shape else None,
+                            "params": r.params,
+                            "error": r.error,
+                        }
+                        for r in summary.rows
+                    ],
+                    "total_params": summary.total_params,
+                    "problems": list(summary.problems),
+                }
+            )
+        )
     else:
         print(f"{experiment.name} on {experiment.data.name}")
         print(summary_table(summary))
     if not summary.ok:
-        print(f"error: preset {experiment.name} does not fit {experiment.data.name}: {summary.problems[0]}", file=sys.stderr)
+        print(
+            f"error: preset {experiment.name} does not fit {experiment.data.name}: {summary.problems[0]}",
+            file=sys.stderr,
+        )
         return 2
     return 0
 
@@ -364,8 +389,13 @@ def cmd_app(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {
-    "train": cmd_train, "summary": cmd_summary, "export": cmd_export, "runs": cmd_runs, "datasets": cmd_datasets,
-    "presets": cmd_presets, "app": cmd_app,
+    "train": cmd_train,
+    "summary": cmd_summary,
+    "export": cmd_export,
+    "runs": cmd_runs,
+    "datasets": cmd_datasets,
+    "presets": cmd_presets,
+    "app": cmd_app,
 }
 
 

@@ -65,9 +65,17 @@ def metrics_table(report: ClassReport) -> str:
         for name, p, r, f, s in zip(report.class_names, report.precision, report.recall, report.f1, report.support)
     ]
     total = str(sum(report.support))
-    rows.append(["macro avg", f"{report.macro.precision:.3f}", f"{report.macro.recall:.3f}", f"{report.macro.f1:.3f}", total])
     rows.append(
-        ["weighted avg", f"{report.weighted.precision:.3f}", f"{report.weighted.recall:.3f}", f"{report.weighted.f1:.3f}", total]
+        ["macro avg", f"{report.macro.precision:.3f}", f"{report.macro.recall:.3f}", f"{report.macro.f1:.3f}", total]
+    )
+    rows.append(
+        [
+            "weighted avg",
+            f"{report.weighted.precision:.3f}",
+            f"{report.weighted.recall:.3f}",
+            f"{report.weighted.f1:.3f}",
+            total,
+        ]
     )
     return table(["class", "precision", "recall", "f1", "support"], rows, right={1, 2, 3, 4})
 
@@ -81,7 +89,11 @@ def final_report(end: RunEnded) -> str:
             f"validation accuracy {last.val_accuracy:.2%} (best {end.best_val_accuracy:.2%}) after "
             f"{end.epochs_done} epochs in {end.seconds:.1f}s"
         )
-        lines += ["", "validation confusion matrix (rows = true class, columns = predicted):", confusion_table(last.report)]
+        lines += [
+            "",
+            "validation confusion matrix (rows = true class, columns = predicted):",
+            confusion_table(last.report),
+        ]
         lines += ["", metrics_table(last.report)]
     if end.test_accuracy is not None:
         lines.append(f"\ntest accuracy {end.test_accuracy:.2%}")
@@ -146,7 +158,9 @@ class EventPrinter:
             if self.run_dir is not None:
                 print(f"run directory {self.run_dir}", flush=True)
         elif isinstance(event, BatchEnd) and self.tty:
-            print(f"\repoch {event.epoch} batch {event.batch}/{event.batches} loss {event.loss:.4f}", end="", flush=True)
+            print(
+                f"\repoch {event.epoch} batch {event.batch}/{event.batches} loss {event.loss:.4f}", end="", flush=True
+            )
         elif isinstance(event, EpochEnd):
             print(("\r\x1b[K" if self.tty else "") + epoch_line(event), flush=True)
 
@@ -168,7 +182,9 @@ def runs_table(records: list[RunRecord]) -> str:
         epochs = f"{r.epochs_done}/{r.epochs}" if r.epochs else str(r.epochs_done)
         date = f"{r.created:%Y-%m-%d %H:%M}" if r.created else "?"
         rows.append([date, r.preset, r.dataset, r.status, epochs, best, _duration(r.seconds), r.name])
-    text = table(["date", "preset", "dataset", "status", "epochs", "best val", "time", "directory"], rows, right={4, 5, 6})
+    text = table(
+        ["date", "preset", "dataset", "status", "epochs", "best val", "time", "directory"], rows, right={4, 5, 6}
+    )
     problems = [f"problem: {r.name}: {r.problem}" for r in records if r.problem]
     return "\n".join([text, *problems])
 
@@ -176,8 +192,16 @@ def runs_table(records: list[RunRecord]) -> str:
 def record_json(r: RunRecord) -> dict[str, Any]:
     """One run of `tui-trainer runs --json`."""
     return {
-        "path": str(r.path), "created": r.created.isoformat() if r.created else None, "preset": r.preset,
-        "dataset": r.dataset, "status": r.status, "reason": r.reason, "epochs_done": r.epochs_done,
-        "epochs": r.epochs, "best_val_accuracy": r.best_val_accuracy, "seconds": r.seconds,
-        "resumable": r.has_checkpoint, "problem": r.problem,
+        "path": str(r.path),
+        "created": r.created.isoformat() if r.created else None,
+        "preset": r.preset,
+        "dataset": r.dataset,
+        "status": r.status,
+        "reason": r.reason,
+        "epochs_done": r.epochs_done,
+        "epochs": r.epochs,
+        "best_val_accuracy": r.best_val_accuracy,
+        "seconds": r.seconds,
+        "resumable": r.has_checkpoint,
+        "problem": r.problem,
     }

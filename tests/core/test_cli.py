@@ -92,7 +92,9 @@ def test_bad_config_file(capsys, tmp_path, text, words):
 
 @pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="needs a machine without CUDA")
 def test_unavailable_device_is_a_usage_error(capsys, tmp_path):
-    assert_usage_error(capsys, ["train", "--dataset", "moons", "--set", "device=cuda", *runs(tmp_path)], "not available")
+    assert_usage_error(
+        capsys, ["train", "--dataset", "moons", "--set", "device=cuda", *runs(tmp_path)], "not available"
+    )
 
 
 def test_presets_lists_every_preset(capsys):
@@ -144,13 +146,26 @@ def test_summary_json_of_a_stack_that_does_not_fit(capsys):
     assert err.count("\n") == 1 and err.startswith("error: ")
 
 
-TRAIN_KEYS = {"status", "val_accuracy", "test_accuracy", "epochs", "classes", "confusion_matrix", "per_class",
-              "macro", "weighted", "params", "device"}
+TRAIN_KEYS = {
+    "status",
+    "val_accuracy",
+    "test_accuracy",
+    "epochs",
+    "classes",
+    "confusion_matrix",
+    "per_class",
+    "macro",
+    "weighted",
+    "params",
+    "device",
+}
 EPOCH_KEYS = {"epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds"}
 
 
 def test_train_json(capsys, tmp_path):
-    status = main(["train", "--dataset", "moons", "--preset", "mlp", "--set", "epochs=2", "--json", *FAST, *runs(tmp_path)])
+    status = main(
+        ["train", "--dataset", "moons", "--preset", "mlp", "--set", "epochs=2", "--json", *FAST, *runs(tmp_path)]
+    )
     out, err = capsys.readouterr()
     assert status == 0, err
     assert "\r" not in out  # not a TTY: plain lines only
@@ -183,8 +198,22 @@ def test_train_json(capsys, tmp_path):
 def test_train_settings_and_config_override_the_preset(capsys, tmp_path):
     config = tmp_path / "exp.toml"
     config.write_text("[train]\nlr = 0.02\nepochs = 1\n", encoding="utf-8")
-    argv = ["train", "--dataset", "iris", "--preset", "mlp", "--config", str(config), "--set", "train.batch_size=50",
-            "--set", "data.val_fraction=0.4", "--json", *FAST, *runs(tmp_path)]
+    argv = [
+        "train",
+        "--dataset",
+        "iris",
+        "--preset",
+        "mlp",
+        "--config",
+        str(config),
+        "--set",
+        "train.batch_size=50",
+        "--set",
+        "data.val_fraction=0.4",
+        "--json",
+        *FAST,
+        *runs(tmp_path),
+    ]
     assert main(argv) == 0
     out, _ = capsys.readouterr()
     doc = json.loads(out.splitlines()[-1])
@@ -195,8 +224,24 @@ def test_train_settings_and_config_override_the_preset(capsys, tmp_path):
 
 
 def test_train_nan_run_exits_1_with_the_reason(capsys, tmp_path):
-    argv = ["train", "--dataset", "moons", "--preset", "mlp", "--json", "--set", "epochs=2", "--set", "lr=100",
-            "--set", "momentum=0", "--set", "weight_decay=1", *FAST, *runs(tmp_path)]
+    argv = [
+        "train",
+        "--dataset",
+        "moons",
+        "--preset",
+        "mlp",
+        "--json",
+        "--set",
+        "epochs=2",
+        "--set",
+        "lr=100",
+        "--set",
+        "momentum=0",
+        "--set",
+        "weight_decay=1",
+        *FAST,
+        *runs(tmp_path),
+    ]
     status = main(argv)
     out, err = capsys.readouterr()
     assert status == 1
@@ -212,13 +257,19 @@ def test_entry_point_in_a_subprocess(tmp_path):
     env = {**os.environ, "TUI_TRAINER_PRESETS": os.devnull}
     ok = subprocess.run(
         [sys.executable, "-m", "tui_trainer", "summary", "--dataset", "digits28", "--preset", "lenet5", "--json"],
-        capture_output=True, text=True, timeout=120, env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
     )
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout.strip().splitlines()[-1])["total_params"] == 44426
     bad = subprocess.run(
         [sys.executable, "-m", "tui_trainer", "train", "--dataset", "moons", "--set", "lr=-1", *runs(tmp_path)],
-        capture_output=True, text=True, timeout=120, env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
     )
     assert bad.returncode == 2
     assert bad.stderr.strip().splitlines() == ["error: train.lr: must be greater than 0, not -1"]

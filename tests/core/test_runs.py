@@ -38,8 +38,15 @@ from tui_trainer.core.runs import files as run_files
 from tui_trainer.core.runs import writer as writer_module
 
 L = LayerSpec
-CNN = (L("Conv2d", {"out_channels": 4, "kernel_size": 3, "padding": 1}), L("BatchNorm"), L("ReLU"), L("MaxPool2d"),
-       L("Flatten"), L("Dropout", {"p": 0.2}), L("Linear"))
+CNN = (
+    L("Conv2d", {"out_channels": 4, "kernel_size": 3, "padding": 1}),
+    L("BatchNorm"),
+    L("ReLU"),
+    L("MaxPool2d"),
+    L("Flatten"),
+    L("Dropout", {"p": 0.2}),
+    L("Linear"),
+)
 WHEN = datetime(2026, 11, 26, 12, 3, 55)
 
 
@@ -53,8 +60,9 @@ def train_into(root: Path, data, exp: Experiment | None = None, **kwargs):
     exp = exp or experiment()
     writer = RunWriter.create(root, exp, when=WHEN)
     seen = []
-    end = fit(exp, data, on_event=writer.wrap(seen.append), should_stop=lambda: False, checkpoint=writer.checkpoint,
-              **kwargs)
+    end = fit(
+        exp, data, on_event=writer.wrap(seen.append), should_stop=lambda: False, checkpoint=writer.checkpoint, **kwargs
+    )
     return writer, end, seen
 
 
@@ -79,7 +87,12 @@ def test_run_directory_files(tmp_path, image_data):
     assert rows[0] == ["epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds"]
     assert [int(r[0]) for r in rows[1:]] == [1, 2, 3]
     for row, e in zip(read_epochs(path), end.history, strict=True):  # full precision, not rounded
-        assert (row.train_loss, row.val_accuracy, row.lr, row.seconds) == (e.train_loss, e.val_accuracy, e.lr, e.seconds)
+        assert (row.train_loss, row.val_accuracy, row.lr, row.seconds) == (
+            e.train_loss,
+            e.val_accuracy,
+            e.lr,
+            e.seconds,
+        )
 
     lines = (path / "events.jsonl").read_text().splitlines()
     docs = [json.loads(line) for line in lines]
@@ -109,8 +122,11 @@ def test_run_directory_files(tmp_path, image_data):
 def test_names_are_readable_and_unique(tmp_path):
     exp = experiment().with_data(name="csv:/data/My Points.csv")
     names = [RunWriter.create(tmp_path, exp, when=WHEN).path.name for _ in range(3)]
-    assert names == ["2026-11-26_12-03-55_lenet-ish_csv-My-Points", "2026-11-26_12-03-55_lenet-ish_csv-My-Points-2",
-                     "2026-11-26_12-03-55_lenet-ish_csv-My-Points-3"]
+    assert names == [
+        "2026-11-26_12-03-55_lenet-ish_csv-My-Points",
+        "2026-11-26_12-03-55_lenet-ish_csv-My-Points-2",
+        "2026-11-26_12-03-55_lenet-ish_csv-My-Points-3",
+    ]
 
 
 def test_batch_points_are_down_sampled(tmp_path, tiny_bundle, monkeypatch):
@@ -159,8 +175,11 @@ def test_damaged_checkpoints_give_a_clear_error(tmp_path, image_data):
     writer, _, _ = train_into(tmp_path, image_data, experiment(epochs=1))
     last = writer.path / "last.pt"
     good = last.read_bytes()
-    for damage, words in ((good[: len(good) // 2], "damaged or truncated"), (b"", "damaged or truncated"),
-                          (b"not a zip", "damaged or truncated")):
+    for damage, words in (
+        (good[: len(good) // 2], "damaged or truncated"),
+        (b"", "damaged or truncated"),
+        (b"not a zip", "damaged or truncated"),
+    ):
         last.write_bytes(damage)
         with pytest.raises(RunError, match=words):
             load_checkpoint(last)
@@ -203,7 +222,9 @@ def test_write_failures_never_stop_training(tmp_path, image_data, monkeypatch):
         real(path, write)
 
     monkeypatch.setattr(writer_module, "atomic_write", failing_after_a_while)
-    monkeypatch.setattr(writer_module, "atomic_write_text", lambda p, t: failing_after_a_while(p, lambda h: h.write(t.encode())))
+    monkeypatch.setattr(
+        writer_module, "atomic_write_text", lambda p, t: failing_after_a_while(p, lambda h: h.write(t.encode()))
+    )
     writer, end, _ = train_into(tmp_path, image_data)
     assert end.status == "finished" and end.epochs_done == 3
     assert writer.problem and "No space left on device" in writer.problem
@@ -213,15 +234,34 @@ def test_write_failures_never_stop_training(tmp_path, image_data, monkeypatch):
 def test_kill_at_any_moment_leaves_whole_files(tmp_path):
     """SIGKILL a real training mid-run: every file parses, the run lists as interrupted and resumes."""
     runs = tmp_path / "runs"
-    argv = [sys.executable, "-m", "tui_trainer", "train", "--dataset", "moons", "--preset", "mlp", "--set", "epochs=10000",
-            "--set", "threads=1", "--set", "n_samples=200", "--runs-dir", str(runs)]
+    argv = [
+        sys.executable,
+        "-m",
+        "tui_trainer",
+        "train",
+        "--dataset",
+        "moons",
+        "--preset",
+        "mlp",
+        "--set",
+        "epochs=10000",
+        "--set",
+        "threads=1",
+        "--set",
+        "n_samples=200",
+        "--runs-dir",
+        str(runs),
+    ]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    guard = threading.Timer(120, proc.kill)  # never hang the suite if the epoch line never comes
+    guard.start()
     try:
         for line in proc.stdout:
-            if line.startswith("epoch 6/"):
+            if line.split()[:2] == ["epoch", "6/10000"]:
                 break
     finally:
         proc.kill()
+        guard.cancel()
         proc.communicate(timeout=60)
     (run,) = list(runs.iterdir())
     summary = read_summary(run)
@@ -262,7 +302,9 @@ def test_damaged_runs_are_listed_with_a_problem(tmp_path, image_data):
     bad["toml"] = _copy(good.path, root / "b2")
     (bad["toml"] / "experiment.toml").write_text("[train\nlr = ")
     bad["csv"] = _copy(good.path, root / "b3")
-    (bad["csv"] / "metrics.csv").write_text("epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds\n1,0.5,oops\n")
+    (bad["csv"] / "metrics.csv").write_text(
+        "epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds\n1,0.5,oops\n"
+    )
     bad["newer"] = _copy(good.path, root / "b4")
     doc = json.loads((bad["newer"] / "summary.json").read_text())
     (bad["newer"] / "summary.json").write_text(json.dumps({**doc, "format": 7}))
@@ -313,8 +355,10 @@ def test_unwritable_runs_root(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(run_files.tempfile, "mkstemp", no_temp)
     assert main([*argv, "--runs-dir", str(tmp_path / "locked")]) == 2
     out, err = capsys.readouterr()
-    assert err.strip().splitlines() == [f"error: cannot write in the runs folder {tmp_path / 'locked'}: Permission "
-                                        "denied (choose another with --runs-dir, or --no-save)"]
+    assert err.strip().splitlines() == [
+        f"error: cannot write in the runs folder {tmp_path / 'locked'}: Permission "
+        "denied (choose another with --runs-dir, or --no-save)"
+    ]
     monkeypatch.undo()
     assert main([*argv, "--no-save", "--runs-dir", str(tmp_path / "taken")]) == 0  # --no-save writes nothing
 
@@ -358,19 +402,44 @@ def test_a_follower_sees_a_run_another_thread_writes(tmp_path, image_data, monke
     exp = experiment(epochs=6)
     writer = RunWriter.create(tmp_path, exp, when=WHEN)
     emitted = []
-    thread = threading.Thread(target=lambda: fit(exp, image_data, on_event=writer.wrap(emitted.append),
-                                                 should_stop=lambda: False, checkpoint=writer.checkpoint))
+    thread = threading.Thread(
+        target=lambda: fit(
+            exp,
+            image_data,
+            on_event=writer.wrap(emitted.append),
+            should_stop=lambda: False,
+            checkpoint=writer.checkpoint,
+        )
+    )
     follower = EventFollower(writer.path)
     followed = []
     thread.start()
-    while not follower.ended:
+    polls = 0
+    while thread.is_alive():
         followed += follower.poll()
-        thread.join(0.005)
-    thread.join()
+        polls += 1
+        thread.join(0.002)
     followed += follower.poll()
-    assert follower.skipped == 0
+    assert follower.ended and follower.skipped == 0 and polls > 1
     assert isinstance(followed[0], RunStarted) and followed[0] == emitted[0]
     assert [e for e in followed if isinstance(e, EpochEnd)] == [e for e in emitted if isinstance(e, EpochEnd)]
     end = followed[-1]
     assert isinstance(end, RunEnded) and end.status == "finished" and end.test_report == emitted[-1].test_report
     assert end.history == ()  # the EpochEnds carry the history
+
+
+def test_listing_runs_and_exporting_do_not_import_torch(tmp_path, image_data):
+    """The app lists runs and shows exported code before torch has loaded (it takes seconds)."""
+    writer, _, _ = train_into(tmp_path, image_data, experiment(epochs=1))
+    code = (
+        "import sys\n"
+        "from tui_trainer.core.runs import list_runs, read_epochs, EventFollower\n"
+        "from tui_trainer.core.export import export_script, load_source\n"
+        f"(record,) = list_runs({str(tmp_path)!r})\n"
+        "assert record.status == 'finished' and read_epochs(record.path) and EventFollower(record.path).poll()\n"
+        "assert 'nn.Linear' in export_script(load_source('lenet5'))\n"
+        "print('torch' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"

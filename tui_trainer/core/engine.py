@@ -189,7 +189,9 @@ def _setup(experiment: Experiment, data: DataBundle, device: str, resume: Checkp
     return run
 
 
-def _train_epoch(run: _Run, t: TrainSpec, epoch: int, on_event: EventSink, should_stop: StopFlag) -> tuple[float, float]:
+def _train_epoch(
+    run: _Run, t: TrainSpec, epoch: int, on_event: EventSink, should_stop: StopFlag
+) -> tuple[float, float]:
     """One pass over the training batches; returns (mean loss, accuracy) of the epoch."""
     import torch
     import torch.nn.functional as F
@@ -219,7 +221,6 @@ def _train_epoch(run: _Run, t: TrainSpec, epoch: int, on_event: EventSink, shoul
         if per_batch_schedule and (t.schedule != "onecycle" or step + 1 < total_steps):
             scheduler.step()  # one-cycle stepped past its last step would restart the cycle
         step += 1
-        run.step = step
         n = yb.shape[0]
         seen += n
         detached = loss.detach()
@@ -233,13 +234,22 @@ def _train_epoch(run: _Run, t: TrainSpec, epoch: int, on_event: EventSink, shoul
             mean_loss = window_loss.item() / window_batches
             if not math.isfinite(mean_loss):
                 raise _Diverged(f"the training loss became {mean_loss} at epoch {epoch}, batch {batch}")
-            on_event(BatchEnd(
-                epoch, batch, len(batches), step, mean_loss, _current_lr(optimizer),
-                window_samples / max(now - last_emit, 1e-9), run.train_seconds + now - epoch_start,
-            ))
+            on_event(
+                BatchEnd(
+                    epoch,
+                    batch,
+                    len(batches),
+                    step,
+                    mean_loss,
+                    _current_lr(optimizer),
+                    window_samples / max(now - last_emit, 1e-9),
+                    run.train_seconds + now - epoch_start,
+                )
+            )
             window_loss.zero_()
             window_batches = window_samples = 0
             last_emit = now
+    run.step = step
     return loss_total.item() / max(1, seen), correct_total.item() / max(1, seen)
 
 
@@ -261,10 +271,21 @@ def _state(run: _Run, experiment: Experiment, data: DataBundle, history: list[Ep
 
     last = history[-1]
     return CheckpointState(
-        experiment, last.epoch, run.model.state_dict(), run.optimizer.state_dict(),
-        run.scheduler.state_dict() if run.scheduler is not None else None, capture_rng(run.generator, run.device),
-        run.step, run.train_seconds, run.best_val_loss, run.best_val_accuracy, run.stale_epochs,
-        tuple(data.input_shape), tuple(data.class_names), tuple(history), last.is_best,
+        experiment=experiment,
+        epoch=last.epoch,
+        model=run.model.state_dict(),
+        optimizer=run.optimizer.state_dict(),
+        scheduler=run.scheduler.state_dict() if run.scheduler is not None else None,
+        rng=capture_rng(run.generator, run.device),
+        step=run.step,
+        train_seconds=run.train_seconds,
+        best_val_loss=run.best_val_loss,
+        best_val_accuracy=run.best_val_accuracy,
+        stale_epochs=run.stale_epochs,
+        input_shape=tuple(data.input_shape),
+        class_names=tuple(data.class_names),
+        history=tuple(history),
+        is_best=last.is_best,
     )
 
 
@@ -295,8 +316,14 @@ def fit(
     def ended(status: str, reason: str = "", hint: str = "", **extra) -> RunEnded:
         best = max((e.val_accuracy for e in history), default=None)
         event = RunEnded(
-            status, reason, hint, len(history), time.perf_counter() - started,
-            best_val_accuracy=best, history=tuple(history), **extra,
+            status,
+            reason,
+            hint,
+            len(history),
+            time.perf_counter() - started,
+            best_val_accuracy=best,
+            history=tuple(history),
+            **extra,
         )
         on_event(event)
         return event
@@ -316,10 +343,21 @@ def fit(
     params = sum(p.numel() for p in run.model.parameters())
     n_test = 0 if data.test_x is None else int(data.test_x.shape[0])
     first_epoch = resume.epoch + 1 if resume is not None else 1
-    on_event(RunStarted(
-        device, params, int(data.train_x.shape[0]), int(val_x.shape[0]), n_test, t.epochs, len(run.batches),
-        t.batch_size, tuple(data.class_names), tuple(data.input_shape), first_epoch,
-    ))
+    on_event(
+        RunStarted(
+            device=device,
+            params=params,
+            n_train=int(data.train_x.shape[0]),
+            n_val=int(val_x.shape[0]),
+            n_test=n_test,
+            epochs=t.epochs,
+            batches_per_epoch=len(run.batches),
+            batch_size=t.batch_size,
+            class_names=tuple(data.class_names),
+            input_shape=tuple(data.input_shape),
+            start_epoch=first_epoch,
+        )
+    )
     try:
         for epoch in range(first_epoch, t.epochs + 1):
             epoch_start = time.perf_counter()
@@ -333,8 +371,16 @@ def fit(
             seconds = time.perf_counter() - epoch_start
             run.train_seconds += seconds
             event = EpochEnd(
-                epoch, t.epochs, train_loss, train_accuracy, val_loss, report.accuracy, epoch_lr,
-                seconds, report, is_best,
+                epoch=epoch,
+                epochs=t.epochs,
+                train_loss=train_loss,
+                train_accuracy=train_accuracy,
+                val_loss=val_loss,
+                val_accuracy=report.accuracy,
+                lr=epoch_lr,
+                seconds=seconds,
+                report=report,
+                is_best=is_best,
             )
             history.append(event)
             on_event(event)
@@ -342,8 +388,14 @@ def fit(
             if checkpoint is not None:
                 checkpoint(_state(run, experiment, data, history))
             if t.patience and run.stale_epochs >= t.patience and epoch < t.epochs:
-                return _finish(ended, run.model, data, device, should_stop,
-                               f"early stopping: val loss did not improve for {t.patience} epochs")
+                return _finish(
+                    ended,
+                    run.model,
+                    data,
+                    device,
+                    should_stop,
+                    f"early stopping: val loss did not improve for {t.patience} epochs",
+                )
     except _Stop:
         return ended("stopped", "stopped by the user")
     except _Diverged as exc:

@@ -89,7 +89,7 @@ def model_code(experiment: Experiment, input_shape: Shape, n_classes: int) -> st
         elif row.output_shape != shape:
             flat = None
         shape = row.output_shape or shape
-        lines.append(f"        {code + ',':<44}# -> {format_shape(shape)}")
+        lines.append(f"        {code + ',':<42}  # -> {format_shape(shape)}")
     used = {layer.type for layer in experiment.layers}
     classes = "".join(_section(k.lower()) + "\n\n" for k in ("Step", "Sign") if k in used)
     doc = (
@@ -105,8 +105,12 @@ def model_code(experiment: Experiment, input_shape: Shape, n_classes: int) -> st
 def _shapes_source() -> str:
     from tui_trainer.core.datasets import shapes
 
-    parts = [f"SHAPES = {shapes.SHAPES!r}", f"SIZE = {shapes.SIZE}", f"_CHUNK = {shapes._CHUNK}",
-             f"_MAX_TILT = {shapes._MAX_TILT}"]
+    parts = [
+        f"SHAPES = {shapes.SHAPES!r}",
+        f"SIZE = {shapes.SIZE}",
+        f"_CHUNK = {shapes._CHUNK}",
+        f"_MAX_TILT = {shapes._MAX_TILT}",
+    ]
     for function in (shapes._box, shapes._triangle, shapes._distance, shapes.draw_shapes):
         parts.append(inspect.getsource(function).replace("    import numpy as np\n\n", ""))
     return "\n".join(parts[:4]) + "\n\n\n" + "\n\n".join(parts[4:]).rstrip()
@@ -196,9 +200,15 @@ _SCHEDULES = {
     "plateau": "scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=GAMMA, patience=STEP_SIZE)",
 }
 _INITS = {
-    "normal": ("Weights drawn from N(0, INIT_STD^2) as in the lecture; biases zero.", "nn.init.normal_(module.weight, 0.0, INIT_STD)"),
+    "normal": (
+        "Weights drawn from N(0, INIT_STD^2) as in the lecture; biases zero.",
+        "nn.init.normal_(module.weight, 0.0, INIT_STD)",
+    ),
     "xavier": ("Xavier (Glorot) uniform weights; biases zero.", "nn.init.xavier_uniform_(module.weight)"),
-    "kaiming": ("Kaiming (He) normal weights for ReLU; biases zero.", 'nn.init.kaiming_normal_(module.weight, nonlinearity="relu")'),
+    "kaiming": (
+        "Kaiming (He) normal weights for ReLU; biases zero.",
+        'nn.init.kaiming_normal_(module.weight, nonlinearity="relu")',
+    ),
 }
 
 
@@ -209,8 +219,11 @@ def _train(experiment: Experiment, checkpoint: Path | None) -> str:
         "onecycle": "            if step + 1 < EPOCHS * n_batches:  # stepping past the last step would restart the cycle\n"
         "                scheduler.step()\n",
     }.get(t.schedule, "")
-    epoch = {"step": "        scheduler.step()\n", "exponential": "        scheduler.step()\n",
-             "plateau": "        scheduler.step(val_loss)\n"}.get(t.schedule, "")
+    epoch = {
+        "step": "        scheduler.step()\n",
+        "exponential": "        scheduler.step()\n",
+        "plateau": "        scheduler.step(val_loss)\n",
+    }.get(t.schedule, "")
     save = "# model.load_state_dict(torch.load(PATH, weights_only=True)['model']) loads tui-trainer's checkpoints"
     if checkpoint is not None:
         save = f"# the run's best weights: model.load_state_dict(torch.load({str(checkpoint)!r}, weights_only=True)['model'])"
@@ -242,11 +255,21 @@ def export_script(source: ExportSource, filename: str = "train.py") -> str:
     model = model_code(experiment, source.input_shape, source.n_classes)
     parts = [
         _section(
-            "header", title=f"{experiment.name} on {experiment.data.name}: a standalone PyTorch training script.",
-            version=__version__, origin=source.origin, needs=needs, filename=filename, dataset=experiment.data.name,
+            "header",
+            title=f"{experiment.name} on {experiment.data.name}: a standalone PyTorch training script.",
+            version=__version__,
+            origin=source.origin,
+            needs=needs,
+            filename=filename,
+            dataset=experiment.data.name,
             settings=_settings(experiment, data_values),
         ),
-        _RULE.format("data"), data_code, "\n\n", _section("prepare"), _RULE.format("model"), model,
+        _RULE.format("data"),
+        data_code,
+        "\n\n",
+        _section("prepare"),
+        _RULE.format("model"),
+        model,
     ]
     if experiment.train.init != "default":
         doc, call = _INITS[experiment.train.init]
