@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from fakes import FakeEngine, wait_until
+from fakes import FakeEngine
 from textual.widgets import Input
 
 from tui_trainer.ui.app import TrainerApp
@@ -36,17 +36,28 @@ def test_tab(snap_compare, key: str, size: tuple[int, int]) -> None:
     assert snap_compare(make_app(), terminal_size=size, run_before=run_before)
 
 
+def scripted_events(engine: FakeEngine, experiment) -> list:
+    """The events a fake run emits, collected synchronously (no thread timing in snapshots)."""
+    events: list = []
+    engine(experiment, on_event=events.append, should_stop=lambda: False)
+    return events
+
+
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_train_tab_after_two_runs(snap_compare, size: tuple[int, int]) -> None:
     async def run_before(pilot) -> None:
         app = pilot.app
         pane = app.query_one(TrainPane)
         await settle(pilot)
-        await pilot.press("s")
-        await wait_until(pilot, lambda: pane.current is not None and pane.current.done)
-        app.set_experiment(app.experiment.with_train(lr=0.01))
-        await pilot.press("r")
-        await wait_until(pilot, lambda: len(pane.runs) == 2 and pane.current.done)
+        await pilot.press("4")
+        first = app.experiment
+        second = first.with_train(lr=0.01)
+        for run_id, (experiment, val_losses) in enumerate(
+            [(first, [0.9, 0.7, 0.6, 0.55]), (second, [0.9, 0.7, 0.75, 0.8])], start=1
+        ):
+            pane.begin_run(experiment, run_id)
+            for event in scripted_events(FakeEngine(epochs=4, val_losses=val_losses), experiment):
+                pane.handle_event(event)
         await settle(pilot)
 
     assert snap_compare(make_app(), terminal_size=size, run_before=run_before)
