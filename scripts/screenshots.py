@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import tempfile
 import os
 import time
 from pathlib import Path
@@ -27,7 +28,7 @@ async def wait_for_run(pilot, pane: TrainPane, runs: int, timeout: float = 300) 
 async def main() -> None:
     os.environ.pop("NO_COLOR", None)
     OUT.mkdir(exist_ok=True)
-    app = TrainerApp(dataset="digits28", preset="lenet5")
+    app = TrainerApp(dataset="digits28", preset="lenet5", runs_dir=tempfile.mkdtemp(prefix="tui-trainer-shots-"))
     async with app.run_test(size=SIZE) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause(0.5)
@@ -46,9 +47,13 @@ async def main() -> None:
         await pilot.press("r")
         await wait_for_run(pilot, pane, 2)
         app.save_screenshot(str(OUT / "4-train.svg"))
+        await pilot.press("5")
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.3)
+        app.save_screenshot(str(OUT / "5-runs.svg"))
         await pilot.press("question_mark")
         await pilot.pause(0.2)
-        app.save_screenshot(str(OUT / "5-help.svg"))
+        app.save_screenshot(str(OUT / "6-help.svg"))
     print(f"wrote {len(list(OUT.glob('*.svg')))} screenshots to {OUT}")
 
 

@@ -1,4 +1,5 @@
-"""Command line: no arguments opens the app; train / summary / export / runs / datasets / presets run headless."""
+"""Command line: no arguments opens the app; watch follows a run; train / summary / export / runs / datasets /
+presets run headless."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import threading
 from pathlib import Path
 from typing import Any, NoReturn
 
+from tui_trainer.cli_lists import cmd_datasets, cmd_presets
 from tui_trainer.core.config import ConfigError, DataSpec, Experiment, TrainSpec, parse_value, spec_fields, validate
 
 
@@ -43,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     app = sub.add_parser("app", help="open the terminal app (the default)")
     app.add_argument("--dataset", default=None, help="dataset to select at start")
     app.add_argument("--preset", default=None, help="preset to select at start")
+    app.add_argument("--runs-dir", default="runs", metavar="DIR", help="where runs are saved (default ./runs)")
+    watch = sub.add_parser("watch", help="follow a run another process is writing, on the live dashboard")
+    watch.add_argument("run_dir", metavar="RUN_DIR", help="the run directory (see `tui-trainer runs`)")
     train = sub.add_parser("train", help="train headless: one line per epoch, then the metrics")
     data_args(train, required=False)
     train.add_argument("--runs-dir", default="runs", metavar="DIR", help="where run directories go (default ./runs)")
@@ -355,37 +360,28 @@ def cmd_runs(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_datasets(args: argparse.Namespace) -> int:
-    """List the datasets with kind, shape, classes, size, availability and description."""
-    from tui_trainer.core.datasets import is_available, list_datasets
-    from tui_trainer.core.model import format_shape
-    from tui_trainer.textreport import table
-
-    rows = []
-    for d in list_datasets():
-        shape = format_shape(d.input_shape) if d.input_shape else "-"
-        available = "yes" if is_available(d.name, "data") else "no (needs files)"
-        rows.append([d.name, d.kind, shape, str(d.n_classes or "-"), str(d.n_samples or "-"), available, d.description])
-    print(table(["name", "kind", "shape", "classes", "samples", "offline", "description"], rows, right={3, 4}))
-    print("\nyour own data: csv:PATH (numeric columns + a label column) or folder:PATH (one sub-folder per class)")
-    return 0
-
-
-def cmd_presets(args: argparse.Namespace) -> int:
-    """List the presets with their descriptions."""
-    from tui_trainer.core.presets import list_presets
-    from tui_trainer.textreport import table
-
-    rows = [[p.name, "built-in" if p.builtin else str(p.path), p.description] for p in list_presets()]
-    print(table(["name", "source", "description"], rows))
-    return 0
-
-
 def cmd_app(args: argparse.Namespace) -> int:
-    """Open the Textual app."""
-    from tui_trainer.ui.app import run_app
+    """Open the Textual app (`tui-trainer` alone does the same)."""
+    from tui_trainer.ui.launch import LaunchError, open_app
 
-    return run_app(dataset=getattr(args, "dataset", None), preset=getattr(args, "preset", None))
+    try:
+        return open_app(
+            dataset=getattr(args, "dataset", None),
+            preset=getattr(args, "preset", None),
+            runs_dir=getattr(args, "runs_dir", "runs"),
+        )
+    except LaunchError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    """Open the Train dashboard on a run directory that another process writes, following it live."""
+    from tui_trainer.ui.launch import LaunchError, watch_run
+
+    try:
+        return watch_run(args.run_dir)
+    except LaunchError as exc:
+        raise UsageError(str(exc)) from None
 
 
 COMMANDS = {
@@ -396,6 +392,7 @@ COMMANDS = {
     "datasets": cmd_datasets,
     "presets": cmd_presets,
     "app": cmd_app,
+    "watch": cmd_watch,
 }
 
 

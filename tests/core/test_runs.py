@@ -443,3 +443,32 @@ def test_listing_runs_and_exporting_do_not_import_torch(tmp_path, image_data):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+def test_delete_run_removes_only_run_directories(tmp_path) -> None:
+    """delete_run removes a run folder and refuses anything that is not clearly one."""
+    from tui_trainer.core.runs import RunError, delete_run
+
+    run = tmp_path / "2026-01-01_00-00-00_mlp_moons"
+    run.mkdir()
+    (run / "experiment.toml").write_text("name = 'mlp'\n")
+    (run / "summary.json").write_text("{}")
+    delete_run(run)
+    assert not run.exists()
+
+    other = tmp_path / "notes"
+    other.mkdir()
+    (other / "todo.txt").write_text("keep me")
+    with pytest.raises(RunError, match="nothing deleted"):
+        delete_run(other)
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    (mixed / "experiment.toml").write_text("")
+    (mixed / "thesis.tex").write_text("keep me")
+    with pytest.raises(RunError, match="thesis.tex"):
+        delete_run(mixed)
+    link = tmp_path / "link"
+    link.symlink_to(mixed)
+    with pytest.raises(RunError):
+        delete_run(link)
+    assert (mixed / "thesis.tex").exists() and (other / "todo.txt").exists()

@@ -12,8 +12,8 @@ from tui_trainer.ui.widgets.confusion import ConfusionMatrix
 from tui_trainer.ui.widgets.curves import CurvePlot
 
 
-async def test_real_training_fills_the_dashboard() -> None:
-    app = TrainerApp(dataset="moons", preset="mlp", probe_devices=False)
+async def test_real_training_fills_the_dashboard(tmp_path) -> None:
+    app = TrainerApp(dataset="moons", preset="mlp", probe_devices=False, runs_dir=tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         app.set_experiment(app.experiment.with_train(epochs=2, threads=1))
         await pilot.press("s")
@@ -33,3 +33,5 @@ async def test_real_training_fills_the_dashboard() -> None:
         assert any(c.label == "val" and len(c.xs) == 2 for c in loss._curves)
         assert str(app.query_one("#status", Static).render()).startswith("finished")
         await pilot.press("q")
+    saved = list(tmp_path.iterdir())
+    assert len(saved) == 1 and (saved[0] / "last.pt").exists() and (saved[0] / "summary.json").exists()

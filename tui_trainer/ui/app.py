@@ -16,17 +16,19 @@ from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPan
 from tui_trainer.core.config import ConfigError, Experiment
 from tui_trainer.core.events import RunStarted
 from tui_trainer.core.presets import load_preset
+from tui_trainer.core.runs import DEFAULT_ROOT
 from tui_trainer.ui.messages import DevicesFound, TrainingEventMessage, TrainingThreadDone
 from tui_trainer.ui.screens.help import HelpPane
 from tui_trainer.ui.screens.hparams import HparamsPane
 from tui_trainer.ui.screens.model import ModelPane
+from tui_trainer.ui.screens.runs import RunsPane
 from tui_trainer.ui.screens.setup import SetupPane
 from tui_trainer.ui.screens.train import TrainPane
 from tui_trainer.ui.state import Shape, dataset_shape, training_blockers
-from tui_trainer.ui.training import Engine, TrainingController, default_engine
+from tui_trainer.ui.training import Engine, TrainingController, default_engine, follow_engine
 
 STYLES = Path(__file__).parent / "styles"
-TABS = ("setup", "model", "hparams", "train", "help")
+TABS = ("setup", "model", "hparams", "train", "runs", "help")
 
 DEFAULT_DATASET = "digits28"
 DEFAULT_PRESET = "lenet5"
@@ -44,7 +46,8 @@ class TrainerApp(App):
         Binding("2", "show_tab('model')", "Model", show=False),
         Binding("3", "show_tab('hparams')", "Hyperparams", show=False),
         Binding("4", "show_tab('train')", "Train", show=False),
-        Binding("question_mark,5", "show_tab('help')", "Help", key_display="?"),
+        Binding("5", "show_tab('runs')", "Runs", show=False),
+        Binding("question_mark,6", "show_tab('help')", "Help", key_display="?"),
         Binding("s", "start", "Start"),
         Binding("p", "pause", "Pause"),
         Binding("x", "stop", "Stop"),
@@ -67,18 +70,33 @@ class TrainerApp(App):
         dataset: str | None = None,
         preset: str | None = None,
         probe_devices: bool = True,
+        runs_dir: str | Path | None = DEFAULT_ROOT,
+        watch: str | Path | None = None,
+        experiment: Experiment | None = None,
     ) -> None:
         super().__init__()
-        self.engine = engine or default_engine
+        self.engine = engine or self._saving_engine
+        self.runs_dir = runs_dir
+        """Where runs are saved (None: not saved); the Runs tab lists and changes it."""
+        self.watch_dir = watch
+        self.overlays: dict[str, tuple[str, list]] = {}
+        """Past runs drawn dimmed on the Train plots: run dir -> (label, metrics.csv rows)."""
         self.probe_devices = probe_devices
         self.controller = TrainingController(self, self.engine)
         self.known_shapes: dict[str, tuple[Shape, int]] = {}
         """(input shape, classes) of datasets seen in a run (csv:/folder: are unknown before)."""
-        self.preset_experiment = load_preset(preset or DEFAULT_PRESET)
         self._pending_start: Experiment | None = None
-        start = self.preset_experiment.with_data(
-            name=dataset or (DEFAULT_DATASET if not preset else self.preset_experiment.data.name)
-        )
+        if experiment is not None:  # e.g. the run being watched
+            try:
+                self.preset_experiment = load_preset(experiment.name)
+            except ConfigError:
+                self.preset_experiment = experiment
+            start = experiment
+        else:
+            self.preset_experiment = load_preset(preset or DEFAULT_PRESET)
+            start = self.preset_experiment.with_data(
+                name=dataset or (DEFAULT_DATASET if not preset else self.preset_experiment.data.name)
+            )
         self.set_reactive(TrainerApp.experiment, start)
         self.set_reactive(TrainerApp.preset_name, self.preset_experiment.name)
 
@@ -94,12 +112,20 @@ class TrainerApp(App):
                     yield HparamsPane()
                 with TabPane("4 Train", id="train"):
                     yield TrainPane()
+                with TabPane("5 Runs", id="runs"):
+                    yield RunsPane()
                 with TabPane("? Help", id="help"):
                     yield HelpPane()
         yield Static("Terminal too small: make it at least 60 columns x 20 rows.", id="too-small")
         yield Footer()
 
+    def _saving_engine(self, experiment: Experiment, *, on_event, should_stop) -> object:
+        """The real engine, saving each run under the runs folder chosen now (read on the worker thread)."""
+        return default_engine(experiment, on_event=on_event, should_stop=should_stop, runs_dir=self.runs_dir)
+
     def on_mount(self) -> None:
+        if self.watch_dir is not None:
+            self.call_after_refresh(self.attach_run, self.watch_dir)
         if self.probe_devices:  # after the first frame: importing torch takes seconds
             self.call_after_refresh(
                 self.run_worker, self._probe_devices, thread=True, group="devices", exit_on_error=False
@@ -200,10 +226,42 @@ class TrainerApp(App):
             return
         self._start_now(self.experiment)
 
-    def _start_now(self, experiment: Experiment) -> None:
+    def _start_now(self, experiment: Experiment, engine: Engine | None = None) -> None:
         self._pending_start = None
-        run_id = self.controller.start(experiment)
+        run_id = self.controller.start(experiment, engine)
         self.train_pane.begin_run(experiment, run_id)
+
+    def _start_special(self, experiment: Experiment, engine: Engine, what: str) -> bool:
+        """Start a run with another engine (follow, resume) unless one is going."""
+        self.action_show_tab("train")
+        if self.controller.running:
+            self.notify(f"A run is going: stop it (x) before you {what}.", severity="warning")
+            return False
+        self._start_now(experiment, engine)
+        return True
+
+    def attach_run(self, run_dir: str | Path) -> None:
+        """Follow a run that another process writes (e.g. a nohup'ed `tui-trainer train`) on the Train tab."""
+        from tui_trainer.core.runs import load_run
+
+        record = load_run(run_dir)
+        if record.experiment is None:
+            self.notify(record.problem or f"{run_dir} cannot be read", title="Attach", severity="error")
+            return
+        self._start_special(record.experiment, follow_engine(run_dir), "attach to another run")
+
+    def resume_run(self, run_dir: str | Path, experiment: Experiment) -> None:
+        """Continue a saved run from its last checkpoint, in its own run directory."""
+
+        def engine(exp: Experiment, *, on_event, should_stop) -> object:
+            return default_engine(exp, on_event=on_event, should_stop=should_stop, resume=run_dir)
+
+        self._start_special(experiment, engine, "resume another run")
+
+    def set_overlays(self, overlays: dict[str, tuple[str, list]]) -> None:
+        """Past runs to draw dimmed on the Train plots."""
+        self.overlays = overlays
+        self.train_pane.set_overlays(list(overlays.values()))
 
     def action_pause(self) -> None:
         if not self.controller.running:
@@ -253,27 +311,3 @@ class TrainerApp(App):
         yield SystemCommand("Reset layers to the preset", "Undo layer edits", self.reset_layers)
         for number, tab in enumerate(TABS, start=1):
             yield SystemCommand(f"Go to {tab}", f"Show the {tab} tab ({number})", lambda t=tab: self.action_show_tab(t))
-
-
-def run_app(dataset: str | None = None, preset: str | None = None) -> int:
-    """Run the app in this terminal; returns the exit status."""
-    from tui_trainer.core.datasets import DatasetError, dataset_info
-    from tui_trainer.core.presets import PresetError
-
-    if dataset:
-        try:
-            dataset_info(dataset)
-        except DatasetError as exc:
-            raise _usage(str(exc)) from None
-    try:
-        app = TrainerApp(dataset=dataset, preset=preset)
-    except PresetError as exc:
-        raise _usage(str(exc)) from None
-    app.run()
-    return app.return_code or 0
-
-
-def _usage(message: str) -> Exception:
-    from tui_trainer.cli import UsageError
-
-    return UsageError(message)

@@ -2,37 +2,101 @@
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 from collections.abc import Callable
+from pathlib import Path
 
 from textual.app import App
 
 from tui_trainer.core.config import Experiment
-from tui_trainer.core.events import RunEnded, TrainingEvent
+from tui_trainer.core.events import RunEnded, RunPhase, TrainingEvent
+from tui_trainer.core.runs import DEFAULT_ROOT
 from tui_trainer.ui.messages import TrainingEventMessage, TrainingThreadDone
 
 Engine = Callable[..., object]
 """run_experiment(experiment, *, on_event, should_stop) -> RunEnded; a fake one in tests."""
 
 
-def default_engine(experiment: Experiment, *, on_event, should_stop) -> object:
+def default_engine(
+    experiment: Experiment,
+    *,
+    on_event,
+    should_stop,
+    runs_dir: str | Path | None = DEFAULT_ROOT,
+    resume: str | Path | None = None,
+) -> object:
     """The real engine, imported lazily so the app's first frame never waits for torch.
 
-    With threads = 0 (auto) torch gets all cores but one: the UI thread keeps a core to itself.
-    Measured on 2 cores: LeNet on digits28 with 2 torch threads beside the live dashboard ran ~20x
-    slower than headless (OpenMP threads spin-waiting on a core the UI uses); with 1 thread it ran
-    at headless speed.
+    The run is saved in a run directory under runs_dir (None: not saved), or, with resume, continues
+    that run directory from its last.pt. With threads = 0 (auto) torch gets all cores but one: the UI
+    thread keeps a core to itself. Measured on 2 cores: LeNet on digits28 with 2 torch threads beside
+    the live dashboard ran ~20x slower than headless (OpenMP threads spin-waiting on a core the UI
+    uses); with 1 thread it ran at headless speed.
     """
-    import os
-
     import torch
 
     from tui_trainer.core.engine import run_experiment
+    from tui_trainer.core.runs import RunError, RunWriter, open_resumable
 
     if experiment.train.threads == 0:
         torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
+    writer, state = None, None
+    try:
+        if resume is not None:
+            resumable = open_resumable(resume)
+            if resumable.problem(experiment):  # shown from experiment.toml; the checkpoint's own is the truth
+                experiment = resumable.experiment
+            writer, state = resumable.writer(experiment), resumable.state
+        elif runs_dir is not None:
+            writer = RunWriter.create(runs_dir, experiment)
+    except RunError as exc:
+        if resume is not None:
+            end = RunEnded("failed", str(exc), "pick another run to resume")
+            on_event(end)
+            return end
+        on_event(RunPhase(f"not saving this run: {exc}"))
+    try:
+        return run_experiment(
+            experiment,
+            on_event=writer.wrap(on_event) if writer else on_event,
+            should_stop=should_stop,
+            checkpoint=writer.checkpoint if writer else None,
+            resume=state,
+        )
+    finally:
+        if writer is not None:
+            writer.close()
 
-    return run_experiment(experiment, on_event=on_event, should_stop=should_stop)
+
+def follow_engine(run_dir: str | Path, poll_s: float = 0.25) -> Engine:
+    """An engine that trains nothing: it replays and then follows the events another process writes."""
+
+    def follow(experiment: Experiment, *, on_event, should_stop) -> object:
+        from tui_trainer.core.runs import EventFollower, current_events, load_run
+
+        follower = EventFollower(run_dir)
+        for event in current_events(follower.poll()):
+            on_event(event)
+        last_check = time.monotonic()
+        while not follower.ended:
+            if should_stop():
+                end = RunEnded("stopped", "stopped following (the run goes on in its own process)")
+                on_event(end)
+                return end
+            time.sleep(poll_s)
+            for event in follower.poll():
+                on_event(event)
+            if not follower.ended and time.monotonic() - last_check > 2.0:
+                last_check = time.monotonic()
+                if load_run(run_dir).status == "interrupted":
+                    end = RunEnded("stopped", "the training process ended without finishing its run")
+                    on_event(end)
+                    return end
+        return None
+
+    return follow
 
 
 class TrainingController:
@@ -67,8 +131,11 @@ class TrainingController:
             self._resume.wait(0.1)
         return self._stop.is_set()
 
-    def start(self, experiment: Experiment) -> int:
-        """Start a run in a new thread (the caller checked none is running); returns its run id."""
+    def start(self, experiment: Experiment, engine: Engine | None = None) -> int:
+        """Start a run in a new thread (the caller checked none is running); returns its run id.
+
+        engine overrides the controller's engine for this run (resume, or following another process).
+        """
         if self.running:
             raise RuntimeError("a run is still going: stop it and wait for it to end")
         self.run_id += 1
@@ -84,7 +151,9 @@ class TrainingController:
 
         def body() -> None:
             try:
-                self.engine(experiment, on_event=post, should_stop=lambda: stop.is_set() or self._should_stop())
+                (engine or self.engine)(
+                    experiment, on_event=post, should_stop=lambda: stop.is_set() or self._should_stop()
+                )
             except Exception as exc:  # a bug or an unexpected failure: show it, keep the app alive
                 post(RunEnded("failed", f"{type(exc).__name__}: {exc}", "this looks like a bug: please report it"))
             finally:

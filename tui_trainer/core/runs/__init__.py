@@ -12,6 +12,7 @@ Importing this package does not import torch (checkpoints import it when they ar
 
 from __future__ import annotations
 
+from tui_trainer.core.runs.delete import delete_run
 from tui_trainer.core.runs.files import DEFAULT_ROOT, FORMAT_VERSION, RunError, root_problem
 from tui_trainer.core.runs.follow import EventFollower, current_events, read_new_lines
 from tui_trainer.core.runs.listing import (
@@ -49,6 +50,7 @@ __all__ = [
     "RunRecord",
     "RunWriter",
     "current_events",
+    "delete_run",
     "list_runs",
     "listing_problem",
     "load_checkpoint",

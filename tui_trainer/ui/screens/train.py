@@ -33,6 +33,8 @@ class TrainPane(VerticalScroll):
     def __init__(self) -> None:
         super().__init__(id="train-pane")
         self.runs: list[RunHistory] = []
+        self.overlays: list[tuple[str, list]] = []
+        """Saved runs picked on the Runs tab: (label, metrics rows with epoch/val_loss/val_accuracy)."""
         self.normalised = False
         self._dirty = False
         self._runs_dirty = False
@@ -123,6 +125,11 @@ class TrainPane(VerticalScroll):
         run.status = "paused" if paused else "running"
         self._set_status(run.status, self._status_text(run))
 
+    def set_overlays(self, overlays: list[tuple[str, list]]) -> None:
+        """Saved runs to draw dimmed beside the current one."""
+        self.overlays = overlays
+        self._dirty = True
+
     def show_status(self, text: str) -> None:
         """Show a transient status such as "stopping..."."""
         run = self.current
@@ -195,6 +202,8 @@ class TrainPane(VerticalScroll):
             return
         self._dirty = False
         run = self.current
+        if run is None and self.overlays:
+            run = RunHistory(0, Experiment())  # nothing trained yet: show the picked runs alone
         if run is not None:
             self._draw_plots(run, self._previous())
             self._draw_metrics(run)
@@ -220,10 +229,13 @@ class TrainPane(VerticalScroll):
             Curve("train", ex, [e.train_accuracy for e in run.epochs], "primary", markers=True),
             Curve("val", ex, [e.val_accuracy for e in run.epochs], "warning", markers=True),
         ]
+        dimmed = [(label, rows) for label, rows in self.overlays]
         if previous is not None:
-            px = [e.epoch for e in previous.epochs]
-            loss.insert(0, Curve(f"run {previous.run_id} val", px, [e.val_loss for e in previous.epochs], "muted"))
-            acc.insert(0, Curve(f"run {previous.run_id} val", px, [e.val_accuracy for e in previous.epochs], "muted"))
+            dimmed.insert(0, (f"run {previous.run_id} val", previous.epochs))
+        for label, rows in reversed(dimmed):
+            xs = [r.epoch for r in rows]
+            loss.insert(0, Curve(label, xs, [r.val_loss for r in rows], "muted"))
+            acc.insert(0, Curve(label, xs, [r.val_accuracy for r in rows], "muted"))
         self.query_one("#loss-plot", CurvePlot).show(loss)
         values = [y for curve in acc for y in curve.ys]
         low = max(0.0, min(values) - 0.02) if values else 0.0  # zoom in: the train/val gap must show
