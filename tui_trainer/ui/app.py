@@ -17,6 +17,7 @@ from tui_trainer.core.config import ConfigError, Experiment
 from tui_trainer.core.events import RunStarted
 from tui_trainer.core.presets import load_preset
 from tui_trainer.core.runs import DEFAULT_ROOT
+from tui_trainer.ui.file_actions import FileActions
 from tui_trainer.ui.messages import DevicesFound, TrainingEventMessage, TrainingThreadDone
 from tui_trainer.ui.screens.help import HelpPane
 from tui_trainer.ui.screens.hparams import HparamsPane
@@ -34,7 +35,7 @@ DEFAULT_DATASET = "digits28"
 DEFAULT_PRESET = "lenet5"
 
 
-class TrainerApp(App):
+class TrainerApp(FileActions, App):
     """Pick data and a preset, edit layers and hyperparameters, train live, read the metrics."""
 
     TITLE = "tui-trainer"
@@ -309,5 +310,11 @@ class TrainerApp(App):
         yield SystemCommand("Pause / resume", "Pause or resume the run (p)", self.action_pause)
         yield SystemCommand("Retrain", "Train again with fresh weights (r on the Train tab)", self.action_retrain)
         yield SystemCommand("Reset layers to the preset", "Undo layer edits", self.reset_layers)
+        yield SystemCommand(
+            "Show as PyTorch code", "The experiment as a standalone script (c on Model)", self.action_show_code
+        )
+        yield SystemCommand(
+            "Save as preset", "Save the edited experiment as your preset (w on Model)", self.action_save_preset
+        )
         for number, tab in enumerate(TABS, start=1):
             yield SystemCommand(f"Go to {tab}", f"Show the {tab} tab ({number})", lambda t=tab: self.action_show_tab(t))

@@ -32,6 +32,8 @@ class ModelPane(Container):
         Binding("ctrl+up,K", "move(-1)", "Up", key_display="K", tooltip="Move the layer up (also ctrl+up)"),
         Binding("ctrl+down,J", "move(1)", "Down", key_display="J", tooltip="Move the layer down (also ctrl+down)"),
         Binding("r", "reset", "Reset", tooltip="Put the preset's layers back"),
+        Binding("c", "app.show_code", "Code", tooltip="The experiment as a standalone PyTorch script"),
+        Binding("w", "app.save_preset", "Save preset", tooltip="Save the edited experiment as your own preset"),
     ]
 
     def __init__(self) -> None:

@@ -75,17 +75,26 @@ class SetupPane(Container):
         datasets.add_columns(" ", "dataset", "kind", "shape", "classes", "samples", "offline")
         presets = self.query_one("#presets", PickTable)
         presets.add_columns(" ", "preset", "layers", "params", "fits the data?")
+        self._read_presets()
+        self.watch(self.app, "experiment", self._show_experiment)
+        self.watch(self.app, "preset_name", lambda _name: self.reload_presets())
+        # Styles follow the theme only after the next refresh: redraw the error colours then.
+        self.watch(self.app, "theme", lambda _theme: self.call_after_refresh(self._show_presets, self.app.experiment))
+        self.query_one("#datasets").focus()
+
+    def _read_presets(self) -> None:
         self.presets = []
         for info in list_presets():
             try:
                 self.presets.append((info.name, info.description, load_preset(info.name)))
             except ConfigError as exc:
                 self.presets.append((info.name, info.description, f"cannot be read: {exc}"))
-        self.watch(self.app, "experiment", self._show_experiment)
-        self.watch(self.app, "preset_name", lambda _name: self._show_presets(self.app.experiment))
-        # Styles follow the theme only after the next refresh: redraw the error colours then.
-        self.watch(self.app, "theme", lambda _theme: self.call_after_refresh(self._show_presets, self.app.experiment))
-        self.query_one("#datasets").focus()
+
+    def reload_presets(self) -> None:
+        """Re-read the presets (a user preset may have been saved) and redraw them."""
+        if self.app.preset_name not in {name for name, _, _ in self.presets}:
+            self._read_presets()
+        self._show_presets(self.app.experiment)
 
     def on_show(self) -> None:
         # A run may have taught the app a csv:/folder: dataset's shape since the last redraw.
