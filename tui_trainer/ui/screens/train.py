@@ -109,6 +109,9 @@ class TrainPane(VerticalScroll):
             if run.started is None:  # ended before training: no indeterminate bars left animating
                 for bar in self.query(ProgressBar):
                     bar.update(total=1, progress=0)
+            elif event.status == "finished":  # a followed run's log is thinned: its last batch may be missing
+                for bar in self.query(ProgressBar):
+                    bar.update(progress=bar.total or 0)
         if run.status not in ("paused", "stopping") or isinstance(event, RunEnded):
             self._set_status(run.status, self._status_text(run))
         self._dirty = True
