@@ -8,8 +8,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from tui_trainer.core.devices import available_devices, resolve_device
 from tui_trainer.core.events import BatchEnd, EpochEnd, RunEnded, RunPhase, RunStarted, TrainingEvent
 from tui_trainer.core.metrics import classification_report
+from tui_trainer.core.optim import init_weights, make_optimizer, make_schedule
+
+__all__ = [
+    "available_devices",
+    "evaluate",
+    "fit",
+    "init_weights",
+    "make_optimizer",
+    "make_schedule",
+    "resolve_device",
+    "run_experiment",
+]
 
 if TYPE_CHECKING:
     import torch
@@ -38,83 +51,6 @@ class _Stop(Exception):
 
 class _Diverged(Exception):
     """The loss became NaN or infinite."""
-
-
-def available_devices() -> list[str]:
-    """Devices this machine can train on: "cpu" plus "cuda:N" and/or "mps" when present."""
-    import torch
-
-    devices = ["cpu"]
-    if torch.cuda.is_available():
-        devices += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
-    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-        devices.append("mps")
-    return devices
-
-
-def resolve_device(name: str) -> str:
-    """The concrete device for a config value; ValueError with a readable message when absent."""
-    import torch
-
-    if name == "auto":
-        acc = torch.accelerator.current_accelerator(check_available=True)
-        if acc is None:
-            return "cpu"
-        return f"cuda:{torch.cuda.current_device()}" if acc.type == "cuda" else acc.type
-    devices = available_devices()
-    wanted = "cuda:0" if name == "cuda" else name
-    if wanted not in devices:
-        raise ValueError(f"device {name!r} is not available on this machine (available: {', '.join(devices)})")
-    return wanted
-
-
-def init_weights(model: nn.Module, scheme: str, std: float) -> None:
-    """Re-initialise Linear and Conv2d weights: default (keep), normal N(0, std^2), xavier, kaiming."""
-    from torch import nn
-
-    if scheme == "default":
-        return
-    for module in model.modules():
-        if isinstance(module, (nn.Linear, nn.Conv2d)):
-            if scheme == "normal":
-                nn.init.normal_(module.weight, 0.0, std)
-            elif scheme == "xavier":
-                nn.init.xavier_uniform_(module.weight)
-            elif scheme == "kaiming":
-                nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
-            if module.bias is not None:
-                nn.init.zeros_(module.bias)
-
-
-def make_optimizer(params, t: TrainSpec) -> torch.optim.Optimizer:
-    """The optimizer named in the training spec."""
-    import torch
-
-    if t.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=t.lr, momentum=t.momentum, nesterov=t.nesterov, weight_decay=t.weight_decay)
-    if t.optimizer == "adam":
-        return torch.optim.Adam(params, lr=t.lr, weight_decay=t.weight_decay)
-    if t.optimizer == "adamw":
-        return torch.optim.AdamW(params, lr=t.lr, weight_decay=t.weight_decay)
-    return torch.optim.RMSprop(params, lr=t.lr, momentum=t.momentum, weight_decay=t.weight_decay)
-
-
-def make_schedule(optimizer, t: TrainSpec, steps_per_epoch: int):
-    """(scheduler or None, "batch" | "epoch" | "plateau"): when the scheduler steps."""
-    from torch.optim import lr_scheduler as s
-
-    total = max(1, t.epochs * steps_per_epoch)
-    if t.schedule == "step":
-        return s.StepLR(optimizer, step_size=t.step_size, gamma=t.gamma), "epoch"
-    if t.schedule == "exponential":
-        return s.ExponentialLR(optimizer, gamma=t.gamma), "epoch"
-    if t.schedule == "cosine":
-        return s.CosineAnnealingLR(optimizer, T_max=total), "batch"
-    if t.schedule == "onecycle":
-        return s.OneCycleLR(optimizer, max_lr=t.lr, total_steps=total), "batch"
-    if t.schedule == "plateau":
-        return s.ReduceLROnPlateau(optimizer, factor=t.gamma, patience=t.step_size), "plateau"
-    return None, "epoch"
 
 
 def evaluate(
