@@ -1,4 +1,4 @@
-.PHONY: test lint format screenshots
+.PHONY: test lint format screenshots bench
 
 PY ?= .venv/bin/python
 
@@ -15,3 +15,6 @@ format:
 
 screenshots:
 	$(PY) scripts/screenshots.py
+
+bench:
+	$(PY) benchmarks/bench.py

@@ -1,0 +1,149 @@
+"""Start-up timings, each in a fresh subprocess: import torch, first painted frame, ready to train."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import select
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import textwrap
+import time
+from pathlib import Path
+
+COLS, ROWS = 120, 40
+FRAME_MARKERS = (b"tui-trainer", b"1 Data")
+"""Text of the first screen (header title, first tab): bytes holding it mean a frame was painted."""
+
+READY_SCRIPT = textwrap.dedent(
+    """
+    import json, os, sys, time
+    out = os.environ["BENCH_OUT"]
+    from tui_trainer.ui.app import TrainerApp
+    marks = {}
+    mount, found = TrainerApp.on_mount, TrainerApp.on_devices_found
+
+    def on_mount(self):
+        mount(self)
+        self.call_after_refresh(lambda: marks.setdefault("first_refresh", time.time()))
+
+    def on_devices_found(self, message):
+        found(self, message)
+        marks.update(ready=time.time(), devices=list(self.devices))
+        with open(out, "w") as f:
+            json.dump(marks, f)
+        os._exit(0)
+
+    TrainerApp.on_mount, TrainerApp.on_devices_found = on_mount, on_devices_found
+    from tui_trainer.cli import main
+    sys.exit(main([]))
+    """
+)
+
+
+def tui_command() -> list[str]:
+    """The installed `tui-trainer` command (next to this Python, else on PATH, else python -m)."""
+    here = Path(sys.executable).parent / "tui-trainer"
+    if here.exists():
+        return [str(here)]
+    found = shutil.which("tui-trainer")
+    return [found] if found else [sys.executable, "-m", "tui_trainer"]
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ, TERM="xterm-256color", COLUMNS=str(COLS), LINES=str(ROWS))
+    env.pop("NO_COLOR", None)
+    return env
+
+
+def _in_pty(cmd: list[str], env: dict[str, str], cwd: str, until, timeout: float) -> tuple[float, float | None, bytes]:
+    """Run cmd on a 120x40 pty, draining its output; returns (spawn wall time, seconds to until(buf) or None, output).
+
+    until(buf) is checked after every read; the process is killed (its own session) once it holds
+    or the process exits or timeout passes.
+    """
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
+    spawn_wall = time.time()
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=cwd, start_new_session=True)
+    os.close(slave)
+    buf, hit = b"", None
+    try:
+        while time.perf_counter() - t0 < timeout:
+            ready, _, _ = select.select([master], [], [], 0.02)
+            if ready:
+                try:
+                    data = os.read(master, 1 << 16)
+                except OSError:
+                    data = b""
+                if not data:
+                    break
+                buf += data
+                if hit is None and until(buf):
+                    hit = time.perf_counter() - t0
+                    break
+            elif proc.poll() is not None:
+                break
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        os.close(master)
+    return spawn_wall, hit, buf
+
+
+def first_frame_s(cwd: str) -> float:
+    """Seconds from spawning the real `tui-trainer` on a 120x40 pty to the first output bytes of a painted frame."""
+
+    def painted(buf: bytes) -> bool:
+        screen = buf.split(b"\x1b[?1049h", 1)  # text after entering the alternate screen
+        return len(screen) == 2 and any(m in screen[1] for m in FRAME_MARKERS)
+
+    _, hit, buf = _in_pty(tui_command(), _env(), cwd, painted, 30.0)
+    if hit is None:
+        raise RuntimeError(f"tui-trainer painted no frame in 30 s; its output ended with {buf[-400:]!r}")
+    return hit
+
+
+def ready_s(cwd: str) -> dict[str, float]:
+    """The app run as `tui-trainer` does (cli.main) on a pty, instrumented: seconds from spawn to the
+    first refresh (call_after_refresh in on_mount) and to app.devices being set by the background probe."""
+    with tempfile.NamedTemporaryFile("r", suffix=".json", delete=False) as f:
+        out = f.name
+    try:
+        env = dict(_env(), BENCH_OUT=out)
+        spawn, _, buf = _in_pty([sys.executable, "-c", READY_SCRIPT], env, cwd, lambda b: False, 60.0)
+        text = Path(out).read_text()
+        if not text:
+            raise RuntimeError(f"the app never became ready in 60 s; its output ended with {buf[-400:]!r}")
+        marks = json.loads(text)
+    finally:
+        os.unlink(out)
+    return {"ready_s": marks["ready"] - spawn, "first_refresh_s": marks["first_refresh"] - spawn}
+
+
+def import_torch_s() -> float:
+    """Seconds for `python -c "import torch"` (process start and exit included)."""
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import torch"], check=True)
+    return time.perf_counter() - t0
+
+
+def measure(reps: int, log) -> dict[str, list[float]]:
+    """reps interleaved rounds of the three start-up timings."""
+    got: dict[str, list[float]] = {"import_torch_s": [], "first_frame_s": [], "ready_s": [], "first_refresh_s": []}
+    with tempfile.TemporaryDirectory(prefix="tui-bench-") as cwd:
+        for i in range(reps):
+            got["import_torch_s"].append(import_torch_s())
+            got["first_frame_s"].append(first_frame_s(cwd))
+            for key, value in ready_s(cwd).items():
+                got[key].append(value)
+            log(f"start-up {i + 1}/{reps}: " + "  ".join(f"{k} {v[-1]:.2f}" for k, v in got.items()))
+    return got
