@@ -38,6 +38,9 @@ class TrainPane(VerticalScroll):
         self.normalised = False
         self._dirty = False
         self._runs_dirty = False
+        self._texts: dict[str | None, str] = {}
+        self._drawn_epochs: tuple[int, int, bool, int] | None = None
+        """(run id, epochs, normalised, overlays) of the metrics panel and accuracy plot as last drawn."""
 
     def compose(self) -> ComposeResult:
         yield Static("ready: press s to train", id="status", classes="idle")
@@ -98,10 +101,8 @@ class TrainPane(VerticalScroll):
             self.query_one("#run-progress", ProgressBar).update(total=total, progress=0)
             self.query_one("#epoch-progress", ProgressBar).update(total=event.batches_per_epoch, progress=0)
         elif isinstance(event, BatchEnd):
-            self.query_one("#epoch-progress", ProgressBar).update(total=event.batches, progress=event.batch)
-            if run.started:
-                done = (event.epoch - 1) * event.batches + event.batch
-                self.query_one("#run-progress", ProgressBar).update(progress=done)
+            self._dirty = True  # status line and progress follow at the redraw rate (each costs a layout)
+            return
         elif isinstance(event, EpochEnd):
             self._runs_dirty = True
         elif isinstance(event, RunEnded):
@@ -150,13 +151,30 @@ class TrainPane(VerticalScroll):
     def _set_status(self, status: str, text: str) -> None:
         widget = self.query_one("#status", Static)
         widget.set_classes(status if status in STATUS_CLASSES else "idle")
-        widget.update(text)
+        self._update_text(widget, text)
+
+    def _update_text(self, widget: Static, text: str) -> None:
+        """Update a Static only when its text changes (every update costs a layout refresh)."""
+        if self._texts.get(widget.id) != text:
+            self._texts[widget.id] = text
+            widget.update(text)
 
     def _set_note(self, selector: str, text: str) -> None:
         """Show a one-off note line, hidden while empty."""
         widget = self.query_one(selector, Static)
-        widget.update(text)
+        self._update_text(widget, text)
         widget.display = bool(text)
+
+    def _show_progress(self, run: RunHistory) -> None:
+        """Status line and progress bars from the last batch (called at the redraw rate)."""
+        b = run.last_batch
+        if b is None or run.done:
+            return
+        self.query_one("#epoch-progress", ProgressBar).update(total=b.batches, progress=b.batch)
+        if run.started:
+            self.query_one("#run-progress", ProgressBar).update(progress=(b.epoch - 1) * b.batches + b.batch)
+        if run.status not in ("paused", "stopping"):
+            self._set_status(run.status, self._status_text(run))
 
     def _status_text(self, run: RunHistory) -> str:
         s, b = run.started, run.last_batch
@@ -208,8 +226,12 @@ class TrainPane(VerticalScroll):
         if run is None and self.overlays:
             run = RunHistory(0, Experiment())  # nothing trained yet: show the picked runs alone
         if run is not None:
-            self._draw_plots(run, self._previous())
-            self._draw_metrics(run)
+            self._show_progress(run)
+            drawn = (run.run_id, len(run.epochs), self.normalised, id(self.overlays))
+            epochs_changed, self._drawn_epochs = self._drawn_epochs != drawn, drawn
+            self._draw_plots(run, self._previous(), epochs_changed)
+            if epochs_changed:
+                self._draw_metrics(run)
             self._set_note(
                 "#warning",
                 "overfitting? validation loss is rising while training loss falls: try Dropout, weight decay, "
@@ -221,7 +243,7 @@ class TrainPane(VerticalScroll):
             self._runs_dirty = False
             self.query_one(RunsTable).show(self.runs)
 
-    def _draw_plots(self, run: RunHistory, previous: RunHistory | None) -> None:
+    def _draw_plots(self, run: RunHistory, previous: RunHistory | None, epochs_changed: bool = True) -> None:
         ex = [e.epoch for e in run.epochs]
         loss = [
             Curve("batch (smoothed)", run.batch_loss.xs, run.batch_loss.ys, "secondary"),
@@ -240,9 +262,10 @@ class TrainPane(VerticalScroll):
             loss.insert(0, Curve(label, xs, [r.val_loss for r in rows], "muted"))
             acc.insert(0, Curve(label, xs, [r.val_accuracy for r in rows], "muted"))
         self.query_one("#loss-plot", CurvePlot).show(loss)
-        values = [y for curve in acc for y in curve.ys]
-        low = max(0.0, min(values) - 0.02) if values else 0.0  # zoom in: the train/val gap must show
-        self.query_one("#acc-plot", CurvePlot).show(acc, ylim=(low, 1.0))
+        if epochs_changed:  # accuracy only changes per epoch
+            values = [y for curve in acc for y in curve.ys]
+            low = max(0.0, min(values) - 0.02) if values else 0.0  # zoom in: the train/val gap must show
+            self.query_one("#acc-plot", CurvePlot).show(acc, ylim=(low, 1.0))
         self.query_one("#lr-plot", CurvePlot).show([Curve("lr", run.lr.xs, run.lr.ys, "accent")])
 
     def _draw_metrics(self, run: RunHistory) -> None:
