@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -283,6 +284,8 @@ class AppEngine:
         self.chunked: Chunked | None = None
         self.config: Config | None = None
         self._bundles: dict[tuple, object] = {}
+        self.runs_dir = tempfile.mkdtemp(prefix="tui-trainer-bench-")
+        """Runs are saved as in the app (the writer's cost is part of it), in a temporary folder."""
 
     def __call__(self, experiment, *, on_event, should_stop):
         import tui_trainer.core.engine as engine_mod
@@ -315,7 +318,7 @@ class AppEngine:
         engine_mod.run_experiment = with_bundle
         error = None
         try:
-            return default_engine(experiment, on_event=events, should_stop=stop)
+            return default_engine(experiment, on_event=events, should_stop=stop, runs_dir=self.runs_dir)
         except BaseException as exc:
             error = exc
             raise
