@@ -269,7 +269,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
     """The per-layer table of a preset on a dataset."""
     from tui_trainer.core.datasets import DatasetError, dataset_info
     from tui_trainer.core.model import summarize
-    from tui_trainer.textreport import summary_table
+    from tui_trainer.textreport import summary_json, summary_table
 
     experiment = experiment_from_args(args)
     try:
@@ -283,29 +283,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
         shape, n_classes = data.input_shape, data.n_classes
     summary = summarize(experiment.layers, shape, n_classes)
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "preset": experiment.name,
-                    "dataset": experiment.data.name,
-                    "input_shape": list(summary.input_shape),
-                    "classes": summary.n_classes,
-                    "layers": [
-                        {
-                            "index": r.index,
-                            "type": r.type,
-                            "args": r.args,
-                            "output_shape": list(r.output_shape) if r.output_shape else None,
-                            "params": r.params,
-                            "error": r.error,
-                        }
-                        for r in summary.rows
-                    ],
-                    "total_params": summary.total_params,
-                    "problems": list(summary.problems),
-                }
-            )
-        )
+        print(json.dumps(summary_json(summary, experiment.name, experiment.data.name)))
     else:
         print(f"{experiment.name} on {experiment.data.name}")
         print(summary_table(summary))

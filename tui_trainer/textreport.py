@@ -50,6 +50,29 @@ def summary_table(summary: ModelSummary) -> str:
     return text
 
 
+def summary_json(summary: ModelSummary, preset: str, dataset: str) -> dict[str, Any]:
+    """The `summary --json` object: per-layer rows, total and problems."""
+    return {
+        "preset": preset,
+        "dataset": dataset,
+        "input_shape": list(summary.input_shape),
+        "classes": summary.n_classes,
+        "layers": [
+            {
+                "index": r.index,
+                "type": r.type,
+                "args": r.args,
+                "output_shape": list(r.output_shape) if r.output_shape else None,
+                "params": r.params,
+                "error": r.error,
+            }
+            for r in summary.rows
+        ],
+        "total_params": summary.total_params,
+        "problems": list(summary.problems),
+    }
+
+
 def confusion_table(report: ClassReport) -> str:
     """The confusion matrix (rows = true class, columns = predicted) as text."""
     names = [n[:8] for n in report.class_names]

@@ -215,7 +215,7 @@ class TrainerApp(FileActions, App):
                 return
             self.controller.stop()
             self._pending_start = self.experiment
-            self.train_pane.show_status("waiting for the previous run to end...")
+            self.train_pane.show_stopping("stopping the previous run, then training again...")
             return
         self._start_checked()
 
@@ -277,7 +277,7 @@ class TrainerApp(FileActions, App):
     def action_stop(self) -> None:
         if self.controller.running:
             self.controller.stop()
-            self.train_pane.show_status("stopping...")
+            self.train_pane.show_stopping("stopping...")
 
     async def action_quit(self) -> None:
         self.controller.stop()

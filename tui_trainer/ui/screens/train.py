@@ -134,11 +134,11 @@ class TrainPane(VerticalScroll):
         self.overlays = overlays
         self._dirty = True
 
-    def show_status(self, text: str) -> None:
-        """Show a transient status such as "stopping..."."""
+    def show_stopping(self, text: str) -> None:
+        """The current run was asked to stop: say so (with text) until its RunEnded arrives."""
         run = self.current
         if run is not None and not run.done:
-            run.status = "stopping" if text.startswith("stopping") else run.status
+            run.status = "stopping"
         self._set_status(run.status if run else "idle", text)
 
     def show_blocked(self, reasons: list[str]) -> None:
