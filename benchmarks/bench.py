@@ -33,12 +33,14 @@ import os
 import platform
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))  # a clean checkout runs without installing
 
+import _appchild  # noqa: E402
 import _host  # noqa: E402
 import _loops  # noqa: E402
 import _startup  # noqa: E402
@@ -128,7 +130,16 @@ class Bench:
 
         a = self.args
         host = _host.HostProcess(a.device)  # before run_test: Textual's stand-in stderr cannot be passed on
-        app = make_app_class()(engine=_loops.AppEngine(), probe_devices=False)
+        self.gate = None
+        if a.app_train_in == "process":  # the default: the app's engine trains in its warm child process
+            from tui_trainer.core.trainer_process import TrainerProcess
+
+            self.gate = _appchild.ProcessChunked()
+            process = TrainerProcess(run=self.gate.run_function)
+            runs_dir = tempfile.mkdtemp(prefix="tui-trainer-bench-")
+            app = make_app_class()(probe_devices=False, trainer_process=process, runs_dir=runs_dir)
+        else:
+            app = make_app_class()(engine=_loops.AppEngine(), probe_devices=False, train_in="thread")
         if a.profile_ui:
             self.profile = cProfile.Profile()
         try:
@@ -140,18 +151,23 @@ class Bench:
                     self.app_points[key] = len(app.query_one(TrainPane).current.batch_loss.xs)
         finally:
             await host.close()
+            if self.gate is not None:
+                self.gate.close()
         if self.profile is not None:
             self.profile.dump_stats(a.profile_ui)
             log(f"UI-thread profile of the app chunks written to {a.profile_ui}")
 
     async def run_config(self, app, pilot, host: _host.HostProcess, cfg, threads: int) -> None:
         device = self.args.device
-        app_run = _loops.Chunked("app", cfg.n_train, cfg.batch_size, device)
         t0 = time.perf_counter()
+        if self.gate is not None:
+            app_run = self.gate
+        else:
+            app_run = _loops.Chunked("app", cfg.n_train, cfg.batch_size, device)
+            app.engine.config, app.engine.chunked = cfg, app_run
         try:
             await host.setup(cfg)
-            app.engine.config, app.engine.chunked = cfg, app_run
-            ready = app_run.attach()
+            ready = app_run.attach(cfg, device) if self.gate is not None else app_run.attach()
             app.set_experiment(_loops.experiment(cfg, device))
             blockers = app.blockers()
             if blockers:
@@ -172,7 +188,7 @@ class Bench:
             + f"  ({time.perf_counter() - t0:.0f} s)"
         )
 
-    async def rounds(self, app, host: _host.HostProcess, app_run: _loops.Chunked, cfg, threads: int) -> None:
+    async def rounds(self, app, host: _host.HostProcess, app_run, cfg, threads: int) -> None:
         a = self.args
         ui_share: list[float] = []
 
@@ -249,6 +265,7 @@ def summarise(bench: Bench, startup: dict[str, list[float]] | None, args, wall_s
             "textual": textual.__version__,
         },
         "device": args.device,
+        "app_train_in": args.app_train_in,
         "quick": args.quick,
         "rounds": args.rounds,
         "chunk_s": args.chunk_s,
@@ -350,6 +367,7 @@ def table(result: dict) -> str:
     lines.append("targets: " + "  ".join(f"{k} {'yes' if v else 'NO'}" for k, v in result["targets_met"].items()))
     lines.append(
         f"{result['rounds']} rounds x {result['chunk_s']} s chunks; device {result['device']}; "
+        f"app trains in a {result['app_train_in']}; "
         f"{result['machine']['cpu_count']} CPUs; wall {result['wall_s']} s"
     )
     return "\n".join(lines)
@@ -366,6 +384,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--settle-s", type=float, default=None, help="pause after each app chunk (0.3; quick 0.2)")
     p.add_argument("--only", nargs="+", default=None, choices=[*CONFIGS, *CIFAR], help="configurations to run")
     p.add_argument("--cifar", action="store_true", help="also LeNet on CIFAR-shaped data (50,000 x 3x32x32)")
+    p.add_argument(
+        "--app-train-in",
+        choices=("process", "thread"),
+        default="process",
+        help="where the app's engine trains: its child process (the app's default) or a thread of the app",
+    )
     p.add_argument("--startup-reps", type=int, default=None, help="start-up measurements (3; quick 1; 0 skips)")
     p.add_argument("--no-train", action="store_true", help="start-up timings only")
     p.add_argument(

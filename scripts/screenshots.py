@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import tempfile
 import os
+import tempfile
 import time
 from pathlib import Path
 

@@ -46,6 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
     app.add_argument("--dataset", default=None, help="dataset to select at start")
     app.add_argument("--preset", default=None, help="preset to select at start")
     app.add_argument("--runs-dir", default="runs", metavar="DIR", help="where runs are saved (default ./runs)")
+    app.add_argument(
+        "--train-in",
+        choices=("process", "thread"),
+        default="process",
+        help="train in a child process (default; the live UI never slows it) or in a thread of the app",
+    )
     watch = sub.add_parser("watch", help="follow a run another process is writing, on the live dashboard")
     watch.add_argument("run_dir", metavar="RUN_DIR", help="the run directory (see `tui-trainer runs`)")
     train = sub.add_parser("train", help="train headless: one line per epoch, then the metrics")
@@ -347,6 +353,7 @@ def cmd_app(args: argparse.Namespace) -> int:
             dataset=getattr(args, "dataset", None),
             preset=getattr(args, "preset", None),
             runs_dir=getattr(args, "runs_dir", "runs"),
+            train_in=getattr(args, "train_in", "process"),
         )
     except LaunchError as exc:
         raise UsageError(str(exc)) from None

@@ -56,3 +56,19 @@ async def test_engine_runs_off_the_ui_thread() -> None:
         pane = app.query_one(TrainPane)
         await wait_until(pilot, lambda: pane.current is not None and pane.current.done)
     assert threads and threads[0] != threading.main_thread().name
+
+
+async def test_a_training_process_that_cannot_start_leaves_the_app_training_in_a_thread() -> None:
+    from tui_trainer.core.trainer_process import TrainerProcess, TrainerProcessError
+
+    class Broken(TrainerProcess):
+        def wait_ready(self, timeout=None):
+            raise TrainerProcessError("the training process cannot start: no luck")
+
+    app = TrainerApp(trainer_process=Broken(), probe_devices=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.trainer_process is None, timeout=60)
+        await wait_until(pilot, lambda: app.devices[:2] == ("auto", "cpu") and len(app._notifications) > 0)
+        messages = [n.message for n in app._notifications]
+        assert any("no luck" in m and "own process" in m for m in messages), messages
+        assert app.controller.engine is app.engine

@@ -17,6 +17,7 @@ from tui_trainer.core.config import ConfigError, Experiment
 from tui_trainer.core.events import RunStarted
 from tui_trainer.core.presets import load_preset
 from tui_trainer.core.runs import DEFAULT_ROOT
+from tui_trainer.core.trainer_process import TrainerProcess, TrainerProcessError
 from tui_trainer.ui.file_actions import FileActions
 from tui_trainer.ui.messages import DevicesFound, TrainingEventMessage, TrainingThreadDone
 from tui_trainer.ui.screens.help import HelpPane
@@ -26,7 +27,10 @@ from tui_trainer.ui.screens.runs import RunsPane
 from tui_trainer.ui.screens.setup import SetupPane
 from tui_trainer.ui.screens.train import TrainPane
 from tui_trainer.ui.state import Shape, dataset_shape, training_blockers
-from tui_trainer.ui.training import Engine, TrainingController, default_engine, follow_engine
+from tui_trainer.ui.training import Engine, TrainingController, default_engine, follow_engine, process_engine
+
+TRAIN_IN = ("process", "thread")
+"""Where the real engine trains: a warm child process (default) or a thread of the app's process."""
 
 STYLES = Path(__file__).parent / "styles"
 TABS = ("setup", "model", "hparams", "train", "runs", "help")
@@ -74,9 +78,19 @@ class TrainerApp(FileActions, App):
         runs_dir: str | Path | None = DEFAULT_ROOT,
         watch: str | Path | None = None,
         experiment: Experiment | None = None,
+        train_in: str = "process",
+        trainer_process: TrainerProcess | None = None,
     ) -> None:
+        """engine: a stand-in for the real engine (tests); train_in: "process" or "thread" for the
+        real one; trainer_process: the child to train in (default: a new TrainerProcess)."""
         super().__init__()
-        self.engine = engine or self._saving_engine
+        if train_in not in TRAIN_IN:
+            raise ValueError(f"train_in must be one of {', '.join(TRAIN_IN)}, not {train_in!r}")
+        self.trainer_process: TrainerProcess | None = None
+        """The warm child that trains (None: training in a thread of this process, or a test engine)."""
+        if engine is None and train_in == "process":
+            self.trainer_process = trainer_process or TrainerProcess()
+        self.engine = engine or self._real_engine()
         self.runs_dir = runs_dir
         """Where runs are saved (None: not saved); the Runs tab lists and changes it."""
         self.watch_dir = watch
@@ -120,9 +134,17 @@ class TrainerApp(FileActions, App):
         yield Static("Terminal too small: make it at least 60 columns x 20 rows.", id="too-small")
         yield Footer()
 
-    def _saving_engine(self, experiment: Experiment, *, on_event, should_stop) -> object:
-        """The real engine, saving each run under the runs folder chosen now (read on the worker thread)."""
-        return default_engine(experiment, on_event=on_event, should_stop=should_stop, runs_dir=self.runs_dir)
+    def _real_engine(self, resume: str | Path | None = None) -> Engine:
+        """The real engine, saving each run under the runs folder as it is when the run starts."""
+        if self.trainer_process is not None:
+            return process_engine(self.trainer_process, lambda: self.runs_dir, resume)
+
+        def engine(experiment: Experiment, *, on_event, should_stop) -> object:
+            return default_engine(
+                experiment, on_event=on_event, should_stop=should_stop, runs_dir=self.runs_dir, resume=resume
+            )
+
+        return engine
 
     def on_mount(self) -> None:
         if self.watch_dir is not None:
@@ -133,10 +155,34 @@ class TrainerApp(FileActions, App):
             )
 
     def _probe_devices(self) -> None:
-        """Import torch off the UI thread (the first frame never waits) and list real devices."""
+        """Start the training process (it imports torch, off the UI thread) and list its devices.
+
+        Without a training process, torch is imported here on a worker thread instead. A process
+        that cannot start leaves the app training in a thread, with a message saying why.
+        """
+        if self.trainer_process is not None:
+            try:
+                self.post_message(DevicesFound(self.trainer_process.wait_ready()))
+                return
+            except TrainerProcessError as exc:
+                self.call_from_thread(self._fall_back_to_thread, str(exc))
         from tui_trainer.core.engine import available_devices
 
         self.post_message(DevicesFound(("auto", *available_devices())))
+
+    def _fall_back_to_thread(self, reason: str) -> None:
+        if self.trainer_process is not None:
+            self.trainer_process = None
+            self.engine = self.controller.engine = self._real_engine()
+        self.notify(f"{reason}; training in the app's own process instead", title="Training", severity="warning")
+
+    async def on_unmount(self) -> None:
+        """Stop a run that is going and end the training process (a run stops at its next batch)."""
+        self.controller.stop()
+        if self.trainer_process is not None:
+            import asyncio
+
+            await asyncio.to_thread(self.trainer_process.close)
 
     def on_devices_found(self, message: DevicesFound) -> None:
         self.devices = message.devices
@@ -254,10 +300,7 @@ class TrainerApp(FileActions, App):
     def resume_run(self, run_dir: str | Path, experiment: Experiment) -> None:
         """Continue a saved run from its last checkpoint, in its own run directory."""
 
-        def engine(exp: Experiment, *, on_event, should_stop) -> object:
-            return default_engine(exp, on_event=on_event, should_stop=should_stop, resume=run_dir)
-
-        self._start_special(experiment, engine, "resume another run")
+        self._start_special(experiment, self._real_engine(resume=run_dir), "resume another run")
 
     def set_overlays(self, overlays: dict[str, tuple[str, list]]) -> None:
         """Past runs to draw dimmed on the Train plots."""

@@ -11,8 +11,15 @@ class LaunchError(ValueError):
     """Bad input for starting the app; the CLI prints it as one `error:` line."""
 
 
-def open_app(dataset: str | None = None, preset: str | None = None, runs_dir: str | None = DEFAULT_ROOT) -> int:
-    """Run the app in this terminal with a dataset and preset chosen; returns the exit status."""
+def open_app(
+    dataset: str | None = None,
+    preset: str | None = None,
+    runs_dir: str | None = DEFAULT_ROOT,
+    train_in: str = "process",
+) -> int:
+    """Run the app in this terminal with a dataset and preset chosen; returns the exit status.
+
+    train_in: "process" (a warm child process trains) or "thread" (a thread of this process)."""
     from tui_trainer.core.datasets import DatasetError, dataset_info
     from tui_trainer.core.presets import PresetError
     from tui_trainer.ui.app import TrainerApp
@@ -23,7 +30,7 @@ def open_app(dataset: str | None = None, preset: str | None = None, runs_dir: st
         except DatasetError as exc:
             raise LaunchError(str(exc)) from None
     try:
-        app = TrainerApp(dataset=dataset, preset=preset, runs_dir=runs_dir)
+        app = TrainerApp(dataset=dataset, preset=preset, runs_dir=runs_dir, train_in=train_in)
     except PresetError as exc:
         raise LaunchError(str(exc)) from None
     app.run()

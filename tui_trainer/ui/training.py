@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -11,8 +10,9 @@ from pathlib import Path
 from textual.app import App
 
 from tui_trainer.core.config import Experiment
-from tui_trainer.core.events import RunEnded, RunPhase, TrainingEvent
+from tui_trainer.core.events import RunEnded, TrainingEvent
 from tui_trainer.core.runs import DEFAULT_ROOT
+from tui_trainer.core.trainer_process import TrainerProcess, auto_threads
 from tui_trainer.ui.messages import TrainingEventMessage, TrainingThreadDone
 
 Engine = Callable[..., object]
@@ -27,47 +27,33 @@ def default_engine(
     runs_dir: str | Path | None = DEFAULT_ROOT,
     resume: str | Path | None = None,
 ) -> object:
-    """The real engine, imported lazily so the app's first frame never waits for torch.
+    """The real engine on this (worker) thread, imported lazily so the first frame never waits for torch.
 
-    The run is saved in a run directory under runs_dir (None: not saved), or, with resume, continues
-    that run directory from its last.pt. With threads = 0 (auto) torch gets all cores but one: the UI
-    thread keeps a core to itself. Measured on 2 cores: LeNet on digits28 with 2 torch threads beside
-    the live dashboard ran ~20x slower than headless (OpenMP threads spin-waiting on a core the UI
-    uses); with 1 thread it ran at headless speed.
+    The app trains in a TrainerProcess by default (process_engine); this is its in-process
+    fallback (`tui-trainer app --train-in thread`). The run is saved under runs_dir (None: not
+    saved), or with resume continues that run directory. With threads = 0 (auto) torch gets all
+    cores but one: the UI thread keeps a core to itself. Measured on 2 cores: LeNet on digits28 with
+    2 torch threads beside the live dashboard ran ~20x slower than headless (OpenMP threads
+    spin-waiting on a core the UI uses); with 1 thread it ran at headless speed.
     """
     import torch
 
-    from tui_trainer.core.engine import run_experiment
-    from tui_trainer.core.runs import RunError, RunWriter, open_resumable
+    from tui_trainer.core.runs.session import train_and_save
 
     if experiment.train.threads == 0:
-        torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
-    writer, state = None, None
-    try:
-        if resume is not None:
-            resumable = open_resumable(resume)
-            if resumable.problem(experiment):  # shown from experiment.toml; the checkpoint's own is the truth
-                experiment = resumable.experiment
-            writer, state = resumable.writer(experiment), resumable.state
-        elif runs_dir is not None:
-            writer = RunWriter.create(runs_dir, experiment)
-    except RunError as exc:
-        if resume is not None:
-            end = RunEnded("failed", str(exc), "pick another run to resume")
-            on_event(end)
-            return end
-        on_event(RunPhase(f"not saving this run: {exc}"))
-    try:
-        return run_experiment(
-            experiment,
-            on_event=writer.wrap(on_event) if writer else on_event,
-            should_stop=should_stop,
-            checkpoint=writer.checkpoint if writer else None,
-            resume=state,
-        )
-    finally:
-        if writer is not None:
-            writer.close()
+        torch.set_num_threads(auto_threads())
+    return train_and_save(experiment, on_event=on_event, should_stop=should_stop, runs_dir=runs_dir, resume=resume)
+
+
+def process_engine(
+    process: TrainerProcess, runs_dir: Callable[[], str | Path | None], resume: str | Path | None = None
+) -> Engine:
+    """An engine that trains in the warm child process; runs_dir is read when a run starts."""
+
+    def engine(experiment: Experiment, *, on_event, should_stop) -> object:
+        return process.train(experiment, on_event=on_event, should_stop=should_stop, runs_dir=runs_dir(), resume=resume)
+
+    return engine
 
 
 def follow_engine(run_dir: str | Path, poll_s: float = 0.25) -> Engine:
@@ -99,6 +85,27 @@ def follow_engine(run_dir: str | Path, poll_s: float = 0.25) -> Engine:
     return follow
 
 
+class RunControl:
+    """should_stop for one run: calling it blocks while paused (in-thread engines park there);
+    stop_requested and paused read the flags without blocking (the process engine forwards them)."""
+
+    def __init__(self, stop: threading.Event, resume: threading.Event) -> None:
+        self._stop, self._resume = stop, resume
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop.is_set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._resume.is_set()
+
+    def __call__(self) -> bool:
+        while not self._resume.is_set() and not self._stop.is_set():
+            self._resume.wait(0.1)
+        return self._stop.is_set()
+
+
 class TrainingController:
     """Owns the training thread worker of the current run; events go to `target` by post_message.
 
@@ -126,11 +133,6 @@ class TrainingController:
         """True while the current run is paused."""
         return not self._resume.is_set()
 
-    def _should_stop(self) -> bool:
-        while not self._resume.is_set() and not self._stop.is_set():
-            self._resume.wait(0.1)
-        return self._stop.is_set()
-
     def start(self, experiment: Experiment, engine: Engine | None = None) -> int:
         """Start a run in a new thread (the caller checked none is running); returns its run id.
 
@@ -143,7 +145,7 @@ class TrainingController:
         self._stop = threading.Event()
         self._resume.set()
         self._done = done = threading.Event()
-        stop = self._stop
+        control = RunControl(self._stop, self._resume)
         target = self.target
 
         def post(event: TrainingEvent) -> None:
@@ -151,9 +153,7 @@ class TrainingController:
 
         def body() -> None:
             try:
-                (engine or self.engine)(
-                    experiment, on_event=post, should_stop=lambda: stop.is_set() or self._should_stop()
-                )
+                (engine or self.engine)(experiment, on_event=post, should_stop=control)
             except Exception as exc:  # a bug or an unexpected failure: show it, keep the app alive
                 post(RunEnded("failed", f"{type(exc).__name__}: {exc}", "this looks like a bug: please report it"))
             finally:
