@@ -69,9 +69,10 @@ def load_preset(name_or_path: str) -> Experiment:
         if not candidate.is_file():
             raise PresetError(f"preset file {name_or_path} does not exist")
         return load(candidate)
-    for info in list_presets():
-        if info.name == name_or_path:
-            return load(info.path)
+    for directory in (builtin_presets_dir(), user_presets_dir()):
+        path = directory / f"{name_or_path}.toml"
+        if path.is_file():
+            return load(path)
     names = ", ".join(p.name for p in list_presets())
     raise PresetError(f"unknown preset {name_or_path!r} (presets: {names})")
 

@@ -8,10 +8,8 @@ from pathlib import Path
 from textual.app import App
 
 from tui_trainer.core.config import ConfigError
-from tui_trainer.core.export import ExportError, ExportSource, export_script
 from tui_trainer.core.presets import save_user_preset
 from tui_trainer.ui.state import dataset_shape
-from tui_trainer.ui.widgets.code_view import CodeView
 from tui_trainer.ui.widgets.dialogs import AskText
 
 
@@ -20,6 +18,9 @@ class FileActions(App):
 
     def action_show_code(self) -> None:
         """Show the edited experiment as a standalone PyTorch script; w then writes it."""
+        from tui_trainer.core.export import ExportError, ExportSource, export_script  # imported when used:
+        from tui_trainer.ui.widgets.code_view import CodeView  # rich.syntax would delay the first frame
+
         experiment = self.experiment
         shape = dataset_shape(experiment, self.known_shapes)
         if shape is None:

@@ -21,17 +21,29 @@ def open_app(
 
     train_in: "process" (a warm child process trains) or "thread" (a thread of this process)."""
     from tui_trainer.core.datasets import DatasetError, dataset_info
-    from tui_trainer.core.presets import PresetError
-    from tui_trainer.ui.app import TrainerApp
+    from tui_trainer.core.trainer_process import TrainerProcess, TrainerProcessError
 
     if dataset:
         try:
             dataset_info(dataset)
         except DatasetError as exc:
             raise LaunchError(str(exc)) from None
+    process = None
+    if train_in == "process":
+        # First of all: the child imports torch on another core while this process imports Textual.
+        process = TrainerProcess()
+        try:
+            process.start()
+        except TrainerProcessError:
+            pass  # the app tries again, and says why it trains in a thread instead
+    from tui_trainer.core.presets import PresetError
+    from tui_trainer.ui.app import TrainerApp
+
     try:
-        app = TrainerApp(dataset=dataset, preset=preset, runs_dir=runs_dir, train_in=train_in)
+        app = TrainerApp(dataset=dataset, preset=preset, runs_dir=runs_dir, train_in=train_in, trainer_process=process)
     except PresetError as exc:
+        if process is not None:
+            process.close()
         raise LaunchError(str(exc)) from None
     app.run()
     return app.return_code or 0

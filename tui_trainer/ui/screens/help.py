@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, VerticalScroll
 from textual.css.query import NoMatches
-from textual.widgets import Markdown, TabbedContent, TabPane, Tabs
+from textual.widgets import TabbedContent, TabPane, Tabs
 
 HELP_TEXT = Path(__file__).resolve().parent.parent / "help.md"
 
@@ -35,8 +35,7 @@ class HelpPane(Container):
         """The document is built the first time the tab shows (it is ~250 widgets: app start stays quick)."""
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="help-scroll"):
-            yield Markdown("", id="help-text")
+        yield VerticalScroll(id="help-scroll")
 
     def _key_rows(self, bindings: list[BindingType]) -> list[tuple[str, str]]:
         """(keys, what it does) per action, keys joined with "/" (e.g. "e/enter")."""
@@ -97,7 +96,9 @@ class HelpPane(Container):
         """Build the text once, and focus it so the arrow and page keys scroll it."""
         if not self.loaded:
             self.loaded = True
-            await self.query_one("#help-text", Markdown).update(self.document())
+            from textual.widgets import Markdown  # imported when first shown: markdown-it delays the first frame
+
+            await self.query_one("#help-scroll").mount(Markdown(self.document(), id="help-text"))
         focused = self.screen.focused
         if not isinstance(focused, Tabs) and (focused is None or self not in focused.ancestors):
             self.query_one("#help-scroll").focus()

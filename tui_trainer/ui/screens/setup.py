@@ -65,8 +65,8 @@ class SetupPane(Container):
                 yield Static("Preview", classes="section-title", id="preview-title")
                 yield DatasetPreview(id="preview")
                 yield Static("Options", classes="section-title", id="options-title")
-                yield FieldForm(self.app.experiment.data, [("", OPTION_FIELDS)], prefix="data", id="data-form")
-                yield Static("Your own data", classes="section-title")
+                # The options form (~70 widgets) is mounted just after the first frame: the app appears sooner.
+                yield Static("Your own data", classes="section-title", id="custom-title")
                 yield Input(placeholder="csv:PATH or folder:PATH, then enter", id="custom-dataset", compact=True)
                 yield Static("", id="custom-error", classes="field-help")
 
@@ -76,6 +76,7 @@ class SetupPane(Container):
         presets = self.query_one("#presets", PickTable)
         presets.add_columns(" ", "preset", "layers", "params", "fits the data?")
         self._read_presets()
+        self.call_after_refresh(self._mount_form)
         self.watch(self.app, "experiment", self._show_experiment)
         self.watch(self.app, "preset_name", lambda _name: self.reload_presets())
         # Styles follow the theme only after the next refresh: redraw the error colours then.
@@ -86,7 +87,7 @@ class SetupPane(Container):
         self.presets = []
         for info in list_presets():
             try:
-                self.presets.append((info.name, info.description, load_preset(info.name)))
+                self.presets.append((info.name, info.description, load_preset(str(info.path))))
             except ConfigError as exc:
                 self.presets.append((info.name, info.description, f"cannot be read: {exc}"))
 
@@ -115,7 +116,36 @@ class SetupPane(Container):
         if drawn != (data.name, data.data_dir):
             self._show_datasets(data, follow=drawn is None or drawn[0] != data.name)
         self._show_presets(experiment)
-        form = self.query_one("#data-form", FieldForm)
+        self._show_form(experiment, info)
+        if self.drawn.get("titles") != data.name:
+            self.drawn["titles"] = data.name
+            self.query_one("#options-title", Static).update(f"Options of {data.name}")
+            self.query_one("#preview-title", Static).update(f"Preview of {data.name}")
+        custom = self.query_one("#custom-dataset", Input)
+        if info is not None and info.source == "user" and custom.value.strip() != data.name:
+            custom.value = data.name
+        self.query_one(DatasetPreview).show(data)
+
+    async def _mount_form(self) -> None:
+        """Mount the options form once, after the first frame, and show the edited experiment in it."""
+        if self.query("#data-form"):
+            return
+        form = FieldForm(self.app.experiment.data, [("", OPTION_FIELDS)], prefix="data", id="data-form")
+        await self.query_one("#setup-right").mount(form, before="#custom-title")
+        experiment = self.app.experiment
+        try:
+            info: DatasetInfo | None = dataset_info(experiment.data.name)
+        except DatasetError:
+            info = None
+        self._show_form(experiment, info)
+
+    def _show_form(self, experiment: Experiment, info: DatasetInfo | None) -> None:
+        """The dataset's options (only those it has), with problems shown at their fields."""
+        forms = self.query("#data-form")
+        if not forms:
+            return
+        form = forms.first(FieldForm)
+        data = experiment.data
         problems = {}
         for problem in validate(experiment):
             section, _, name = problem.field.partition(".")
@@ -129,14 +159,6 @@ class SetupPane(Container):
                 # Text typed for another dataset's option cannot block this one: drop it.
                 row.discard_edit()
                 self.app.set_invalid(row.key, False)
-        if self.drawn.get("titles") != data.name:
-            self.drawn["titles"] = data.name
-            self.query_one("#options-title", Static).update(f"Options of {data.name}")
-            self.query_one("#preview-title", Static).update(f"Preview of {data.name}")
-        custom = self.query_one("#custom-dataset", Input)
-        if info is not None and info.source == "user" and custom.value.strip() != data.name:
-            custom.value = data.name
-        self.query_one(DatasetPreview).show(data)
 
     def _show_datasets(self, data: DataSpec, follow: bool) -> None:
         """Redraw the datasets; with follow, the cursor moves to the chosen one."""
