@@ -28,13 +28,9 @@ def epoch_ids(batches: TensorBatches) -> list[list[int]]:
     [(10, 3, 1), (10, 5, 0), (10, 4, 0), (9, 4, 1), (1, 4, 0), (2, 4, 0), (7, 7, 0), (7, 1, 0), (13, 6, 1), (5, 64, 0)],
 )
 @pytest.mark.parametrize("shuffle", [True, False])
-@pytest.mark.parametrize("gather_max_bytes", [0, 1 << 30], ids=["per-batch-gather", "whole-epoch-gather"])
-def test_every_sample_exactly_once_per_epoch(n, batch_size, dropped, shuffle, gather_max_bytes):
+def test_every_sample_exactly_once_per_epoch(n, batch_size, dropped, shuffle):
     x, y = ids(n)
-    batches = TensorBatches(
-        x, y, batch_size, generator=torch.Generator().manual_seed(1), shuffle=shuffle, gather_max_bytes=gather_max_bytes
-    )
-    assert batches.gather_whole_epoch == bool(gather_max_bytes)
+    batches = TensorBatches(x, y, batch_size, generator=torch.Generator().manual_seed(1), shuffle=shuffle)
     for _ in range(3):
         seen = epoch_ids(batches)
         assert len(seen) == len(batches)
@@ -76,25 +72,3 @@ def test_batches_keep_device_and_dtype():
     for xb, yb in TensorBatches(x, y, 5, generator=torch.Generator().manual_seed(0)):
         assert xb.shape[1:] == (1, 4, 4) and xb.dtype == torch.float32 and yb.dtype == torch.int64
         assert xb.device == x.device
-
-
-def test_whole_epoch_gather_yields_the_same_batches_as_per_batch_gather():
-    """The fast path changes how batches are cut, never which samples they hold: runs stay reproducible."""
-    x, y = ids(103)
-    whole = TensorBatches(x, y, 10, generator=torch.Generator().manual_seed(3))
-    per_batch = TensorBatches(x, y, 10, generator=torch.Generator().manual_seed(3), gather_max_bytes=0)
-    assert whole.gather_whole_epoch and not per_batch.gather_whole_epoch
-    for _ in range(3):
-        assert epoch_ids(whole) == epoch_ids(per_batch)
-
-
-def test_whole_epoch_batches_are_views_of_one_copy_not_of_the_dataset():
-    """Slices share the epoch's shuffled copy (no gather per batch); the dataset itself is untouched."""
-    x, y = ids(40)
-    before = x.clone()
-    batches = list(TensorBatches(x, y, 8, generator=torch.Generator().manual_seed(0)))
-    bases = {xb.untyped_storage().data_ptr() for xb, _ in batches}
-    assert len(bases) == 1 and x.untyped_storage().data_ptr() not in bases
-    for xb, _ in batches:
-        xb.zero_()
-    assert torch.equal(x, before)

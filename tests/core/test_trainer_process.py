@@ -208,3 +208,40 @@ def _alive(pid: int) -> bool:
             return f.read().split(")")[-1].split()[0] != "Z"
     except OSError:
         return True
+
+
+def test_call_runs_in_the_child_and_raises_its_exceptions(process) -> None:
+    from tui_trainer.core.datasets import DatasetError, dataset_info
+
+    assert process.call(os.getpid) == process.pid != os.getpid()
+    with pytest.raises(DatasetError, match="nope"):
+        process.call(dataset_info, "nope")
+    assert process.call(os.getpid) == process.pid  # the child lives on after an exception
+
+
+def test_a_preview_from_the_child_equals_one_made_here(process) -> None:
+    from tui_trainer.core.config import DataSpec
+    from tui_trainer.core.preview import preview_or_message
+
+    for name in ("moons", "digits28", "iris"):
+        spec = DataSpec(name=name)
+        there = process.call(preview_or_message, spec)
+        assert there == preview_or_message(spec)
+        assert there.kind in ("2d", "image", "tabular"), there
+
+
+def test_call_is_refused_while_a_run_trains(process) -> None:
+    from tui_trainer.core.trainer_process import TrainerProcessBusy
+
+    refused: list[str] = []
+
+    def on_event(event) -> None:
+        if isinstance(event, RunStarted):
+            try:
+                process.call(os.getpid)
+            except TrainerProcessBusy as exc:
+                refused.append(str(exc))
+
+    end = process.train(moons(epochs=1), on_event=on_event, should_stop=Control(), runs_dir=None)
+    assert end.status == "finished" and refused
+    assert process.call(os.getpid) == process.pid  # idle again: calls are served

@@ -72,3 +72,40 @@ async def test_a_training_process_that_cannot_start_leaves_the_app_training_in_a
         messages = [n.message for n in app._notifications]
         assert any("no luck" in m and "own process" in m for m in messages), messages
         assert app.controller.engine is app.engine
+
+
+def test_training_in_a_process_the_app_never_imports_torch(tmp_path) -> None:
+    """Devices, the data preview and a whole run come from the training process: the UI process
+    stays free of torch (memory, and no second OpenMP team beside the UI)."""
+    script = textwrap.dedent(
+        """
+        import asyncio, os, sys, time
+        os.environ.pop("NO_COLOR", None)
+        from tui_trainer.ui.app import TrainerApp
+        from tui_trainer.ui.screens.train import TrainPane
+        from tui_trainer.ui.widgets.preview import DatasetPreview
+
+        async def main():
+            app = TrainerApp(dataset="moons", preset="mlp", runs_dir=sys.argv[1])
+            async with app.run_test(size=(120, 40)) as pilot:
+                preview = app.query_one(DatasetPreview)
+                deadline = time.monotonic() + 90
+                while (preview.data is None or len(app.devices) < 2) and time.monotonic() < deadline:
+                    await pilot.pause(0.05)
+                print("PREVIEW", preview.data.kind if preview.data else None)
+                app.set_experiment(app.experiment.with_train(epochs=1, threads=1))
+                await pilot.press("s")
+                pane = app.query_one(TrainPane)
+                while not (pane.current and pane.current.done) and time.monotonic() < deadline:
+                    await pilot.pause(0.05)
+                print("STATUS", pane.current.status if pane.current else None)
+                print("TORCH", "torch" in sys.modules)
+        asyncio.run(main())
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = dict(line.split(" ", 1) for line in result.stdout.splitlines() if " " in line)
+    assert lines.get("PREVIEW") == "2d", result.stdout
+    assert lines.get("STATUS") == "finished", result.stdout
+    assert lines.get("TORCH") == "False", result.stdout

@@ -1,4 +1,4 @@
-"""Tensor-resident mini-batches: one permutation per epoch, one gather per epoch, slices as views."""
+"""Tensor-resident mini-batches: one permutation per epoch, slices by index_select, no DataLoader."""
 
 from __future__ import annotations
 
@@ -8,22 +8,18 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import torch
 
-WHOLE_EPOCH_GATHER_MAX_BYTES = 1 << 30
-"""Largest training set (inputs + labels) that is gathered into one shuffled copy per epoch.
-
-Gathering the whole epoch at once and slicing views out of it costs one kernel per epoch instead
-of two per batch: measured on 2 CPU cores, the MLP 784-256-128-10 at batch 32 went from 0.90-0.92
-to 0.97-1.00 of a loop over pre-made batches. Larger sets fall back to gathering batch by batch so
-that the copy never doubles a big dataset's memory.
-"""
-
 
 class TensorBatches:
     """Shuffled mini-batches over tensors that already live on the training device.
 
-    Every epoch draws a new permutation from `generator`, so the batches hold different samples
-    each epoch; the order does not depend on how the batches are gathered. A final batch of a
-    single sample is dropped when training (BatchNorm cannot normalise one value).
+    Every epoch is a fresh permutation and every batch a gather (index_select) of its rows: the
+    batches hold different samples each epoch, as the lecture's SGD wants. Measured on 1 CPU thread
+    against stepping over pre-made slices (no shuffle at all), MLP 784-256-128-10: the per-batch
+    gather kept 0.97 (batch 32) and 0.94 (batch 256); gathering the whole epoch at once kept only
+    0.92 and 0.84 (a fresh 188 MB copy per epoch), gathering groups of 1-16 MB 0.95-0.97 and
+    0.92-0.94. Only dropping the per-epoch reshuffle (slices of data shuffled once) reaches 0.97-1.00.
+
+    A final batch of a single sample is dropped when training (BatchNorm cannot normalise one value).
     """
 
     def __init__(
@@ -34,13 +30,11 @@ class TensorBatches:
         *,
         generator: torch.Generator | None = None,
         shuffle: bool = True,
-        gather_max_bytes: int = WHOLE_EPOCH_GATHER_MAX_BYTES,
     ) -> None:
         self.x, self.y = x, y
         self.batch_size = batch_size
         self.generator = generator
         self.shuffle = shuffle
-        self.gather_whole_epoch = _nbytes(x) + _nbytes(y) <= gather_max_bytes
         n = x.shape[0]
         full, rest = divmod(n, batch_size)
         self._n_batches = full + (1 if rest > 1 or (rest == 1 and full == 0) else 0)
@@ -51,22 +45,13 @@ class TensorBatches:
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         import torch
 
-        if not self.shuffle:
-            yield from self._slices(self.x, self.y)
-            return
-        order = torch.randperm(self.x.shape[0], generator=self.generator).to(self.x.device, non_blocking=True)
-        if self.gather_whole_epoch:
-            yield from self._slices(self.x.index_select(0, order), self.y.index_select(0, order))
-            return
-        for i in range(self._n_batches):
-            idx = order[i * self.batch_size : (i + 1) * self.batch_size]
-            yield self.x.index_select(0, idx), self.y.index_select(0, idx)
-
-    def _slices(self, x: torch.Tensor, y: torch.Tensor) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        for i in range(self._n_batches):
-            sl = slice(i * self.batch_size, (i + 1) * self.batch_size)
-            yield x[sl], y[sl]
-
-
-def _nbytes(t: torch.Tensor) -> int:
-    return t.element_size() * t.nelement()
+        n = self.x.shape[0]
+        if self.shuffle:
+            order = torch.randperm(n, generator=self.generator).to(self.x.device, non_blocking=True)
+            for i in range(self._n_batches):
+                idx = order[i * self.batch_size : (i + 1) * self.batch_size]
+                yield self.x.index_select(0, idx), self.y.index_select(0, idx)
+        else:
+            for i in range(self._n_batches):
+                sl = slice(i * self.batch_size, (i + 1) * self.batch_size)
+                yield self.x[sl], self.y[sl]

@@ -20,6 +20,7 @@ import pickle
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,11 @@ Must be picklable (a module-level function or an object of a module-level class)
 
 
 class TrainerProcessError(RuntimeError):
-    """The child process could not start or import torch."""
+    """The child process could not start, import torch, or answer."""
+
+
+class TrainerProcessBusy(RuntimeError):
+    """The child is training a run: call() does not wait for it (the caller works in-process instead)."""
 
 
 def auto_threads() -> int:
@@ -63,6 +68,8 @@ class TrainerProcess:
         """Held by whoever waits for the child (wait_ready, train): one reader of the pipe at a time."""
         self._send_lock = threading.Lock()
         """Held for every message to the child (close() may send while a run's thread sends)."""
+        self._training = False
+        """True while train() owns the child (from before it takes the lock until the run ends)."""
         self._proc: Any = None
         self._conn: Any = None
         self._closed = False
@@ -82,10 +89,22 @@ class TrainerProcess:
         self._proc, self._conn = _spawn(self.threads, self.run_function)
         self.devices = None
 
-    def wait_ready(self, timeout: float | None = 120.0) -> tuple[str, ...]:
-        """Start the child if needed and wait until it has imported torch; returns its devices."""
-        with self._lock:
-            return self._ready_locked(timeout)
+    def wait_ready(self, timeout: float = 120.0) -> tuple[str, ...]:
+        """Start the child if needed and wait until it has imported torch; returns its devices.
+
+        Returns as soon as the devices are known, also while another thread holds the child (a
+        call() reads the ready message first, then works on).
+        """
+        deadline = time.monotonic() + timeout
+        while self.devices is None:
+            if self._lock.acquire(timeout=0.05):
+                try:
+                    return self._ready_locked(max(0.0, deadline - time.monotonic()))
+                finally:
+                    self._lock.release()
+            if time.monotonic() > deadline:
+                raise TrainerProcessError(f"the training process did not start within {timeout:.0f} s")
+        return self.devices
 
     def _ready_locked(self, timeout: float | None) -> tuple[str, ...]:
         self._start_locked()
@@ -123,6 +142,11 @@ class TrainerProcess:
         conn.close()
 
     @property
+    def closed(self) -> bool:
+        """True once close() was called (the app is ending)."""
+        return self._closed
+
+    @property
     def pid(self) -> int | None:
         """The child's process id while it lives."""
         return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
@@ -144,13 +168,54 @@ class TrainerProcess:
         POLL_S; when it has `stop_requested` and `paused` attributes (the app's RunControl) they are
         read without blocking and forwarded, so pausing parks the child inside its own should_stop.
         """
+        self._training = True
         with self._lock:
             try:
-                self._ready_locked(timeout=120.0)
-                self._send(("run", experiment, None if runs_dir is None else str(runs_dir), resume and str(resume)))
-            except (TrainerProcessError, OSError) as exc:
-                return self._died(on_event, str(exc))
-            return self._pump(on_event, should_stop)
+                return self._train_locked(experiment, on_event, should_stop, runs_dir, resume)
+            finally:
+                self._training = False
+
+    def _train_locked(self, experiment, on_event, should_stop, runs_dir, resume) -> RunEnded | None:
+        try:
+            self._ready_locked(timeout=120.0)
+            self._send(("run", experiment, None if runs_dir is None else str(runs_dir), resume and str(resume)))
+        except (TrainerProcessError, OSError) as exc:
+            return self._died(on_event, str(exc))
+        return self._pump(on_event, should_stop)
+
+    def call(self, function: Callable[..., Any], *args: Any, timeout: float = 120.0) -> Any:
+        """function(*args) in the child while no run trains there (waiting for the child to be ready).
+
+        For work that needs torch but not the UI (a dataset preview): the app's own process then
+        never imports torch. function and args must be picklable; an exception raised in the child
+        is raised here. Raises TrainerProcessBusy while a run trains, TrainerProcessError when the
+        child cannot start or does not answer within timeout (it is then replaced).
+        """
+        if self._training:
+            raise TrainerProcessBusy("the training process is training a run")
+        with self._lock:
+            self._ready_locked(timeout)
+            try:
+                self._send(("call", function, args))
+                if not self._conn.poll(timeout):
+                    self._kill()
+                    raise TrainerProcessError(f"the training process did not answer within {timeout:.0f} s")
+                kind, value = self._conn.recv()
+            except (EOFError, OSError):
+                self._proc, self.devices = None, None
+                raise TrainerProcessError("the training process ended unexpectedly") from None
+        if kind != "result":
+            raise TrainerProcessError(f"the training process could not do it: {value}")
+        ok, result = value
+        if not ok:
+            raise result
+        return result
+
+    def _kill(self) -> None:
+        proc, self._proc, self.devices = self._proc, None, None
+        if proc is not None:
+            proc.kill()
+            proc.wait()
 
     def _pump(self, on_event, should_stop) -> RunEnded | None:
         conn, proc = self._conn, self._proc
@@ -175,6 +240,10 @@ class TrainerProcess:
                         on_event(value)
                     elif kind == "done":
                         return value
+                    elif kind == "unreadable":
+                        end = RunEnded("failed", f"the training process could not read the run: {value}")
+                        on_event(end)
+                        return end
                     if not conn.poll():
                         break
         except (EOFError, OSError):
@@ -329,6 +398,12 @@ def serve(conn) -> None:
             message = conn.recv()
         except (EOFError, OSError):  # the app is gone
             return
+        except Exception as exc:  # noqa: BLE001 - e.g. a function that cannot be imported here
+            conn.send(("unreadable", f"{type(exc).__name__}: {exc}"))
+            continue
+        if message[0] == "call":
+            _answer(conn, message[1], message[2])
+            continue
         if message[0] != "run":
             controls._handle(message)  # a late stop/pause between runs: nothing to do
             continue
@@ -346,6 +421,18 @@ def serve(conn) -> None:
             conn.send(("done", end))
         except OSError:
             return
+
+
+def _answer(conn, function, args) -> None:
+    """Run a call() request and send back (True, result) or (False, the exception)."""
+    try:
+        reply = (True, function(*args))
+    except Exception as exc:  # noqa: BLE001 - raised again in the parent
+        reply = (False, exc)
+    try:
+        conn.send(("result", reply))
+    except Exception as exc:  # noqa: BLE001 - the result or exception cannot be pickled
+        conn.send(("result", (False, TrainerProcessError(f"{type(exc).__name__}: {exc}"))))
 
 
 if __name__ == "__main__":  # the child: python -m tui_trainer.core.trainer_process READ_FD WRITE_FD
