@@ -137,9 +137,9 @@ class Bench:
             self.gate = _appchild.ProcessChunked()
             process = TrainerProcess(run=self.gate.run_function)
             runs_dir = tempfile.mkdtemp(prefix="tui-trainer-bench-")
-            app = make_app_class()(probe_devices=False, trainer_process=process, runs_dir=runs_dir)
+            app = make_app_class()(probe_devices=False, trainer_process=process, runs_dir=runs_dir, tune_gc=True)
         else:
-            app = make_app_class()(engine=_loops.AppEngine(), probe_devices=False, train_in="thread")
+            app = make_app_class()(engine=_loops.AppEngine(), probe_devices=False, train_in="thread", tune_gc=True)
         if a.profile_ui:
             self.profile = cProfile.Profile()
         try:

@@ -109,3 +109,24 @@ def test_training_in_a_process_the_app_never_imports_torch(tmp_path) -> None:
     assert lines.get("PREVIEW") == "2d", result.stdout
     assert lines.get("STATUS") == "finished", result.stdout
     assert lines.get("TORCH") == "False", result.stdout
+
+
+async def test_tune_gc_freezes_start_up_objects_and_only_when_asked() -> None:
+    import gc
+
+    before = gc.get_threshold()
+    try:
+        app = TrainerApp(engine=FakeEngine(), probe_devices=False)
+        async with app.run_test(size=(100, 30)):
+            app.settle_memory()
+            assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+        app = TrainerApp(engine=FakeEngine(), probe_devices=False, tune_gc=True)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.press("s")  # every run start settles memory again
+            await wait_until(pilot, lambda: gc.get_freeze_count() > 0)
+            from tui_trainer.ui.app import GC_THRESHOLDS
+
+            assert gc.get_threshold() == GC_THRESHOLDS
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)

@@ -40,7 +40,9 @@ def open_app(
     from tui_trainer.ui.app import TrainerApp
 
     try:
-        app = TrainerApp(dataset=dataset, preset=preset, runs_dir=runs_dir, train_in=train_in, trainer_process=process)
+        app = TrainerApp(
+            dataset=dataset, preset=preset, runs_dir=runs_dir, train_in=train_in, trainer_process=process, tune_gc=True
+        )
     except PresetError as exc:
         if process is not None:
             process.close()
@@ -60,6 +62,6 @@ def watch_run(run_dir: str | Path) -> int:
     record = load_run(path)
     if record.experiment is None:
         raise LaunchError(record.problem or f"{path} holds no readable experiment.toml")
-    app = TrainerApp(experiment=record.experiment, runs_dir=str(path.parent), watch=path)
+    app = TrainerApp(experiment=record.experiment, runs_dir=str(path.parent), watch=path, tune_gc=True)
     app.run()
     return app.return_code or 0

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.timer import Timer
 from textual.widgets import Label, ProgressBar, Static
 
 from tui_trainer.core.config import Experiment
@@ -17,6 +21,9 @@ from tui_trainer.ui.widgets.runs_table import RunsTable
 
 REDRAW_INTERVAL_S = 0.25
 """Plots and tables redraw at most this often (a braille plot costs ~20-40 ms)."""
+STAGE_INTERVAL_S = 0.03
+"""The heavy redraws of one flush (each plot, each table) go out this far apart, one per frame:
+drawn together at an epoch's end they made 40-60 ms frames, during which a key press waits."""
 STATUS_CLASSES = ("idle", "starting", "running", "paused", "stopping", "finished", "stopped", "failed", "blocked")
 
 
@@ -41,6 +48,9 @@ class TrainPane(VerticalScroll):
         self._texts: dict[str | None, str] = {}
         self._drawn_epochs: tuple[int, int, bool, int] | None = None
         """(run id, epochs, normalised, overlays) of the metrics panel and accuracy plot as last drawn."""
+        self._stages: dict[str, Callable[[], None]] = {}
+        """Heavy redraws waiting for their frame, by what they draw (a newer one replaces an older)."""
+        self._stage_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("ready: press s to train", id="status", classes="idle")
@@ -85,7 +95,7 @@ class TrainPane(VerticalScroll):
         self.query_one("#run-progress", ProgressBar).update(total=None, progress=0)
         self._set_status("starting", f"starting run {run_id}: {experiment.name} on {experiment.data.name}")
         self._dirty = self._runs_dirty = True
-        self._flush()
+        self._flush(at_once=True)
 
     def handle_event(self, event: TrainingEvent) -> None:
         """One event of the current run (the app drops events of older runs)."""
@@ -119,7 +129,7 @@ class TrainPane(VerticalScroll):
 
     def thread_done(self, run_id: int) -> None:
         """The run's thread returned (after RunEnded): nothing keeps the next run waiting."""
-        self._flush()
+        self._flush(at_once=True)
 
     def set_paused(self, paused: bool) -> None:
         """Show the paused state of the current run."""
@@ -154,10 +164,15 @@ class TrainPane(VerticalScroll):
         self._update_text(widget, text)
 
     def _update_text(self, widget: Static, text: str) -> None:
-        """Update a Static only when its text changes (every update costs a layout refresh)."""
-        if self._texts.get(widget.id) != text:
-            self._texts[widget.id] = text
-            widget.update(text)
+        """Update a Static only when its text changes, with a layout pass (~10-20 ms on a full
+        dashboard) only when the new text's wrapped height differs from the height it has."""
+        if self._texts.get(widget.id) == text:
+            return
+        self._texts[widget.id] = text
+        width, height = widget.content_size
+        widget.update(text, layout=False)
+        if width <= 0 or widget.get_content_height(widget.content_size, self.app.size, width) != height:
+            widget.refresh(layout=True)
 
     def _set_note(self, selector: str, text: str) -> None:
         """Show a one-off note line, hidden while empty."""
@@ -217,70 +232,101 @@ class TrainPane(VerticalScroll):
                 return run
         return None
 
-    def _flush(self) -> None:
-        """Redraw plots and tables if something changed since the last redraw (capped rate)."""
-        if not self._dirty:
-            return
-        self._dirty = False
-        run = self.current
-        if run is None and self.overlays:
-            run = RunHistory(0, Experiment())  # nothing trained yet: show the picked runs alone
-        if run is not None:
-            self._show_progress(run)
-            drawn = (run.run_id, len(run.epochs), self.normalised, id(self.overlays))
-            epochs_changed, self._drawn_epochs = self._drawn_epochs != drawn, drawn
-            self._draw_plots(run, self._previous(), epochs_changed)
-            if epochs_changed:
-                self._draw_metrics(run)
-            self._set_note(
-                "#warning",
-                "overfitting? validation loss is rising while training loss falls: try Dropout, weight decay, "
-                "fewer epochs or early stopping (patience)"
-                if run.overfitting()
-                else "",
-            )
+    def _flush(self, at_once: bool = False) -> None:
+        """Redraw what changed since the last redraw (capped rate): progress and notes now, each plot
+        and table in a frame of its own (STAGE_INTERVAL_S apart), or all now with at_once."""
+        if self._dirty:
+            self._dirty = False
+            run = self.current
+            if run is None and self.overlays:
+                run = RunHistory(0, Experiment())  # nothing trained yet: show the picked runs alone
+            if run is not None:
+                self._show_progress(run)
+                drawn = (run.run_id, len(run.epochs), self.normalised, id(self.overlays))
+                epochs_changed, self._drawn_epochs = self._drawn_epochs != drawn, drawn
+                previous = self._previous()
+                self._stages["loss"] = partial(self._draw_loss, run, previous)
+                self._stages["lr"] = partial(self._draw_lr, run)
+                if epochs_changed:
+                    self._stages["acc"] = partial(self._draw_acc, run, previous)
+                    if run.epochs:
+                        self._stages["confusion"] = partial(self._draw_confusion, run)
+                        self._stages["class-metrics"] = partial(self._draw_class_metrics, run)
+                self._set_note(
+                    "#warning",
+                    "overfitting? validation loss is rising while training loss falls: try Dropout, weight decay, "
+                    "fewer epochs or early stopping (patience)"
+                    if run.overfitting()
+                    else "",
+                )
         if self._runs_dirty:
             self._runs_dirty = False
-            self.query_one(RunsTable).show(self.runs)
+            self._stages["runs"] = lambda: self.query_one(RunsTable).show(self.runs)
+        if at_once:
+            while self._stages:
+                self._next_stage()
+        elif self._stages and self._stage_timer is None:  # not in the frame of the status and progress
+            self._stage_timer = self.set_timer(STAGE_INTERVAL_S, self._next_stage)
 
-    def _draw_plots(self, run: RunHistory, previous: RunHistory | None, epochs_changed: bool = True) -> None:
+    def _next_stage(self) -> None:
+        """Draw the oldest waiting plot or table; the next one follows in the next frame."""
+        self._stage_timer = None
+        if not self._stages:
+            return
+        key = next(iter(self._stages))
+        self._stages.pop(key)()
+        if self._stages:
+            self._stage_timer = self.set_timer(STAGE_INTERVAL_S, self._next_stage)
+
+    def _dimmed(self, previous: RunHistory | None) -> list[tuple[str, list]]:
+        """(label, epoch rows) of the runs drawn dimmed: the previous run's, then the picked saved runs."""
+        dimmed = [(label, rows) for label, rows in self.overlays]
+        if previous is not None:
+            dimmed.insert(0, (f"run {previous.run_id} val", previous.epochs))
+        return dimmed
+
+    def _draw_loss(self, run: RunHistory, previous: RunHistory | None) -> None:
         ex = [e.epoch for e in run.epochs]
         loss = [
             Curve("batch (smoothed)", run.batch_loss.xs, run.batch_loss.ys, "secondary"),
             Curve("train", ex, [e.train_loss for e in run.epochs], "primary", markers=True),
             Curve("val", ex, [e.val_loss for e in run.epochs], "warning", markers=True),
         ]
+        for label, rows in reversed(self._dimmed(previous)):
+            loss.insert(0, Curve(label, [r.epoch for r in rows], [r.val_loss for r in rows], "muted"))
+        self.query_one("#loss-plot", CurvePlot).show(loss)
+
+    def _draw_acc(self, run: RunHistory, previous: RunHistory | None) -> None:
+        ex = [e.epoch for e in run.epochs]
         acc = [
             Curve("train", ex, [e.train_accuracy for e in run.epochs], "primary", markers=True),
             Curve("val", ex, [e.val_accuracy for e in run.epochs], "warning", markers=True),
         ]
-        dimmed = [(label, rows) for label, rows in self.overlays]
-        if previous is not None:
-            dimmed.insert(0, (f"run {previous.run_id} val", previous.epochs))
-        for label, rows in reversed(dimmed):
-            xs = [r.epoch for r in rows]
-            loss.insert(0, Curve(label, xs, [r.val_loss for r in rows], "muted"))
-            acc.insert(0, Curve(label, xs, [r.val_accuracy for r in rows], "muted"))
-        self.query_one("#loss-plot", CurvePlot).show(loss)
-        if epochs_changed:  # accuracy only changes per epoch
-            values = [y for curve in acc for y in curve.ys]
-            low = max(0.0, min(values) - 0.02) if values else 0.0  # zoom in: the train/val gap must show
-            self.query_one("#acc-plot", CurvePlot).show(acc, ylim=(low, 1.0))
+        for label, rows in reversed(self._dimmed(previous)):
+            acc.insert(0, Curve(label, [r.epoch for r in rows], [r.val_accuracy for r in rows], "muted"))
+        values = [y for curve in acc for y in curve.ys]
+        low = max(0.0, min(values) - 0.02) if values else 0.0  # zoom in: the train/val gap must show
+        self.query_one("#acc-plot", CurvePlot).show(acc, ylim=(low, 1.0))
+
+    def _draw_lr(self, run: RunHistory) -> None:
         self.query_one("#lr-plot", CurvePlot).show([Curve("lr", run.lr.xs, run.lr.ys, "accent")])
 
-    def _draw_metrics(self, run: RunHistory) -> None:
-        if not run.epochs:
-            return
+    def _draw_confusion(self, run: RunHistory) -> None:
         last = run.epochs[-1]
-        report = last.report
-        self.query_one("#metrics-title", Static).update(
-            f"validation, epoch {last.epoch}: accuracy {report.accuracy:.2%}  "
-            f"({'row-normalised' if self.normalised else 'counts'}; rows = true class; n toggles)"
+        self._update_text(
+            self.query_one("#metrics-title", Static),
+            f"validation, epoch {last.epoch}: accuracy {last.report.accuracy:.2%}  "
+            f"({'row-normalised' if self.normalised else 'counts'}; rows = true class; n toggles)",
         )
-        self.query_one(ConfusionMatrix).show(report, self.normalised)
+        self.query_one(ConfusionMatrix).show(last.report, self.normalised)
+
+    def _draw_class_metrics(self, run: RunHistory) -> None:
+        report = run.epochs[-1].report
         pairs = report.most_confused(3)
         confused = ", ".join(f"{t}->{p} ({n})" for t, p, n in pairs) or "none"
-        self.query_one("#metrics-summary", Static).update(
-            f"macro F1 {report.macro.f1:.3f}  weighted F1 {report.weighted.f1:.3f}  most confused (true->pred): {confused}"
+        self._update_text(
+            self.query_one("#metrics-summary", Static),
+            f"macro F1 {report.macro.f1:.3f}  weighted F1 {report.weighted.f1:.3f}  most confused (true->pred): {confused}",
         )
         self.query_one(ClassMetrics).show(report)
+
