@@ -1,16 +1,18 @@
 """A warm child process that trains: torch lives there, events come back over a pipe.
 
 Why a process and not only a thread: on 2 CPU cores a training thread beside the live dashboard
-kept 0.65-0.89 of the same engine's speed headless (the UI thread and the training thread share one
+kept 0.63-0.89 of the same engine's speed headless (the UI thread and the training thread share one
 GIL, and a torch op on any other thread of the process starts a second OpenMP team that halves
-multi-threaded loops); the same engine in a child process kept 1.00-1.04 (benchmarks/README.md).
-The child is spawned (never forked: torch and threads do not survive a fork) and imports torch
-while the user is still looking at the first screen, so the app never waits for it.
+multi-threaded loops); the same engine in this child process kept 0.94-1.01 (benchmarks/README.md).
+The child is a fresh interpreter (never a fork: torch and threads do not survive one), started
+before the app imports Textual, so it has imported torch by the time the user can press a key.
 
-Protocol, one pipe, pickled tuples. Parent -> child: ("run", experiment, runs_dir, resume),
-("stop",), ("pause",), ("resume",), ("quit",). Child -> parent: ("ready", devices) once torch is
-imported, ("event", TrainingEvent) while a run trains, ("done", RunEnded | None) when it returned,
-("broken", message) when the child cannot start.
+Protocol, two pipes, pickled tuples. Parent -> child: ("init", threads, pickled run function) once,
+then ("run", experiment, runs_dir, resume), ("stop",), ("pause",), ("resume",), ("call", function,
+args), ("quit",). Child -> parent: ("ready", devices) once torch is imported, or ("broken", message);
+("event", TrainingEvent) while a run trains; ("done", RunEnded | None) when it returned;
+("result", (ok, value or exception)) for a call; ("unreadable", message) for a request it could not
+unpickle.
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ class TrainerProcess:
         self.devices: tuple[str, ...] | None = None
         """("auto", "cpu", "cuda", ...) as the child found them, once it is ready."""
         self._lock = threading.Lock()
-        """Held by whoever waits for the child (wait_ready, train): one reader of the pipe at a time."""
+        """Held by whoever reads from the child (wait_ready, train, call): one reader of the pipe at a time."""
         self._send_lock = threading.Lock()
         """Held for every message to the child (close() may send while a run's thread sends)."""
         self._training = False
