@@ -49,8 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     app.add_argument(
         "--train-in",
         choices=("process", "thread"),
-        default="process",
-        help="train in a child process (default; the live UI never slows it) or in a thread of the app",
+        default=None,
+        help="train in a child process (the default on Linux and macOS: the live UI never slows it) "
+        "or in a thread of the app",
     )
     watch = sub.add_parser("watch", help="follow a run another process is writing, on the live dashboard")
     watch.add_argument("run_dir", metavar="RUN_DIR", help="the run directory (see `tui-trainer runs`)")
@@ -353,7 +354,7 @@ def cmd_app(args: argparse.Namespace) -> int:
             dataset=getattr(args, "dataset", None),
             preset=getattr(args, "preset", None),
             runs_dir=getattr(args, "runs_dir", "runs"),
-            train_in=getattr(args, "train_in", "process"),
+            train_in=getattr(args, "train_in", None),
         )
     except LaunchError as exc:
         raise UsageError(str(exc)) from None

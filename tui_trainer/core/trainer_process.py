@@ -30,6 +30,8 @@ from typing import Any
 from tui_trainer.core.config import Experiment
 from tui_trainer.core.events import RunEnded
 
+SUPPORTED = os.name == "posix"
+"""Whether a training process can start here: it needs POSIX pipes (pass_fds); elsewhere apps train in a thread."""
 POLL_S = 0.05
 """How often the parent's thread looks at the stop and pause flags while it waits for events."""
 
@@ -317,7 +319,7 @@ def _spawn(threads: int, run: RunFunction | None) -> tuple[subprocess.Popen, _Du
     terminal belongs to the app); it sees the parent's sys.path, so a `run` defined in a script's
     folder unpickles there.
     """
-    if os.name != "posix":
+    if not SUPPORTED:
         raise TrainerProcessError("training in a child process needs a POSIX system here")
     down_r, down_w = os.pipe()  # parent -> child
     up_r, up_w = os.pipe()  # child -> parent

@@ -18,6 +18,7 @@ from tui_trainer.core.config import ConfigError, Experiment
 from tui_trainer.core.events import RunStarted
 from tui_trainer.core.presets import load_preset
 from tui_trainer.core.runs import DEFAULT_ROOT
+from tui_trainer.core.trainer_process import SUPPORTED as PROCESS_SUPPORTED
 from tui_trainer.core.trainer_process import TrainerProcess, TrainerProcessError
 from tui_trainer.ui.file_actions import FileActions
 from tui_trainer.ui.messages import DevicesFound, TrainingEventMessage, TrainingThreadDone
@@ -32,6 +33,7 @@ from tui_trainer.ui.training import Engine, TrainingController, default_engine, 
 
 TRAIN_IN = ("process", "thread")
 """Where the real engine trains: a warm child process (default) or a thread of the app's process."""
+DEFAULT_TRAIN_IN = "process" if PROCESS_SUPPORTED else "thread"
 
 STYLES = Path(__file__).parent / "styles"
 TABS = ("setup", "model", "hparams", "train", "runs", "help")
@@ -82,7 +84,7 @@ class TrainerApp(FileActions, App):
         runs_dir: str | Path | None = DEFAULT_ROOT,
         watch: str | Path | None = None,
         experiment: Experiment | None = None,
-        train_in: str = "process",
+        train_in: str = DEFAULT_TRAIN_IN,
         trainer_process: TrainerProcess | None = None,
         tune_gc: bool = False,
     ) -> None:

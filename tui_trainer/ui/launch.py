@@ -15,19 +15,22 @@ def open_app(
     dataset: str | None = None,
     preset: str | None = None,
     runs_dir: str | None = DEFAULT_ROOT,
-    train_in: str = "process",
+    train_in: str | None = None,
 ) -> int:
     """Run the app in this terminal with a dataset and preset chosen; returns the exit status.
 
-    train_in: "process" (a warm child process trains) or "thread" (a thread of this process)."""
+    train_in: "process" (a warm child process trains) or "thread" (a thread of this process);
+    None: the platform's default (process on POSIX systems)."""
     from tui_trainer.core.datasets import DatasetError, dataset_info
-    from tui_trainer.core.trainer_process import TrainerProcess, TrainerProcessError
+    from tui_trainer.core.trainer_process import SUPPORTED, TrainerProcess, TrainerProcessError
 
     if dataset:
         try:
             dataset_info(dataset)
         except DatasetError as exc:
             raise LaunchError(str(exc)) from None
+    if train_in is None:
+        train_in = "process" if SUPPORTED else "thread"
     process = None
     if train_in == "process":
         # First of all: the child imports torch on another core while this process imports Textual.

@@ -329,4 +329,3 @@ class TrainPane(VerticalScroll):
             f"macro F1 {report.macro.f1:.3f}  weighted F1 {report.weighted.f1:.3f}  most confused (true->pred): {confused}",
         )
         self.query_one(ClassMetrics).show(report)
-
