@@ -124,7 +124,7 @@ async def test_tune_gc_freezes_start_up_objects_and_only_when_asked() -> None:
         async with app.run_test(size=(100, 30)) as pilot:
             await pilot.press("s")  # every run start settles memory again
             await wait_until(pilot, lambda: gc.get_freeze_count() > 0)
-            from tui_trainer.ui.app import GC_THRESHOLDS
+            from tui_trainer.ui.memory import GC_THRESHOLDS
 
             assert gc.get_threshold() == GC_THRESHOLDS
     finally:

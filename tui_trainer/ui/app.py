@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import gc
 from pathlib import Path
 
 from textual import on
@@ -21,6 +20,7 @@ from tui_trainer.core.runs import DEFAULT_ROOT
 from tui_trainer.core.trainer_process import SUPPORTED as PROCESS_SUPPORTED
 from tui_trainer.core.trainer_process import TrainerProcess, TrainerProcessError
 from tui_trainer.ui.file_actions import FileActions
+from tui_trainer.ui.memory import settle_memory
 from tui_trainer.ui.messages import DevicesFound, TrainingEventMessage, TrainingThreadDone
 from tui_trainer.ui.screens.help import HelpPane
 from tui_trainer.ui.screens.hparams import HparamsPane
@@ -29,7 +29,7 @@ from tui_trainer.ui.screens.runs import RunsPane
 from tui_trainer.ui.screens.setup import SetupPane
 from tui_trainer.ui.screens.train import TrainPane
 from tui_trainer.ui.state import Shape, dataset_shape, training_blockers
-from tui_trainer.ui.training import Engine, TrainingController, default_engine, follow_engine, process_engine
+from tui_trainer.ui.training import Engine, TrainingController, follow_engine, real_engine
 
 TRAIN_IN = ("process", "thread")
 """Where the real engine trains: a warm child process (default) or a thread of the app's process."""
@@ -37,9 +37,6 @@ DEFAULT_TRAIN_IN = "process" if PROCESS_SUPPORTED else "thread"
 
 STYLES = Path(__file__).parent / "styles"
 TABS = ("setup", "model", "hparams", "train", "runs", "help")
-
-GC_THRESHOLDS = (50_000, 20, 50)
-"""Python's (700, 10, 10) collected the young generation ~80 times a second while the dashboard drew."""
 
 DEFAULT_DATASET = "digits28"
 DEFAULT_PRESET = "lenet5"
@@ -146,15 +143,7 @@ class TrainerApp(FileActions, App):
 
     def _real_engine(self, resume: str | Path | None = None) -> Engine:
         """The real engine, saving each run under the runs folder as it is when the run starts."""
-        if self.trainer_process is not None:
-            return process_engine(self.trainer_process, lambda: self.runs_dir, resume)
-
-        def engine(experiment: Experiment, *, on_event, should_stop) -> object:
-            return default_engine(
-                experiment, on_event=on_event, should_stop=should_stop, runs_dir=self.runs_dir, resume=resume
-            )
-
-        return engine
+        return real_engine(self.trainer_process, lambda: self.runs_dir, resume)
 
     def on_mount(self) -> None:
         self.set_timer(1.0, self.settle_memory)  # once the deferred forms are mounted
@@ -166,18 +155,10 @@ class TrainerApp(FileActions, App):
             )
 
     def settle_memory(self) -> None:
-        """Collect once, freeze the survivors and make collections rarer, when tune_gc is on.
-
-        Measured on the Train tab with a live run: Python's full collections scanned Textual's
-        ~200,000 long-lived objects for 35-150 ms each, 8 times in 15 s, and the UI froze for each
-        (UI lag p99 50-90 ms). Frozen objects are never scanned again; with the higher thresholds no
-        full collection ran during a run. Called after start-up and at the start of every run.
-        """
-        if not self.tune_gc:
-            return
-        gc.collect()
-        gc.freeze()
-        gc.set_threshold(*GC_THRESHOLDS)
+        """With tune_gc: collect, freeze the survivors and collect less often (ui/memory.py says why).
+        Called after start-up and at the start of every run."""
+        if self.tune_gc:
+            settle_memory()
 
     def _probe_devices(self) -> None:
         """Start the training process (it imports torch, off the UI thread) and list its devices.
@@ -190,6 +171,8 @@ class TrainerApp(FileActions, App):
                 self.post_message(DevicesFound(self.trainer_process.wait_ready()))
                 return
             except TrainerProcessError as exc:
+                if self.trainer_process.closed:  # the app is ending
+                    return
                 self.call_from_thread(self._fall_back_to_thread, str(exc))
         from tui_trainer.core.engine import available_devices
 

@@ -56,6 +56,24 @@ def process_engine(
     return engine
 
 
+def real_engine(
+    process: TrainerProcess | None, runs_dir: Callable[[], str | Path | None], resume: str | Path | None = None
+) -> Engine:
+    """The app's real engine: in the training process when there is one, else on the worker thread.
+
+    runs_dir is read when a run starts (the Runs tab can change it); resume continues that run directory.
+    """
+    if process is not None:
+        return process_engine(process, runs_dir, resume)
+
+    def engine(experiment: Experiment, *, on_event, should_stop) -> object:
+        return default_engine(
+            experiment, on_event=on_event, should_stop=should_stop, runs_dir=runs_dir(), resume=resume
+        )
+
+    return engine
+
+
 def follow_engine(run_dir: str | Path, poll_s: float = 0.25) -> Engine:
     """An engine that trains nothing: it replays and then follows the events another process writes."""
 

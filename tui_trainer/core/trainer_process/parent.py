@@ -1,26 +1,8 @@
-"""A warm child process that trains: torch lives there, events come back over a pipe.
-
-Why a process and not only a thread: on 2 CPU cores a training thread beside the live dashboard
-kept 0.63-0.89 of the same engine's speed headless (the UI thread and the training thread share one
-GIL, and a torch op on any other thread of the process starts a second OpenMP team that halves
-multi-threaded loops); the same engine in this child process kept 0.94-1.01 (benchmarks/README.md).
-The child is a fresh interpreter (never a fork: torch and threads do not survive one), started
-before the app imports Textual, so it has imported torch by the time the user can press a key.
-
-Protocol, two pipes, pickled tuples. Parent -> child: ("init", threads, pickled run function) once,
-then ("run", experiment, runs_dir, resume), ("stop",), ("pause",), ("resume",), ("call", function,
-args), ("quit",). Child -> parent: ("ready", devices) once torch is imported, or ("broken", message);
-("event", TrainingEvent) while a run trains; ("done", RunEnded | None) when it returned;
-("result", (ok, value or exception)) for a call; ("unreadable", message) for a request it could not
-unpickle.
-"""
+"""The app's handle on the training process: start it early, train runs and make calls in it."""
 
 from __future__ import annotations
 
-import os
-import pickle
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -29,28 +11,14 @@ from typing import Any
 
 from tui_trainer.core.config import Experiment
 from tui_trainer.core.events import RunEnded
-
-SUPPORTED = os.name == "posix"
-"""Whether a training process can start here: it needs POSIX pipes (pass_fds); elsewhere apps train in a thread."""
-POLL_S = 0.05
-"""How often the parent's thread looks at the stop and pause flags while it waits for events."""
-
-RunFunction = Callable[..., Any]
-"""train_and_save's signature: (experiment, *, on_event, should_stop, runs_dir, resume) -> RunEnded.
-Must be picklable (a module-level function or an object of a module-level class)."""
-
-
-class TrainerProcessError(RuntimeError):
-    """The child process could not start, import torch, or answer."""
-
-
-class TrainerProcessBusy(RuntimeError):
-    """The child is training a run: call() does not wait for it (the caller works in-process instead)."""
-
-
-def auto_threads() -> int:
-    """Torch threads for a run with threads = 0 beside a UI: all cores but the one the UI keeps."""
-    return max(1, (os.cpu_count() or 2) - 1)
+from tui_trainer.core.trainer_process.errors import (
+    POLL_S,
+    RunFunction,
+    TrainerProcessBusy,
+    TrainerProcessError,
+    auto_threads,
+)
+from tui_trainer.core.trainer_process.pipes import spawn
 
 
 class TrainerProcess:
@@ -90,7 +58,7 @@ class TrainerProcess:
             raise TrainerProcessError("the training process was closed")
         if self._proc is not None and self._proc.poll() is None:
             return
-        self._proc, self._conn = _spawn(self.threads, self.run_function)
+        self._proc, self._conn = spawn(self.threads, self.run_function)
         self.devices = None
 
     def wait_ready(self, timeout: float = 120.0) -> tuple[str, ...]:
@@ -285,159 +253,3 @@ def _exit_text(proc) -> str:
     if code < 0:
         return f"killed by signal {-code}"
     return f"exit code {code}"
-
-
-class _Duplex:
-    """Two one-way pipes as one connection (send / recv / poll), as multiprocessing's Pipe() gives."""
-
-    def __init__(self, read_fd: int, write_fd: int) -> None:
-        from multiprocessing.connection import Connection
-
-        self._in = Connection(read_fd, writable=False)
-        self._out = Connection(write_fd, readable=False)
-
-    def send(self, message: Any) -> None:
-        self._out.send(message)
-
-    def recv(self) -> Any:
-        return self._in.recv()
-
-    def poll(self, timeout: float | None = 0.0) -> bool:
-        return self._in.poll(timeout)
-
-    def close(self) -> None:
-        self._in.close()
-        self._out.close()
-
-
-def _spawn(threads: int, run: RunFunction | None) -> tuple[subprocess.Popen, _Duplex]:
-    """Start `python -m tui_trainer.core.trainer_process` on two pipes of its own.
-
-    A fresh interpreter rather than multiprocessing's spawn, which re-runs the parent's main script
-    in the child (and fails in scripts without an `if __name__ == "__main__"` guard). The child is
-    in a session of its own (no terminal signals), its stdin/stdout/stderr on /dev/null (the
-    terminal belongs to the app); it sees the parent's sys.path, so a `run` defined in a script's
-    folder unpickles there.
-    """
-    if not SUPPORTED:
-        raise TrainerProcessError("training in a child process needs a POSIX system here")
-    down_r, down_w = os.pipe()  # parent -> child
-    up_r, up_w = os.pipe()  # child -> parent
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p or os.getcwd() for p in sys.path))
-    try:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "tui_trainer.core.trainer_process", str(down_r), str(up_w)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            pass_fds=(down_r, up_w),
-            start_new_session=True,
-            env=env,
-        )
-    except OSError as exc:
-        for fd in (down_r, down_w, up_r, up_w):
-            os.close(fd)
-        raise TrainerProcessError(f"cannot start the training process: {exc}") from None
-    os.close(down_r)
-    os.close(up_w)
-    conn = _Duplex(up_r, down_w)
-    conn.send(("init", threads, pickle.dumps(run)))
-    return proc, conn
-
-
-# ---------------------------------------------------------------- the child
-
-
-class _Controls:
-    """The child's should_stop: reads the parent's commands without blocking; parks while paused."""
-
-    def __init__(self, conn) -> None:
-        self.conn = conn
-        self.stopped = self.paused = self.quit = False
-
-    def reset(self) -> None:
-        self.stopped = self.paused = False
-
-    def _handle(self, message: tuple) -> None:
-        kind = message[0]
-        if kind in ("stop", "quit"):
-            self.stopped = True
-            self.quit = self.quit or kind == "quit"
-        elif kind == "pause":
-            self.paused = True
-        elif kind == "resume":
-            self.paused = False
-
-    def __call__(self) -> bool:
-        while self.conn.poll():
-            self._handle(self.conn.recv())
-        while self.paused and not self.stopped:
-            if self.conn.poll(0.1):
-                self._handle(self.conn.recv())
-        return self.stopped
-
-
-def serve(conn) -> None:
-    """The child's main: import torch, say ready, then train each run asked for until told to quit."""
-    try:
-        _, threads, pickled_run = conn.recv()
-        run = pickle.loads(pickled_run)
-        import torch
-
-        from tui_trainer.core.devices import available_devices
-        from tui_trainer.core.runs.session import train_and_save
-
-        run = run or train_and_save
-        conn.send(("ready", ("auto", *available_devices())))
-    except BaseException as exc:  # noqa: BLE001 - the parent shows it
-        conn.send(("broken", f"{type(exc).__name__}: {exc}"))
-        return
-    controls = _Controls(conn)
-
-    def send_event(event) -> None:
-        conn.send(("event", event))
-
-    while not controls.quit:
-        try:
-            message = conn.recv()
-        except (EOFError, OSError):  # the app is gone
-            return
-        except Exception as exc:  # noqa: BLE001 - e.g. a function that cannot be imported here
-            conn.send(("unreadable", f"{type(exc).__name__}: {exc}"))
-            continue
-        if message[0] == "call":
-            _answer(conn, message[1], message[2])
-            continue
-        if message[0] != "run":
-            controls._handle(message)  # a late stop/pause between runs: nothing to do
-            continue
-        _, experiment, runs_dir, resume = message
-        controls.reset()
-        torch.set_num_threads(experiment.train.threads or threads)
-        try:
-            end = run(experiment, on_event=send_event, should_stop=controls, runs_dir=runs_dir, resume=resume)
-        except (BrokenPipeError, EOFError):
-            return
-        except Exception as exc:  # a bug or an unexpected failure: the app shows it and stays alive
-            end = RunEnded("failed", f"{type(exc).__name__}: {exc}", "this looks like a bug: please report it")
-            send_event(end)
-        try:
-            conn.send(("done", end))
-        except OSError:
-            return
-
-
-def _answer(conn, function, args) -> None:
-    """Run a call() request and send back (True, result) or (False, the exception)."""
-    try:
-        reply = (True, function(*args))
-    except Exception as exc:  # noqa: BLE001 - raised again in the parent
-        reply = (False, exc)
-    try:
-        conn.send(("result", reply))
-    except Exception as exc:  # noqa: BLE001 - the result or exception cannot be pickled
-        conn.send(("result", (False, TrainerProcessError(f"{type(exc).__name__}: {exc}"))))
-
-
-if __name__ == "__main__":  # the child: python -m tui_trainer.core.trainer_process READ_FD WRITE_FD
-    serve(_Duplex(int(sys.argv[1]), int(sys.argv[2])))
