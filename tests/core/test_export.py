@@ -226,6 +226,35 @@ def test_the_script_trains_exactly_as_the_engine(tmp_path, capsys, options):
     assert ("early stopping" in printed) == ("early stopping" in end.reason)
 
 
+@pytest.mark.parametrize(
+    ("dataset", "layers", "options"),
+    [
+        ("digits", SMALL_CNN, {"channels_last": True}),
+        ("digits", SMALL_CNN, {"mixed_precision": True, "channels_last": True, "grad_clip": 1.0}),
+        ("iris", MLP, {"mixed_precision": True, "channels_last": True}),  # channels-last: no Conv2d, no effect
+    ],
+    ids=["cnn-channels-last", "cnn-amp-channels-last-clip", "mlp-amp"],
+)
+def test_the_script_with_speed_ups_trains_as_the_engine(tmp_path, capsys, dataset, layers, options):
+    """Mixed precision and channels-last are written into the script, and it prints the engine's numbers."""
+    exp = experiment(dataset, layers=layers, batch_size=16, **options)
+    path = script_for(exp, tmp_path)
+    text = path.read_text()
+    assert ("torch.autocast(" in text) == bool(options.get("mixed_precision"))
+    assert ("channels_last" in text) == (layers is SMALL_CNN)
+    import_script(path).main()
+    end = run_experiment(exp, on_event=lambda e: None, should_stop=lambda: False)
+    assert end.status == "finished", end.reason
+    assert _printed(capsys.readouterr().out) == [(f"{e.val_loss:.4f}", f"{e.val_accuracy:.2%}") for e in end.history]
+
+
+def test_compile_is_written_into_the_script(tmp_path):
+    text = script_for(experiment("iris", compile=True), tmp_path).read_text()
+    assert "forward = torch.compile(model)" in text and "logits = forward(xb)" in text
+    plain = script_for(experiment("iris"), tmp_path, "plain.py").read_text()
+    assert "torch.compile" not in plain and "autocast" not in plain and "logits = model(xb)" in plain
+
+
 def test_exported_scripts_run_standalone_and_train(tmp_path):
     """`tui-trainer export`, then the scripts run as __main__ in a clean interpreter: moons and 8x8 digits."""
     cases = {

@@ -156,6 +156,21 @@ class TrainSpec:
     threads: int = _opt(
         0, "CPU threads for torch (0 = auto: all cores headless, all but one in the app).", min=0, max=512
     )
+    mixed_precision: bool = _opt(
+        False,
+        "Mixed precision: float16 on CUDA (with a gradient scaler), bfloat16 elsewhere. Faster on GPUs "
+        "with tensor cores; results differ slightly from float32.",
+    )
+    channels_last: bool = _opt(
+        False,
+        "Keep image batches and convolution weights channels-last (NHWC): faster convolutions on recent "
+        "GPUs; no effect without Conv2d.",
+    )
+    compile: bool = _opt(
+        False,
+        "Compile the model with torch.compile: the first batches wait for the compiler, later ones run "
+        "faster (mostly on GPUs; needs a C compiler on CPUs, else training goes on without it).",
+    )
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Callable
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from tui_trainer.core.loader import TensorBatches
     from tui_trainer.core.metrics import ClassReport
     from tui_trainer.core.runs.state import CheckpointState
+    from tui_trainer.core.speed import Step
 
 EventSink = Callable[[TrainingEvent], None]
 StopFlag = Callable[[], bool]
@@ -54,20 +56,27 @@ class _Diverged(Exception):
 
 
 def evaluate(
-    model: nn.Module, x: torch.Tensor, y: torch.Tensor, class_names: tuple[str, ...], should_stop: StopFlag
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    class_names: tuple[str, ...],
+    should_stop: StopFlag,
+    speed: Step | None = None,
 ) -> tuple[float, ClassReport]:
-    """Mean cross-entropy and the classification report on a whole split, in chunks."""
+    """Mean cross-entropy and the classification report on a whole split, in chunks (with the run's
+    mixed precision and memory format when speed is given; never compiled)."""
     import torch
     import torch.nn.functional as F
 
     model.eval()
     loss_sum = torch.zeros((), device=x.device)
     preds = []
-    with torch.inference_mode():
+    with torch.inference_mode(), speed.autocast() if speed else contextlib.nullcontext():
         for start in range(0, x.shape[0], EVAL_CHUNK):
             if should_stop():
                 raise _Stop
-            logits = model(x[start : start + EVAL_CHUNK])
+            chunk = x[start : start + EVAL_CHUNK]
+            logits = model(speed.inputs(chunk) if speed else chunk)
             loss_sum += F.cross_entropy(logits.float(), y[start : start + EVAL_CHUNK], reduction="sum")
             preds.append(logits.argmax(1))
     model.train()
@@ -90,6 +99,8 @@ class _Run:
     batches: TensorBatches
     generator: torch.Generator
     device: str
+    speed: Step | None = None
+    """The opt-in speed-ups (mixed precision, channels-last, compile); None: the plain step."""
     step: int = 0
     train_seconds: float = 0.0
     best_val_loss: float = math.inf
@@ -122,6 +133,10 @@ def _setup(experiment: Experiment, data: DataBundle, device: str, resume: Checkp
         restore(resume, experiment, model, optimizer, scheduler, generator, device)
         run.step, run.train_seconds, run.stale_epochs = resume.step, resume.train_seconds, resume.stale_epochs
         run.best_val_loss, run.best_val_accuracy = resume.best_val_loss, resume.best_val_accuracy
+    if t.mixed_precision or t.channels_last or t.compile:
+        from tui_trainer.core.speed import Step
+
+        run.speed = Step(model, t, device)
     return run
 
 
@@ -144,16 +159,24 @@ def _train_epoch(
     last_emit = time.perf_counter()
     seen = 0
     model.train()
+    speed = run.speed
     for batch, (xb, yb) in enumerate(batches, start=1):
         if should_stop():
             raise _Stop
-        logits = model(xb)
-        loss = F.cross_entropy(logits, yb, label_smoothing=t.label_smoothing)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if t.grad_clip:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), t.grad_clip)
-        optimizer.step()
+        if speed is None:  # the lecture's step, exactly
+            logits = model(xb)
+            loss = F.cross_entropy(logits, yb, label_smoothing=t.label_smoothing)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if t.grad_clip:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), t.grad_clip)
+            optimizer.step()
+        else:
+            with speed.autocast():
+                logits = speed.forward(speed.inputs(xb), on_event)
+                loss = F.cross_entropy(logits, yb, label_smoothing=t.label_smoothing)
+            optimizer.zero_grad(set_to_none=True)
+            speed.backward_step(loss, optimizer, t.grad_clip)
         if per_batch_schedule and (t.schedule != "onecycle" or step + 1 < total_steps):
             scheduler.step()  # one-cycle stepped past its last step would restart the cycle
         step += 1
@@ -275,6 +298,8 @@ def fit(
         if problem:
             return ended("failed", problem, "start a new run to change that")
     run = _setup(experiment, data, device, resume)
+    if run.speed is not None:
+        on_event(RunPhase(f"speed-ups on: {run.speed.description}"))
     val_x, val_y = data.val_x.to(device), data.val_y.to(device)
     params = sum(p.numel() for p in run.model.parameters())
     n_test = 0 if data.test_x is None else int(data.test_x.shape[0])
@@ -299,7 +324,7 @@ def fit(
             epoch_start = time.perf_counter()
             epoch_lr = _current_lr(run.optimizer)
             train_loss, train_accuracy = _train_epoch(run, t, epoch, on_event, should_stop)
-            val_loss, report = evaluate(run.model, val_x, val_y, data.class_names, should_stop)
+            val_loss, report = evaluate(run.model, val_x, val_y, data.class_names, should_stop, run.speed)
             if not math.isfinite(val_loss):
                 raise _Diverged(f"the validation loss became {val_loss} at epoch {epoch}")
             is_best = report.accuracy > run.best_val_accuracy
@@ -338,15 +363,19 @@ def fit(
         return ended("failed", str(exc), "lower the learning rate (or clip gradients, or use Adam)")
     except torch.OutOfMemoryError:
         return ended("failed", f"out of memory on {device}", "use a smaller batch size or a smaller model")
-    return _finish(ended, run.model, data, device, should_stop, f"trained {t.epochs} epochs")
+    return _finish(ended, run.model, data, device, should_stop, f"trained {t.epochs} epochs", run.speed)
 
 
-def _finish(ended, model, data: DataBundle, device: str, should_stop: StopFlag, reason: str) -> RunEnded:
+def _finish(
+    ended, model, data: DataBundle, device: str, should_stop: StopFlag, reason: str, speed: Step | None = None
+) -> RunEnded:
     """End a completed run, evaluating the test split when the dataset has one."""
     if data.test_x is None or data.test_y is None:
         return ended("finished", reason)
     try:
-        _, report = evaluate(model, data.test_x.to(device), data.test_y.to(device), data.class_names, should_stop)
+        _, report = evaluate(
+            model, data.test_x.to(device), data.test_y.to(device), data.class_names, should_stop, speed
+        )
     except _Stop:
         return ended("stopped", "stopped by the user during the test evaluation")
     return ended("finished", reason, test_accuracy=report.accuracy, test_report=report)

@@ -21,7 +21,17 @@ if TYPE_CHECKING:
     from tui_trainer.core.datasets.bundle import DataBundle
 
 CHECKPOINT_KIND = "tui-trainer checkpoint"
-RESUMABLE_TRAIN = ("epochs", "patience", "grad_clip", "label_smoothing", "device", "threads")
+RESUMABLE_TRAIN = (
+    "epochs",
+    "patience",
+    "grad_clip",
+    "label_smoothing",
+    "device",
+    "threads",
+    "mixed_precision",
+    "channels_last",
+    "compile",
+)
 """Training options that may change when a run is resumed (the rest would not continue the same run)."""
 RESUMABLE_DATA = ("data_dir", "download")
 """Data options that may change when resuming: where the files are, not what they are."""

@@ -18,7 +18,7 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Batches & epochs", ("batch_size", "epochs")),
     ("Regularisation", ("weight_decay", "label_smoothing", "grad_clip", "patience")),
     ("Init & seed", ("init", "init_std", "seed")),
-    ("Device", ("device", "threads")),
+    ("Device & speed", ("device", "threads", "mixed_precision", "channels_last", "compile")),
 )
 """Headings and the TrainSpec fields under each, in the order the lecture meets them."""
 
