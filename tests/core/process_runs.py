@@ -33,3 +33,18 @@ def where_run(experiment, *, on_event, should_stop, runs_dir, resume):
     end = RunEnded("finished", "reported")
     on_event(end)
     return end
+
+
+def flood_run(experiment, *, on_event, should_stop, runs_dir, resume):
+    """Sends events as fast as it can until stopped: the parent must still get its stop through."""
+    from tui_trainer.core.events import RunEnded, RunPhase
+
+    for i in range(2_000_000):
+        if should_stop():
+            end = RunEnded("stopped", f"stopped after {i} events")
+            on_event(end)
+            return end
+        on_event(RunPhase(f"event {i}"))
+    end = RunEnded("finished", "never stopped")
+    on_event(end)
+    return end

@@ -72,7 +72,9 @@ def test_save_and_load_file_round_trip(tmp_path):
 
 def test_dumps_leaves_out_none_layer_arguments():
     # None means "use the default" (an auto out_features): valid, and TOML has no null
-    experiment = good().replace_layers([LayerSpec("Flatten"), LayerSpec("Linear", {"out_features": None, "bias": False})])
+    experiment = good().replace_layers(
+        [LayerSpec("Flatten"), LayerSpec("Linear", {"out_features": None, "bias": False})]
+    )
     assert validate(experiment) == []
     assert loads(dumps(experiment)).layers == (LayerSpec("Flatten"), LayerSpec("Linear", {"bias": False}))
 
@@ -249,9 +251,15 @@ def test_validate_never_raises_on_garbage_values():
         train=TrainSpec(lr=None, device=None, optimizer=None, nesterov="x"),  # type: ignore[arg-type]
     )
     problems = validate(weird)
-    assert {"data.name", "data.val_fraction", "train.lr", "train.optimizer", "train.nesterov", "train.device", "layers[1]"} <= set(
-        fields_of(problems)
-    )
+    assert {
+        "data.name",
+        "data.val_fraction",
+        "train.lr",
+        "train.optimizer",
+        "train.nesterov",
+        "train.device",
+        "layers[1]",
+    } <= set(fields_of(problems))
 
 
 def test_check_field_and_help():

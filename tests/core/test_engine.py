@@ -18,8 +18,15 @@ from tui_trainer.core.metrics import Averages, ClassReport
 
 L = LayerSpec
 MLP = (L("Flatten"), L("Linear", {"out_features": 16}), L("ReLU"), L("Linear"))
-CNN = (L("Conv2d", {"out_channels": 4, "kernel_size": 3, "padding": 1}), L("BatchNorm"), L("ReLU"), L("MaxPool2d"),
-       L("Flatten"), L("Dropout", {"p": 0.2}), L("Linear"))
+CNN = (
+    L("Conv2d", {"out_channels": 4, "kernel_size": 3, "padding": 1}),
+    L("BatchNorm"),
+    L("ReLU"),
+    L("MaxPool2d"),
+    L("Flatten"),
+    L("Dropout", {"p": 0.2}),
+    L("Linear"),
+)
 
 
 def experiment(layers=MLP, **train) -> Experiment:
@@ -200,8 +207,10 @@ def test_optimizers_are_built_as_named():
     assert isinstance(sgd, torch.optim.SGD)
     group = sgd.param_groups[0]
     assert (group["lr"], group["momentum"], group["nesterov"], group["weight_decay"]) == (0.3, 0.7, True, 0.01)
-    kinds = {name: type(engine.make_optimizer(params, dataclasses.replace(t, optimizer=name, nesterov=False)))
-             for name in ("adam", "adamw", "rmsprop")}
+    kinds = {
+        name: type(engine.make_optimizer(params, dataclasses.replace(t, optimizer=name, nesterov=False)))
+        for name in ("adam", "adamw", "rmsprop")
+    }
     assert kinds == {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "rmsprop": torch.optim.RMSprop}
 
 
@@ -232,7 +241,9 @@ def test_cosine_schedule_anneals_per_batch(tiny_bundle, every_batch):
     assert _lrs(end) == pytest.approx(expected, rel=1e-6)
     # each BatchEnd shows the lr after that step; the last one reaches 0
     batch_lrs = [b.lr for b in of(events, BatchEnd)]
-    assert batch_lrs == pytest.approx([0.1 * (1 + math.cos(math.pi * s / total)) / 2 for s in range(1, total + 1)], abs=1e-9)
+    assert batch_lrs == pytest.approx(
+        [0.1 * (1 + math.cos(math.pi * s / total)) / 2 for s in range(1, total + 1)], abs=1e-9
+    )
 
 
 def test_onecycle_schedule_warms_up_then_anneals(tiny_bundle, every_batch):
@@ -260,8 +271,14 @@ def test_plateau_schedule_cuts_when_val_loss_stalls(tiny_bundle):
 def _fresh(init: str, std: float = 0.01):
     torch.manual_seed(0)
     model = model_module.build_model(
-        [L("Conv2d", {"out_channels": 8, "kernel_size": 3}), L("Flatten"), L("Linear", {"out_features": 300}), L("Linear")],
-        (2, 6, 6), 4,
+        [
+            L("Conv2d", {"out_channels": 8, "kernel_size": 3}),
+            L("Flatten"),
+            L("Linear", {"out_features": 300}),
+            L("Linear"),
+        ],
+        (2, 6, 6),
+        4,
     )
     init_weights(model, init, std)
     return model
@@ -271,8 +288,14 @@ def test_init_schemes():
     default = _fresh("default")
     torch.manual_seed(0)
     again = model_module.build_model(
-        [L("Conv2d", {"out_channels": 8, "kernel_size": 3}), L("Flatten"), L("Linear", {"out_features": 300}), L("Linear")],
-        (2, 6, 6), 4,
+        [
+            L("Conv2d", {"out_channels": 8, "kernel_size": 3}),
+            L("Flatten"),
+            L("Linear", {"out_features": 300}),
+            L("Linear"),
+        ],
+        (2, 6, 6),
+        4,
     )
     assert all(torch.equal(p, q) for p, q in zip(default.parameters(), again.parameters(), strict=True))
     assert any(torch.count_nonzero(m.bias) for m in default if hasattr(m, "bias") and m.bias is not None)
@@ -477,8 +500,12 @@ def test_run_experiment_trains_given_data(tiny_bundle):
         (experiment(layers=(L("Linear", {"out_features": 0}),)), "out_features"),
         (dataclasses.replace(experiment(), data=DataSpec(name="no-such-dataset")), "unknown dataset"),
         (dataclasses.replace(experiment(), data=DataSpec(name="csv:/nonexistent/file.csv")), "file.csv"),
-        (dataclasses.replace(experiment(layers=(L("Conv2d"), L("Flatten"), L("Linear"))), data=DataSpec(name="iris")),
-         "layer 1 Conv2d"),
+        (
+            dataclasses.replace(
+                experiment(layers=(L("Conv2d"), L("Flatten"), L("Linear"))), data=DataSpec(name="iris")
+            ),
+            "layer 1 Conv2d",
+        ),
         (dataclasses.replace(experiment(layers=(L("Flatten"),)), data=DataSpec(name="moons")), "no weights"),
     ],
 )
@@ -493,8 +520,12 @@ def test_run_experiment_fails_cleanly(exp, words):
 
 def test_run_experiment_with_a_stack_that_does_not_fit_given_data(tiny_bundle):
     events = []
-    end = run_experiment(experiment(layers=(L("Linear"),)), on_event=events.append, should_stop=lambda: False,
-                         data=tiny_bundle((1, 8, 8), 3))
+    end = run_experiment(
+        experiment(layers=(L("Linear"),)),
+        on_event=events.append,
+        should_stop=lambda: False,
+        data=tiny_bundle((1, 8, 8), 3),
+    )
     assert end.status == "failed" and "add a Flatten" in end.reason and end.hint
 
 

@@ -117,7 +117,13 @@ def test_built_layers_are_the_pytorch_classes():
     assert (lin.in_features, lin.out_features, lin.bias) == (7, 3, None)
     assert build_layer(L("Linear", {"out_features": 9}), (7,), out_features=3).out_features == 9
     conv = build_layer(L("Conv2d", {"out_channels": 4, "kernel_size": 3, "stride": 2, "padding": 1}), (3, 9, 9))
-    assert (conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride, conv.padding) == (3, 4, (3, 3), (2, 2), (1, 1))
+    assert (conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride, conv.padding) == (
+        3,
+        4,
+        (3, 3),
+        (2, 2),
+        (1, 1),
+    )
     assert build_layer(L("LeakyReLU", {"negative_slope": 0.2}), (3,)).negative_slope == 0.2
     assert build_layer(L("Dropout", {"p": 0.25}), (3,)).p == 0.25
 
@@ -154,7 +160,13 @@ def test_lenet5_has_44426_parameters():
     assert summary.total_params == 44_426
     assert sum(p.numel() for p in build_model(layers, (1, 28, 28), 10).parameters()) == 44_426
     assert [format_shape(r.output_shape) for r in summary.rows][:7] == [
-        "6x24x24", "6x24x24", "6x12x12", "16x8x8", "16x8x8", "16x4x4", "256",
+        "6x24x24",
+        "6x24x24",
+        "6x12x12",
+        "16x8x8",
+        "16x8x8",
+        "16x4x4",
+        "256",
     ]
     assert summary.rows[0].args == "in_channels=1, out_channels=6, kernel_size=5"
     assert summary.rows[-1].args == "in_features=84, out_features=10"
@@ -208,7 +220,9 @@ def test_which_presets_fit_which_datasets():
     expected |= {("lenet5", "digits28"), ("lenet5", "cifar10")}
     assert fits == expected
     problems = summarize(load_preset("lenet5").layers, (1, 8, 8), 10).problems
-    assert problems == ("layer 4 Conv2d: kernel 5 is larger than its 2x2 input: remove a pooling layer or use a smaller kernel",)
+    assert problems == (
+        "layer 4 Conv2d: kernel 5 is larger than its 2x2 input: remove a pooling layer or use a smaller kernel",
+    )
 
 
 def _random_valid_stack(rng: random.Random):
@@ -247,7 +261,9 @@ def _random_valid_stack(rng: random.Random):
         if rng.random() < 0.3:
             layers.append(L("Flatten"))
     for _ in range(rng.randint(0, 3)):
-        kind = rng.choice(["Linear", "Linear", "BatchNorm", "Tanh", "Sigmoid", "LeakyReLU", "Identity", "Sign", "Dropout"])
+        kind = rng.choice(
+            ["Linear", "Linear", "BatchNorm", "Tanh", "Sigmoid", "LeakyReLU", "Identity", "Sign", "Dropout"]
+        )
         if kind == "Linear":
             layers.append(L("Linear", {"out_features": rng.randint(1, 9), "bias": rng.random() < 0.7}))
         elif kind == "LeakyReLU":
@@ -272,9 +288,16 @@ def test_random_valid_stacks_match_torch(seed):
 SMALL_LAYERS = st.one_of(
     st.builds(
         lambda oc, k, s, p: L("Conv2d", {"out_channels": oc, "kernel_size": k, "stride": s, "padding": p}),
-        st.integers(1, 4), st.integers(1, 6), st.integers(1, 3), st.integers(0, 2),
+        st.integers(1, 4),
+        st.integers(1, 6),
+        st.integers(1, 3),
+        st.integers(0, 2),
     ),
-    st.builds(lambda k, s: L("MaxPool2d", {"kernel_size": k, "stride": s}), st.integers(1, 4), st.sampled_from([None, 1, 2, 3])),
+    st.builds(
+        lambda k, s: L("MaxPool2d", {"kernel_size": k, "stride": s}),
+        st.integers(1, 4),
+        st.sampled_from([None, 1, 2, 3]),
+    ),
     st.builds(lambda k: L("AvgPool2d", {"kernel_size": k}), st.integers(1, 4)),
     st.builds(lambda n, b: L("Linear", {"out_features": n, "bias": b}), st.integers(1, 12), st.booleans()),
     st.just(L("Linear")),

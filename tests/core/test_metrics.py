@@ -113,7 +113,13 @@ def test_to_dict_shape():
     d = report.to_dict()
     assert d["classes"] == ["cat", "dog"]
     assert d["confusion_matrix"] == [[2, 1], [0, 3]]
-    assert d["per_class"][0] == {"class": "cat", "precision": 1.0, "recall": pytest.approx(2 / 3), "f1": pytest.approx(0.8), "support": 3}
+    assert d["per_class"][0] == {
+        "class": "cat",
+        "precision": 1.0,
+        "recall": pytest.approx(2 / 3),
+        "f1": pytest.approx(0.8),
+        "support": 3,
+    }
     assert set(d["macro"]) == {"precision", "recall", "f1"} and set(d["weighted"]) == {"precision", "recall", "f1"}
     assert d["accuracy"] == pytest.approx(5 / 6)
     assert isinstance(report, ClassReport)

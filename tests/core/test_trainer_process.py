@@ -245,3 +245,79 @@ def test_call_is_refused_while_a_run_trains(process) -> None:
     end = process.train(moons(epochs=1), on_event=on_event, should_stop=Control(), runs_dir=None)
     assert end.status == "finished" and refused
     assert process.call(os.getpid) == process.pid  # idle again: calls are served
+
+
+def test_stop_gets_through_a_flood_of_events() -> None:
+    from process_runs import flood_run
+
+    proc = TrainerProcess(threads=1, run=flood_run)
+    control, seen = Control(), []
+
+    def slow_consumer(event) -> None:
+        seen.append(event)
+        if len(seen) == 10:
+            control.stop_requested = True
+        time.sleep(0.0005)
+
+    try:
+        proc.wait_ready()
+        t0 = time.monotonic()
+        end = proc.train(moons(), on_event=slow_consumer, should_stop=control, runs_dir=None)
+        assert end.status == "stopped", end
+        assert time.monotonic() - t0 < 10
+    finally:
+        proc.close()
+
+
+def test_an_exception_while_relaying_leaves_no_run_behind_in_the_child() -> None:
+    proc = TrainerProcess(threads=1)
+
+    def failing(event) -> None:
+        if isinstance(event, RunStarted):
+            raise RuntimeError("the UI went away")
+
+    try:
+        with pytest.raises(RuntimeError, match="went away"):
+            proc.train(moons(epochs=100), on_event=failing, should_stop=Control(), runs_dir=None)
+        assert proc.call(os.getpid) == proc.pid  # a clean (new) child answers the call itself
+        events: list = []
+        end = proc.train(moons(epochs=1), on_event=events.append, should_stop=Control(), runs_dir=None)
+        assert end.status == "finished"
+        assert [type(e).__name__ for e in events[:3]] == ["RunPhase", "RunPhase", "RunStarted"], events[:3]
+        assert events[0].message == "loading moons"  # this run's own events, from its start
+    finally:
+        proc.close()
+
+
+def test_stop_while_the_child_starts_ends_the_run_at_once() -> None:
+    proc = TrainerProcess(threads=1)
+    control = Control()
+    control.stop_requested = True
+    try:
+        t0 = time.monotonic()
+        events: list = []
+        end = proc.train(moons(), on_event=events.append, should_stop=control, runs_dir=None)
+        assert end.status == "stopped" and "before training" in end.reason
+        assert events == [end] and time.monotonic() - t0 < 1.0  # torch was still being imported
+    finally:
+        proc.close()
+
+
+def test_closing_during_a_run_lets_it_end_stopped(tmp_path) -> None:
+    from tui_trainer.core.runs import load_run
+
+    proc = TrainerProcess(threads=1)
+    ends: list = []
+
+    def on_event(event) -> None:
+        if isinstance(event, BatchEnd) and not ends:
+            ends.append("closing")
+            threading.Thread(target=proc.close).start()
+
+    end = proc.train(moons(epochs=500), on_event=on_event, should_stop=Control(), runs_dir=tmp_path)
+    assert end.status == "stopped", end
+    deadline = time.monotonic() + 10
+    while proc.pid is not None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (run_dir,) = tmp_path.iterdir()
+    assert load_run(run_dir).status == "stopped"

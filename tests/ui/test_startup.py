@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import threading
 
 from fakes import FakeEngine, wait_until
 
@@ -130,3 +131,49 @@ async def test_tune_gc_freezes_start_up_objects_and_only_when_asked() -> None:
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
+
+
+async def test_a_preview_waits_while_the_training_process_trains() -> None:
+    """Busy with a run, the training process is asked again later; the app never previews in-process."""
+    from tui_trainer.core.preview import PreviewData
+    from tui_trainer.core.trainer_process import TrainerProcessBusy
+    from tui_trainer.ui.widgets import preview as preview_module
+    from tui_trainer.ui.widgets.preview import DatasetPreview
+
+    class BusyThenFree:
+        closed = False
+
+        def __init__(self) -> None:
+            self.calls = 0
+            self.run_ended = threading.Event()
+
+        def call(self, function, spec):
+            self.calls += 1
+            if not self.run_ended.is_set():
+                raise TrainerProcessBusy("training")
+            return PreviewData("tabular", "from the child", text=f"rows of {spec.name}")
+
+        def close(self) -> None:
+            pass
+
+    preview_module.BUSY_RETRY_S, saved = 0.05, preview_module.BUSY_RETRY_S
+    try:
+        app = TrainerApp(engine=FakeEngine(), probe_devices=False, dataset="iris")
+        app.trainer_process = fake = BusyThenFree()
+        kinds: list[str] = []
+        async with app.run_test(size=(100, 30)) as pilot:
+            preview = app.query_one(DatasetPreview)
+
+            def shown() -> bool:
+                if preview.data is not None and preview.data.kind not in kinds:
+                    kinds.append(preview.data.kind)
+                return "tabular" in kinds
+
+            await wait_until(pilot, lambda: shown() or kinds == ["note"])
+            await pilot.pause(0.3)
+            assert kinds == ["note"] and fake.calls >= 3  # asked again and again, never previewed here
+            fake.run_ended.set()
+            await wait_until(pilot, shown)
+            assert kinds == ["note", "tabular"] and preview.data.text == "rows of iris"
+    finally:
+        preview_module.BUSY_RETRY_S = saved

@@ -17,7 +17,7 @@ class PreviewData:
     """What the preview shows, as plain values (it crosses the thread boundary)."""
 
     kind: str
-    """"image", "2d", "tabular" or "message"."""
+    """"image", "2d", "tabular", "message" (why there is no preview) or "note" (one is coming)."""
     summary: str = ""
     class_names: tuple[str, ...] = ()
     images: tuple[tuple[tuple[Pixel, ...], ...], ...] = ()

@@ -179,8 +179,9 @@ class TrainerApp(FileActions, App):
         self.post_message(DevicesFound(("auto", *available_devices())))
 
     def _fall_back_to_thread(self, reason: str) -> None:
-        if self.trainer_process is not None:
-            self.trainer_process = None
+        process, self.trainer_process = self.trainer_process, None
+        if process is not None:
+            self.run_worker(process.close, thread=True, group="devices", exit_on_error=False)
             self.engine = self.controller.engine = self._real_engine()
         self.notify(f"{reason}; training in the app's own process instead", title="Training", severity="warning")
 

@@ -60,6 +60,9 @@ class TrainerProcess:
             return
         self._proc, self._conn = spawn(self.threads, self.run_function)
         self.devices = None
+        if self._closed:  # close() ran while this child was being started: it must not outlive the app
+            self._kill()
+            raise TrainerProcessError("the training process was closed")
 
     def wait_ready(self, timeout: float = 120.0) -> tuple[str, ...]:
         """Start the child if needed and wait until it has imported torch; returns its devices.
@@ -83,26 +86,40 @@ class TrainerProcess:
         if self.devices is not None:
             return self.devices
         if not self._conn.poll(timeout):
+            if timeout is not None and timeout >= 1.0:  # stuck, not merely not ready yet: replace it later
+                self._kill()
             raise TrainerProcessError(f"the training process did not start within {timeout:.0f} s")
         try:
             kind, value = self._conn.recv()
         except (EOFError, OSError):
+            self._kill()
             raise TrainerProcessError(
                 f"the training process exited while starting ({_exit_text(self._proc)})"
             ) from None
         if kind != "ready":
+            self._kill()
             raise TrainerProcessError(f"the training process cannot start: {value}")
         self.devices = tuple(value)
         return self.devices
 
-    def close(self, timeout: float = 2.0) -> None:
-        """Ask the child to quit (stopping a run it trains), then make sure it is gone."""
+    def close(self, timeout: float = 2.0, run_grace: float = 10.0) -> None:
+        """Ask the child to quit, then make sure it is gone.
+
+        A run in flight is asked to stop first and given run_grace seconds to end as "stopped"
+        (it may be loading data or writing a checkpoint, where it does not look at stop).
+        """
         self._closed = True
         proc, conn = self._proc, self._conn
         if proc is None:
             return
         try:
             self._send(("stop",))
+        except (OSError, ValueError):
+            pass
+        if self._training and self._lock.acquire(timeout=run_grace):  # train() returns when the run ended
+            self._lock.release()
+        proc, conn = self._proc or proc, self._conn or conn
+        try:
             self._send(("quit",))
         except (OSError, ValueError):
             pass
@@ -149,11 +166,28 @@ class TrainerProcess:
 
     def _train_locked(self, experiment, on_event, should_stop, runs_dir, resume) -> RunEnded | None:
         try:
-            self._ready_locked(timeout=120.0)
+            deadline = time.monotonic() + 120.0
+            while True:  # a stop while the child imports torch ends the run at once
+                try:
+                    self._ready_locked(timeout=0.1)
+                    break
+                except TrainerProcessError:
+                    if self._proc is None or time.monotonic() > deadline:
+                        raise
+                if _read_controls(should_stop)[0]:
+                    end = RunEnded("stopped", "stopped before training started")
+                    on_event(end)
+                    return end
             self._send(("run", experiment, None if runs_dir is None else str(runs_dir), resume and str(resume)))
         except (TrainerProcessError, OSError) as exc:
             return self._died(on_event, str(exc))
-        return self._pump(on_event, should_stop)
+        try:
+            return self._pump(on_event, should_stop)
+        except BaseException:
+            # e.g. on_event raised: the child goes on with this run and would answer the next
+            # request with its events; a new child is the only clean state.
+            self._kill()
+            raise
 
     def call(self, function: Callable[..., Any], *args: Any, timeout: float = 120.0) -> Any:
         """function(*args) in the child while no run trains there (waiting for the child to be ready).
@@ -184,9 +218,11 @@ class TrainerProcess:
         return result
 
     def _kill(self) -> None:
+        """End the child (if any) and forget it: the next request starts a new one."""
         proc, self._proc, self.devices = self._proc, None, None
-        if proc is not None:
+        if proc is not None and proc.poll() is None:
             proc.kill()
+        if proc is not None:
             proc.wait()
 
     def _pump(self, on_event, should_stop) -> RunEnded | None:
@@ -206,7 +242,8 @@ class TrainerProcess:
                     if proc.poll() is not None:
                         break
                     continue
-                while True:  # everything that arrived, then the flags again
+                drain_until = time.monotonic() + POLL_S
+                while True:  # what arrived (for at most POLL_S), then the flags again
                     kind, value = conn.recv()
                     if kind == "event":
                         on_event(value)
@@ -216,7 +253,7 @@ class TrainerProcess:
                         end = RunEnded("failed", f"the training process could not read the run: {value}")
                         on_event(end)
                         return end
-                    if not conn.poll():
+                    if time.monotonic() > drain_until or not conn.poll():
                         break
         except (EOFError, OSError):
             pass
@@ -231,7 +268,7 @@ class TrainerProcess:
             self._conn.send(message)
 
     def _died(self, on_event, reason: str) -> RunEnded:
-        self._proc, self.devices = None, None
+        self._kill()
         end = RunEnded(
             "failed", reason, "out of memory? try a smaller batch or model; the next run starts a new process"
         )

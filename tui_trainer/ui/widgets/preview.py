@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from functools import partial
 
 from rich.style import Style
@@ -18,6 +19,9 @@ from tui_trainer.core.config import DataSpec
 from tui_trainer.core.preview import PreviewData, preview_or_message
 
 ROLES = ("primary", "warning", "success", "error", "secondary", "accent")
+BUSY_RETRY_S = 0.5
+"""How often a preview asks again while the training process trains a run."""
+WAITING = "the preview follows when the run ends (the training process is busy training)"
 
 
 class ImageStrip(Widget):
@@ -104,19 +108,30 @@ class DatasetPreview(Vertical):
         )
 
     def _load(self, spec: DataSpec, request: int) -> None:
-        """Runs in a worker thread: computed in the app's training process when it is idle (this
-        process then never imports torch), else here (torch stays off the UI thread either way)."""
+        """Runs in a worker thread: computed in the app's training process (this process then never
+        imports torch), waiting while a run trains there; in this process only without one."""
         from tui_trainer.core.trainer_process import TrainerProcessBusy, TrainerProcessError
 
         process = getattr(self.app, "trainer_process", None)
-        data = None
-        if process is not None:
+        said_waiting = False
+        while process is not None:
             try:
                 data = process.call(preview_or_message, spec)
-            except (TrainerProcessBusy, TrainerProcessError):
-                if process.closed:  # the app is ending: nothing to show
+                break
+            except TrainerProcessBusy:
+                if request != self.request or process.closed:  # another dataset was picked, or the app ends
                     return
-        self.post_message(self.Loaded(request, data or preview_or_message(spec)))
+                if not said_waiting:
+                    said_waiting = True
+                    self.post_message(self.Loaded(request, PreviewData("note", text=WAITING)))
+                time.sleep(BUSY_RETRY_S)
+            except TrainerProcessError:
+                if process.closed:
+                    return
+                process = None  # it cannot start: preview here
+        else:
+            data = preview_or_message(spec)
+        self.post_message(self.Loaded(request, data))
 
     def on_dataset_preview_loaded(self, message: Loaded) -> None:
         message.stop()
@@ -133,10 +148,10 @@ class DatasetPreview(Vertical):
             self._draw_points()
 
     def _show_kind(self, kind: str) -> None:
-        self.query_one("#preview-summary").display = kind != "message"
+        self.query_one("#preview-summary").display = kind not in ("message", "note")
         self.query_one(ImageStrip).display = kind == "image"
         self.query_one(PlotextPlot).display = kind == "2d"
-        self.query_one("#preview-text").display = kind in ("message", "tabular")
+        self.query_one("#preview-text").display = kind in ("message", "tabular", "note")
 
     def _draw_points(self) -> None:
         """Scatter the points, one theme colour per class (UI thread only)."""
