@@ -73,13 +73,31 @@ def naive(x_cpu, y_cpu, bs, n_batches, device):
     return done * bs / (time.perf_counter() - start)
 
 
-def engine(x_cpu, y_cpu, bs, n_batches, device):
+def engine(x_cpu, y_cpu, bs, n_batches, device, **speedups):
+    """The engine's samples/s over one epoch; with speed-ups (TrainSpec's mixed_precision,
+    channels_last, compile) it trains two and times the second (compiling happens in the first)."""
     n = n_batches * bs
     data = DataBundle("bench", x_cpu[:n], y_cpu[:n], x_cpu[:512], y_cpu[:512], tuple("0123456789"), (1, 28, 28))
-    exp = LENET.with_train(epochs=1, batch_size=bs, optimizer="sgd", lr=0.01, momentum=0.9, schedule="none", device=device)
+    exp = LENET.with_train(
+        epochs=2 if speedups else 1,
+        batch_size=bs,
+        optimizer="sgd",
+        lr=0.01,
+        momentum=0.9,
+        schedule="none",
+        device=device,
+        **speedups,
+    )
     epochs: list[EpochEnd] = []
     fit(exp, data, on_event=lambda e: epochs.append(e) if isinstance(e, EpochEnd) else None, should_stop=lambda: False)
-    return n / epochs[0].seconds
+    return n / epochs[-1].seconds
+
+
+SPEEDUPS = {
+    "engine_amp_channels_last": {"mixed_precision": True, "channels_last": True},
+    "engine_compile": {"compile": True},
+}
+"""The opt-in speed-ups, each measured against the plain engine in the same rounds."""
 
 
 def ratios(device: str, rounds: int) -> dict:
@@ -91,16 +109,19 @@ def ratios(device: str, rounds: int) -> dict:
         n_batches = min(N // bs, 20_000 // bs * 3)
         for fn in (limit, naive, engine):  # warm-up (cuDNN autotune, allocator)
             fn(x if fn is limit else x_cpu, y if fn is limit else y_cpu, bs, 20, device)
-        rates: dict[str, list[float]] = {"limit": [], "naive": [], "engine": []}
+        rates: dict[str, list[float]] = {"limit": [], "naive": [], "engine": [], **{k: [] for k in SPEEDUPS}}
         for _ in range(rounds):
             rates["limit"].append(limit(x, y, bs, n_batches, device))
             rates["naive"].append(naive(x_cpu, y_cpu, bs, n_batches, device))
             rates["engine"].append(engine(x_cpu, y_cpu, bs, n_batches, device))
+            for key, options in SPEEDUPS.items():
+                rates[key].append(engine(x_cpu, y_cpu, bs, n_batches, device, **options))
         med = {k: statistics.median(v) for k, v in rates.items()}
         out[f"lenet_bs{bs}"] = {
             "samples_per_s": med,
             "engine_vs_limit": med["engine"] / med["limit"],
             "engine_vs_naive": med["engine"] / med["naive"],
+            **{f"{key}_vs_engine": med[key] / med["engine"] for key in SPEEDUPS},
         }
     return out
 
