@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tui_trainer.core.events import BatchEnd, EpochEnd, RunEnded, RunStarted
+from tui_trainer.core.events import BatchEnd, EpochEnd, RunEnded, RunPhase, RunStarted
 from tui_trainer.core.metrics import ClassReport
 from tui_trainer.core.model import ModelSummary, format_shape
 
@@ -173,9 +173,10 @@ class EventPrinter:
         if isinstance(event, RunStarted):
             self.params, self.device = event.params, event.device
             resumed = f" from epoch {event.start_epoch}" if event.start_epoch > 1 else ""
+            speedups = f" with {event.speedups}" if event.speedups else ""
             print(
                 f"training {self.experiment.name} on {self.experiment.data.name}{resumed}: {event.n_train} train / "
-                f"{event.n_val} val samples, {event.params:,} parameters, device {event.device}",
+                f"{event.n_val} val samples, {event.params:,} parameters, device {event.device}{speedups}",
                 flush=True,
             )
             if self.run_dir is not None:
@@ -186,6 +187,8 @@ class EventPrinter:
             )
         elif isinstance(event, EpochEnd):
             print(("\r\x1b[K" if self.tty else "") + epoch_line(event), flush=True)
+        elif isinstance(event, RunPhase) and self.params is not None:  # a note while training
+            print(("\r\x1b[K" if self.tty else "") + event.message, flush=True)
 
 
 def _duration(seconds: float | None) -> str:

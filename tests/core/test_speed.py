@@ -8,7 +8,7 @@ import torch
 
 from tui_trainer.core.config import DataSpec, Experiment, LayerSpec, TrainSpec
 from tui_trainer.core.engine import fit
-from tui_trainer.core.events import RunPhase
+from tui_trainer.core.events import RunPhase, RunStarted
 from tui_trainer.core.speed import Step
 
 L = LayerSpec
@@ -32,6 +32,7 @@ def run(exp, data):
     end = fit(exp, data, on_event=events.append, should_stop=lambda: False)
     assert end.status == "finished", end.reason
     phases = [e.message for e in events if isinstance(e, RunPhase)]
+    phases += [f"speed-ups on: {e.speedups}" for e in events if isinstance(e, RunStarted) and e.speedups]
     return [(e.train_loss, e.val_loss, e.val_accuracy) for e in end.history], phases
 
 
@@ -97,3 +98,21 @@ def test_the_float16_path_scales_unscales_clips_and_steps():
     step.backward_step(loss, optimizer, grad_clip=0.01)
     moved = (model.weight.detach() - before).norm()
     assert 0 < moved <= 0.1 * 0.01 + 1e-6  # one step of lr 0.1 on a gradient clipped to norm 0.01 (unscaled)
+
+
+def test_the_speed_ups_in_use_travel_in_run_started_and_print_in_the_cli(images, capsys):
+    from tui_trainer.textreport import EventPrinter
+
+    exp = experiment(CNN, mixed_precision=True, channels_last=True)
+    events: list = []
+    fit(exp, images, on_event=events.append, should_stop=lambda: False)
+    (started,) = [e for e in events if isinstance(e, RunStarted)]
+    assert started.speedups == "mixed precision (bfloat16), channels-last"
+    printer = EventPrinter(exp, tty=False)
+    for event in events:
+        printer(event)
+    printer(RunPhase("torch.compile failed (X); training without it"))  # a note while training prints
+    out = capsys.readouterr().out
+    assert "device cpu with mixed precision (bfloat16), channels-last" in out
+    assert "torch.compile failed (X); training without it" in out
+    assert "loading" not in out and "building the model" not in out  # start-up phases stay quiet

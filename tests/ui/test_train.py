@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from fakes import FakeEngine, wait_until
 from textual.widgets import Static, TabbedContent
 
@@ -212,3 +214,29 @@ async def test_layer_edits_survive_a_run(fake_engine: FakeEngine) -> None:
         await wait_until(pilot, lambda: pane(app).current is not None and pane(app).current.done)
         assert app.experiment.layers == layers
         assert fake_engine.calls[0].layers == layers
+
+
+async def test_a_note_while_training_is_a_notification_and_the_speed_ups_show_in_the_status() -> None:
+    from fakes import CLASSES
+
+    from tui_trainer.core.events import BatchEnd, RunEnded, RunPhase, RunStarted
+
+    def engine(experiment, *, on_event, should_stop):
+        on_event(RunStarted("cpu", 10, 100, 20, 0, 3, 5, 32, CLASSES, (2,), speedups="channels-last"))
+        on_event(BatchEnd(1, 1, 5, 1, 0.9, 0.01, 1000.0, 0.1))
+        on_event(RunPhase("torch.compile failed (X); training without it"))
+        while not should_stop():
+            time.sleep(0.01)
+        end = RunEnded("stopped", "stopped by the user")
+        on_event(end)
+        return end
+
+    app = make_app(engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("s")
+        await wait_until(pilot, lambda: any("compile failed" in n.message for n in app._notifications))
+        await pilot.pause(0.3)
+        status = str(app.query_one("#status", Static).render())
+        assert status.startswith("running") and "cpu + channels-last" in status, status
+        await pilot.press("x")
+        await wait_until(pilot, lambda: not app.controller.running)

@@ -298,8 +298,6 @@ def fit(
         if problem:
             return ended("failed", problem, "start a new run to change that")
     run = _setup(experiment, data, device, resume)
-    if run.speed is not None:
-        on_event(RunPhase(f"speed-ups on: {run.speed.description}"))
     val_x, val_y = data.val_x.to(device), data.val_y.to(device)
     params = sum(p.numel() for p in run.model.parameters())
     n_test = 0 if data.test_x is None else int(data.test_x.shape[0])
@@ -317,6 +315,7 @@ def fit(
             class_names=tuple(data.class_names),
             input_shape=tuple(data.input_shape),
             start_epoch=first_epoch,
+            speedups=run.speed.description if run.speed is not None else "",
         )
     )
     try:

@@ -30,6 +30,8 @@ class RunStarted:
     input_shape: tuple[int, ...]
     start_epoch: int = 1
     """The first epoch this run trains (greater than 1 when resuming)."""
+    speedups: str = ""
+    """The opt-in speed-ups in use, e.g. "mixed precision (bfloat16), channels-last" ("" when none)."""
 
 
 @dataclass(frozen=True)

@@ -103,7 +103,10 @@ class TrainPane(VerticalScroll):
         if run is None:
             return
         if isinstance(event, RunPhase):
-            self._set_status("starting", f"{event.message}...")
+            if run.started is None:
+                self._set_status("starting", f"{event.message}...")
+            else:  # a note while training (e.g. torch.compile fell back): the status stays the run's
+                self.app.notify(event.message, title="Training", severity="warning")
             return
         run.add(event)
         if isinstance(event, RunStarted):
@@ -210,7 +213,7 @@ class TrainPane(VerticalScroll):
                 f"{b.samples_per_s:,.0f} samples/s",
                 f"loss {b.loss:.4f}",
             ]
-        parts.append(s.device)
+        parts.append(f"{s.device} + {s.speedups}" if s.speedups else s.device)
         return "  ".join(parts)
 
     def action_toggle_normalised(self) -> None:
