@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
 from collections.abc import Callable
@@ -10,8 +9,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tui_trainer.core.devices import available_devices, resolve_device
+from tui_trainer.core.evaluation import StopRequested, evaluate
 from tui_trainer.core.events import BatchEnd, EpochEnd, RunEnded, RunPhase, RunStarted, TrainingEvent
-from tui_trainer.core.metrics import classification_report
 from tui_trainer.core.optim import init_weights, make_optimizer, make_schedule
 
 __all__ = [
@@ -32,7 +31,6 @@ if TYPE_CHECKING:
     from tui_trainer.core.config import Experiment, TrainSpec
     from tui_trainer.core.datasets.bundle import DataBundle
     from tui_trainer.core.loader import TensorBatches
-    from tui_trainer.core.metrics import ClassReport
     from tui_trainer.core.runs.state import CheckpointState
     from tui_trainer.core.speed import Step
 
@@ -43,45 +41,14 @@ CheckpointHook = Callable[["CheckpointState"], None]
 
 EMIT_INTERVAL_S = 0.1
 """At most this often a BatchEnd is emitted (and the loss read back from the device)."""
-EVAL_CHUNK = 2048
-"""Samples per forward pass when evaluating."""
 
 
-class _Stop(Exception):
-    """Raised inside the loop when should_stop() turned true: a normal way out, not an error."""
+_Stop = StopRequested
+"""Raised inside the loop when should_stop() turned true: a normal way out, not an error."""
 
 
 class _Diverged(Exception):
     """The loss became NaN or infinite."""
-
-
-def evaluate(
-    model: nn.Module,
-    x: torch.Tensor,
-    y: torch.Tensor,
-    class_names: tuple[str, ...],
-    should_stop: StopFlag,
-    speed: Step | None = None,
-) -> tuple[float, ClassReport]:
-    """Mean cross-entropy and the classification report on a whole split, in chunks (with the run's
-    mixed precision and memory format when speed is given; never compiled)."""
-    import torch
-    import torch.nn.functional as F
-
-    model.eval()
-    loss_sum = torch.zeros((), device=x.device)
-    preds = []
-    with torch.inference_mode(), speed.autocast() if speed else contextlib.nullcontext():
-        for start in range(0, x.shape[0], EVAL_CHUNK):
-            if should_stop():
-                raise _Stop
-            chunk = x[start : start + EVAL_CHUNK]
-            logits = model(speed.inputs(chunk) if speed else chunk)
-            loss_sum += F.cross_entropy(logits.float(), y[start : start + EVAL_CHUNK], reduction="sum")
-            preds.append(logits.argmax(1))
-    model.train()
-    report = classification_report(y, torch.cat(preds), class_names)
-    return loss_sum.item() / max(1, x.shape[0]), report
 
 
 def _current_lr(optimizer) -> float:
