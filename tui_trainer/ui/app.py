@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from pathlib import Path
 
@@ -17,8 +18,7 @@ from tui_trainer.core.config import ConfigError, Experiment
 from tui_trainer.core.events import RunStarted
 from tui_trainer.core.presets import load_preset
 from tui_trainer.core.runs import DEFAULT_ROOT
-from tui_trainer.core.trainer_process import SUPPORTED as PROCESS_SUPPORTED
-from tui_trainer.core.trainer_process import TrainerProcess, TrainerProcessError
+from tui_trainer.core.trainer_process import DEFAULT_TRAIN_IN, TrainerProcess, TrainerProcessError
 from tui_trainer.ui.file_actions import FileActions
 from tui_trainer.ui.memory import settle_memory
 from tui_trainer.ui.messages import DevicesFound, TrainingEventMessage, TrainingThreadDone
@@ -33,7 +33,6 @@ from tui_trainer.ui.training import Engine, TrainingController, follow_engine, r
 
 TRAIN_IN = ("process", "thread")
 """Where the real engine trains: a warm child process (default) or a thread of the app's process."""
-DEFAULT_TRAIN_IN = "process" if PROCESS_SUPPORTED else "thread"
 
 STYLES = Path(__file__).parent / "styles"
 TABS = ("setup", "model", "hparams", "train", "runs", "help")
@@ -189,8 +188,6 @@ class TrainerApp(FileActions, App):
         """Stop a run that is going and end the training process (a run stops at its next batch)."""
         self.controller.stop()
         if self.trainer_process is not None:
-            import asyncio
-
             await asyncio.to_thread(self.trainer_process.close)
 
     def on_devices_found(self, message: DevicesFound) -> None:

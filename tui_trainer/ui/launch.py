@@ -22,15 +22,14 @@ def open_app(
     train_in: "process" (a warm child process trains) or "thread" (a thread of this process);
     None: the platform's default (process on POSIX systems)."""
     from tui_trainer.core.datasets import DatasetError, dataset_info
-    from tui_trainer.core.trainer_process import SUPPORTED, TrainerProcess, TrainerProcessError
+    from tui_trainer.core.trainer_process import DEFAULT_TRAIN_IN, TrainerProcess, TrainerProcessError
 
     if dataset:
         try:
             dataset_info(dataset)
         except DatasetError as exc:
             raise LaunchError(str(exc)) from None
-    if train_in is None:
-        train_in = "process" if SUPPORTED else "thread"
+    train_in = train_in or DEFAULT_TRAIN_IN
     process = None
     if train_in == "process":
         # First of all: the child imports torch on another core while this process imports Textual.

@@ -29,7 +29,7 @@ def default_engine(
 ) -> object:
     """The real engine on this (worker) thread, imported lazily so the first frame never waits for torch.
 
-    The app trains in a TrainerProcess by default (process_engine); this is its in-process
+    The app trains in a TrainerProcess by default (real_engine); this is its in-process
     fallback (`tui-trainer app --train-in thread`). The run is saved under runs_dir (None: not
     saved), or with resume continues that run directory. With threads = 0 (auto) torch gets all
     cores but one: the UI thread keeps a core to itself. Measured on 2 cores: LeNet on digits28 with
@@ -45,17 +45,6 @@ def default_engine(
     return train_and_save(experiment, on_event=on_event, should_stop=should_stop, runs_dir=runs_dir, resume=resume)
 
 
-def process_engine(
-    process: TrainerProcess, runs_dir: Callable[[], str | Path | None], resume: str | Path | None = None
-) -> Engine:
-    """An engine that trains in the warm child process; runs_dir is read when a run starts."""
-
-    def engine(experiment: Experiment, *, on_event, should_stop) -> object:
-        return process.train(experiment, on_event=on_event, should_stop=should_stop, runs_dir=runs_dir(), resume=resume)
-
-    return engine
-
-
 def real_engine(
     process: TrainerProcess | None, runs_dir: Callable[[], str | Path | None], resume: str | Path | None = None
 ) -> Engine:
@@ -63,10 +52,12 @@ def real_engine(
 
     runs_dir is read when a run starts (the Runs tab can change it); resume continues that run directory.
     """
-    if process is not None:
-        return process_engine(process, runs_dir, resume)
 
     def engine(experiment: Experiment, *, on_event, should_stop) -> object:
+        if process is not None:
+            return process.train(
+                experiment, on_event=on_event, should_stop=should_stop, runs_dir=runs_dir(), resume=resume
+            )
         return default_engine(
             experiment, on_event=on_event, should_stop=should_stop, runs_dir=runs_dir(), resume=resume
         )

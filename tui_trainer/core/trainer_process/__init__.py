@@ -18,6 +18,7 @@ unpickle.
 from __future__ import annotations
 
 from tui_trainer.core.trainer_process.errors import (
+    DEFAULT_TRAIN_IN,
     POLL_S,
     SUPPORTED,
     RunFunction,
@@ -28,6 +29,7 @@ from tui_trainer.core.trainer_process.errors import (
 from tui_trainer.core.trainer_process.parent import TrainerProcess
 
 __all__ = [
+    "DEFAULT_TRAIN_IN",
     "POLL_S",
     "SUPPORTED",
     "RunFunction",

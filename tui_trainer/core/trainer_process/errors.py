@@ -8,6 +8,8 @@ from typing import Any
 
 SUPPORTED = os.name == "posix"
 """Whether a training process can start here: it needs POSIX pipes (pass_fds); elsewhere apps train in a thread."""
+DEFAULT_TRAIN_IN = "process" if SUPPORTED else "thread"
+"""Where the app trains unless told otherwise: its training process, or a thread where none can start."""
 POLL_S = 0.05
 """How often the parent's thread looks at the stop and pause flags while it waits for events."""
 
