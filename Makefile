@@ -1,17 +1,21 @@
-.PHONY: test lint format screenshots bench
+.PHONY: test test-fast lint format screenshots bench
 
 PY ?= .venv/bin/python
 
 test:
 	$(PY) -m pytest -q
 
+test-fast:  # everything but the tests that start Python subprocesses
+	$(PY) -m pytest -q -m "not process"
+
 lint:
-	$(PY) -m ruff check tui_trainer tests
-	$(PY) -m ruff format --check tui_trainer tests
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	.venv/bin/lint-imports
 
 format:
-	$(PY) -m ruff format tui_trainer tests
-	$(PY) -m ruff check --fix tui_trainer tests
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
 
 screenshots:
 	$(PY) scripts/screenshots.py

@@ -1,7 +1,7 @@
 """The app's run when it trains in its child process (the default): a chunk gate inside that process.
 
-The app's TrainerProcess gets ChildRun as its run function; the child calls it instead of
-train_and_save (which it then calls itself, with the generated bundle handed to run_experiment and
+The app's ProcessBackend gets ChildRun as its run function; the child calls it with each RunRequest
+instead of the pipeline's run (which it then calls itself, with the generated bundle as its data= and
 a gate in front of should_stop, like _loops.AppEngine does for the thread mode). The gate talks to
 the benchmark over a socket of its own (ProcessChunked connects it): ("config", cfg) once per run,
 then ("go", seconds) or ("stop",) from the benchmark; ("ready",) at the first batch,
@@ -26,19 +26,13 @@ class ChildRun:
     def __init__(self, address: str, authkey: bytes) -> None:
         self.address, self.authkey = address, authkey
 
-    def __call__(self, experiment, *, on_event, should_stop, runs_dir, resume):
-        import tui_trainer.core.engine as engine_mod
-        from tui_trainer.core.runs.session import train_and_save
+    def __call__(self, request, *, on_event, should_stop):
+        from tui_trainer.core.pipeline.execute import run
 
         conn = Client(self.address, authkey=self.authkey)
         _, cfg, device = conn.recv()
         meter = Meter("app", cfg.n_train, cfg.batch_size, device)
         bundle = make_bundle(cfg.shape, cfg.n_train)  # before RunStarted: never timed
-        real = engine_mod.run_experiment
-
-        def with_bundle(exp, **kwargs):
-            kwargs.setdefault("data", bundle)
-            return real(exp, **kwargs)
 
         def gate() -> bool:
             if meter.in_eval:
@@ -64,17 +58,15 @@ class ChildRun:
         def stop() -> bool:
             return (meter.training and gate()) or should_stop()
 
-        engine_mod.run_experiment = with_bundle
         ended = "returned"
         try:
-            result = train_and_save(experiment, on_event=events, should_stop=stop, runs_dir=runs_dir, resume=resume)
+            result = run(request, on_event=events, should_stop=stop, data=bundle)
             ended = repr(meter.ended or result)
             return result
         except BaseException as exc:
             ended = f"{type(exc).__name__}: {exc}"
             raise
         finally:
-            engine_mod.run_experiment = real
             try:
                 conn.send(("ended", ended))
             except OSError:

@@ -176,8 +176,9 @@ class _Server:
     # ------------------------------------------------------------ the engine
 
     def run_engine(self, cfg: Config, bundle) -> None:
-        """tui-trainer's engine headless: run_experiment(experiment, data=bundle), as the CLI calls it."""
-        from tui_trainer.core.engine import run_experiment
+        """tui-trainer's engine headless: the pipeline's run(RunRequest(experiment, runs_dir=None), data=bundle)."""
+        from tui_trainer.core.pipeline.execute import run
+        from tui_trainer.core.pipeline.request import RunRequest
 
         meter = Meter("engine", len(bundle.train_x), cfg.batch_size, self.device)
 
@@ -187,7 +188,8 @@ class _Server:
         self.state = "starting"
         error = None
         try:
-            run_experiment(experiment(cfg, self.device), on_event=meter.observe, should_stop=should_stop, data=bundle)
+            request = RunRequest(experiment(cfg, self.device), runs_dir=None)
+            run(request, on_event=meter.observe, should_stop=should_stop, data=bundle)
         except Exception:  # noqa: BLE001
             error = traceback.format_exc()
         state, self.state = self.state, "idle"

@@ -3,7 +3,8 @@
 Every loop checks the clock before each training batch (the engine in its should_stop, through a
 gate that parks it between chunks), so a loop keeps its model, optimizer and position across
 chunks and the per-batch check (one perf_counter) is the same in every loop. The headless loops
-run in a separate process (_host.py); the app's run trains on the app's own worker thread here.
+run in a separate process (_host.py); the app's run trains in its child process (_appchild.py)
+or, with --app-train-in thread, on a training thread of the app's process here.
 
 torch is imported lazily and no torch op runs on the main thread (the Textual app's).
 """
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -36,13 +36,13 @@ class Config:
     n_train: int = N_TRAIN
     dataset: str = "digits28"
     """A registry name with the same shape, only so the app's "can I train?" checks pass; the data
-    actually trained on is the generated bundle, injected into run_experiment(data=...)."""
+    actually trained on is the generated bundle, handed to the pipeline's run(..., data=...)."""
 
 
 def layers(model: str):
     """The model's layer stack: MLP 784-256-128-10, or the lecture's LeNet-5 as the lenet5 preset ships it."""
-    from tui_trainer.core.config import LayerSpec
-    from tui_trainer.core.presets import load_preset
+    from tui_trainer.core.spec.experiment import LayerSpec
+    from tui_trainer.core.spec.presets import load_preset
 
     if model == "mlp":
         return (
@@ -58,7 +58,7 @@ def layers(model: str):
 
 def experiment(cfg: Config, device: str):
     """The experiment every loop trains: SGD momentum 0.9, lr 0.01, default init, seed 0, many epochs."""
-    from tui_trainer.core.config import DataSpec, Experiment, TrainSpec
+    from tui_trainer.core.spec.experiment import DataSpec, Experiment, TrainSpec
 
     train = TrainSpec(
         optimizer="sgd",
@@ -79,7 +79,7 @@ def make_bundle(shape: tuple[int, ...], n_train: int):
     """Generated tensors (normal inputs, labels = argmax of a fixed random projection: learnable)."""
     import torch
 
-    from tui_trainer.core.datasets.bundle import DataBundle
+    from tui_trainer.core.data.bundle import DataBundle
 
     g = torch.Generator().manual_seed(SEED)
     w = torch.randn(math.prod(shape), 10, generator=g)
@@ -174,7 +174,7 @@ class Meter:
         return self._samples, wall - self._eval_s, self._threads, cpu / wall
 
     def observe(self, event) -> None:
-        from tui_trainer.core.events import BatchEnd, EpochEnd, RunEnded, RunStarted
+        from tui_trainer.core.spec.events import BatchEnd, EpochEnd, RunEnded, RunStarted
 
         if isinstance(event, RunStarted):
             self.training = True
@@ -202,7 +202,8 @@ def _resolver(aloop: asyncio.AbstractEventLoop):
 
 
 class Chunked(Meter):
-    """The app's run: trains on the app's own worker thread, parked in its should_stop between chunks.
+    """The app's run (thread mode): trains on the ThreadBackend's training thread, parked in its should_stop
+    between chunks.
 
     attach() (before the run starts) gives a future set at its first batch; chunk(seconds) lets it
     train that long and returns what Meter.finish returns; stop() makes should_stop say True.
@@ -252,7 +253,7 @@ class Chunked(Meter):
         self._go.clear()
         if self._stop:
             return True
-        self.start(self._seconds, None)  # torch threads: as default_engine set them
+        self.start(self._seconds, None)  # torch threads: as train_here set them
         self.count()
         return False
 
@@ -264,7 +265,7 @@ def _model_and_optimizer(cfg: Config, device: str):
     """The same initial weights fit() builds (seed, build_model, default init) and the same SGD."""
     import torch
 
-    from tui_trainer.core.model import build_model
+    from tui_trainer.core.training.model import build_model
 
     torch.manual_seed(SEED)
     model = build_model(layers(cfg.model), cfg.shape, 10).to(device)
@@ -272,39 +273,37 @@ def _model_and_optimizer(cfg: Config, device: str):
 
 
 class AppEngine:
-    """The engine given to TrainerApp: the app's real default_engine, with run_experiment handed our bundle.
+    """The run function given to the app's ThreadBackend: its real train_here, handed our bundle.
 
-    default_engine (threads, lazy imports) runs unchanged; only core.engine.run_experiment is
+    train_here (torch threads, lazy imports) runs unchanged; only core.pipeline.execute.run is
     wrapped, for calls from this run's thread, so that it trains on the generated bundle (the same
     tensors as the headless loops: same generator seed). The gate sits in should_stop before the
-    controller's own.
+    backend's own.
     """
 
     def __init__(self) -> None:
         self.chunked: Chunked | None = None
         self.config: Config | None = None
         self._bundles: dict[tuple, object] = {}
-        self.runs_dir = tempfile.mkdtemp(prefix="tui-trainer-bench-")
-        """Runs are saved as in the app (the writer's cost is part of it), in a temporary folder."""
 
-    def __call__(self, experiment, *, on_event, should_stop):
-        import tui_trainer.core.engine as engine_mod
-        from tui_trainer.ui.training import default_engine
+    def __call__(self, request, *, on_event, should_stop):
+        import tui_trainer.core.pipeline.execute as execute_mod
+        from tui_trainer.core.backend.thread import train_here
 
         ch, cfg = self.chunked, self.config
         ch.thread = threading.current_thread()
-        real = engine_mod.run_experiment
+        real = execute_mod.run
         owner = threading.get_ident()
 
-        def with_bundle(exp, **kwargs):
-            if threading.get_ident() == owner and "data" not in kwargs:
-                # generated here, on the training thread after default_engine set its threads, where
+        def with_bundle(req, **kwargs):
+            if threading.get_ident() == owner and kwargs.get("data") is None:
+                # generated here, on the training thread after train_here set its threads, where
                 # the real app loads its dataset; before RunStarted, so never timed
                 key = (cfg.shape, cfg.n_train)
                 if key not in self._bundles:
                     self._bundles[key] = make_bundle(cfg.shape, cfg.n_train)
                 kwargs["data"] = self._bundles[key]
-            return real(exp, **kwargs)
+            return real(req, **kwargs)
 
         def events(event) -> None:
             ch.observe(event)
@@ -315,13 +314,13 @@ class AppEngine:
                 return True
             return should_stop()
 
-        engine_mod.run_experiment = with_bundle
+        execute_mod.run = with_bundle
         error = None
         try:
-            return default_engine(experiment, on_event=events, should_stop=stop, runs_dir=self.runs_dir)
+            return train_here(request, on_event=events, should_stop=stop)
         except BaseException as exc:
             error = exc
             raise
         finally:
-            engine_mod.run_experiment = real
+            execute_mod.run = real
             ch.ended_unexpectedly(error)

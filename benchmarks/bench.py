@@ -9,9 +9,9 @@ one benchmark run, each round visiting every loop once; figures are medians over
 
   limit   pre-made batches already on the device: forward, cross-entropy, zero_grad, backward, step
   naive   the lecture's loop: DataLoader(TensorDataset(X, y), batch_size, shuffle=True), .item() each batch
-  engine  tui-trainer's engine headless (core.engine.run_experiment with the data given)
+  engine  tui-trainer's engine headless (core.pipeline.execute.run with the data given)
   app     the real TrainerApp under run_test(size=(120, 40)) training the same experiment through
-          its real default_engine, with the Train tab's plots, progress and metrics redrawing
+          its real training backend, with the Train tab's plots, progress and metrics redrawing
 
 limit, naive and engine run at torch's default thread count (what the headless CLI uses); limit@app
 and engine@app are the same loops at the thread count the app's engine picked (cores - 1), so that
@@ -126,20 +126,26 @@ class Bench:
     async def run(self) -> None:
         import cProfile
 
-        from tui_trainer.ui.screens.train import TrainPane
+        from tui_trainer.ui.tabs.train import TrainPane
 
         a = self.args
         host = _host.HostProcess(a.device)  # before run_test: Textual's stand-in stderr cannot be passed on
         self.gate = None
-        if a.app_train_in == "process":  # the default: the app's engine trains in its warm child process
-            from tui_trainer.core.trainer_process import TrainerProcess
+        self.app_engine = None
+        runs_dir = tempfile.mkdtemp(prefix="tui-trainer-bench-")  # runs are saved as in the app
+        if a.app_train_in == "process":  # the default: the app's run trains in its warm child process
+            from tui_trainer.core.backend.process import ProcessBackend
 
             self.gate = _appchild.ProcessChunked()
-            process = TrainerProcess(run=self.gate.run_function)
-            runs_dir = tempfile.mkdtemp(prefix="tui-trainer-bench-")
-            app = make_app_class()(probe_devices=False, trainer_process=process, runs_dir=runs_dir, tune_gc=True)
+            backend = ProcessBackend(run=self.gate.run_function)
+            backend.warm_up()  # as open_backend does for `tui-trainer`: the child imports torch meanwhile
         else:
-            app = make_app_class()(engine=_loops.AppEngine(), probe_devices=False, train_in="thread", tune_gc=True)
+            from tui_trainer.core.backend.thread import ThreadBackend
+
+            self.app_engine = _loops.AppEngine()
+            devices = ("auto", "cpu") if a.device == "cpu" else ("auto", "cpu", a.device)
+            backend = ThreadBackend(run=self.app_engine, devices=devices)  # no torch import to list devices
+        app = make_app_class()(backend=backend, runs_dir=runs_dir, tune_gc=True)
         if a.profile_ui:
             self.profile = cProfile.Profile()
         try:
@@ -164,7 +170,7 @@ class Bench:
             app_run = self.gate
         else:
             app_run = _loops.Chunked("app", cfg.n_train, cfg.batch_size, device)
-            app.engine.config, app.engine.chunked = cfg, app_run
+            self.app_engine.config, self.app_engine.chunked = cfg, app_run
         try:
             await host.setup(cfg)
             ready = app_run.attach(cfg, device) if self.gate is not None else app_run.attach()
@@ -178,7 +184,7 @@ class Bench:
             await self.rounds(app, host, app_run, cfg, threads)
         finally:
             app_run.stop()
-            while app.controller.running:
+            while app.runs.running:
                 await pilot.pause(0.05)
             await host.finish()
         med = {n: statistics.median(v) for n, v in self.samples[cfg.key].items()}
@@ -203,7 +209,7 @@ class Bench:
                 self.profile.enable()
             ui_cpu0, wall0 = time.thread_time(), time.perf_counter()
             try:
-                got = await app_run.chunk(a.chunk_s)  # torch threads: as default_engine set them
+                got = await app_run.chunk(a.chunk_s)  # torch threads: as the app's backend set them
                 ui_share.append((time.thread_time() - ui_cpu0) / (time.perf_counter() - wall0))
             finally:
                 if self.profile is not None:
@@ -388,7 +394,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--app-train-in",
         choices=("process", "thread"),
         default="process",
-        help="where the app's engine trains: its child process (the app's default) or a thread of the app",
+        help="where the app's run trains: its child process (the app's default) or a thread of the app",
     )
     p.add_argument("--startup-reps", type=int, default=None, help="start-up measurements (3; quick 1; 0 skips)")
     p.add_argument("--no-train", action="store_true", help="start-up timings only")

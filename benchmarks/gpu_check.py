@@ -15,12 +15,12 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
-from tui_trainer.core.datasets import load_dataset
-from tui_trainer.core.datasets.bundle import DataBundle
-from tui_trainer.core.engine import fit
-from tui_trainer.core.events import EpochEnd, RunEnded
-from tui_trainer.core.model import build_model
-from tui_trainer.core.presets import load_preset
+from tui_trainer.core.data import load_dataset
+from tui_trainer.core.data.bundle import DataBundle
+from tui_trainer.core.spec.events import EpochEnd, RunEnded
+from tui_trainer.core.spec.presets import load_preset
+from tui_trainer.core.training.engine import fit
+from tui_trainer.core.training.model import build_model
 
 N = 60_000
 LENET = load_preset("lenet5")
@@ -141,7 +141,11 @@ def time_to_99(device: str) -> dict:
             end.append(e)
 
     fit(exp, data, on_event=on_event, should_stop=lambda: bool(reached))
-    return {"seconds_to_99": reached[0] if reached else None, "epochs": end[0].epochs_done, "n_train": len(data.train_y)}
+    return {
+        "seconds_to_99": reached[0] if reached else None,
+        "epochs": end[0].epochs_done,
+        "n_train": len(data.train_y),
+    }
 
 
 def main() -> None:

@@ -1,7 +1,11 @@
-"""Regenerate screenshots/*.svg: every tab of the app in a realistic state (real training, 120x40)."""
+"""Regenerate screenshots/*.svg: every tab of the app in a realistic state (real training, 120x40).
+
+python scripts/screenshots.py [--out DIR]    (default: screenshots/ at the top of the checkout)
+"""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import tempfile
@@ -9,7 +13,7 @@ import time
 from pathlib import Path
 
 from tui_trainer.ui.app import TrainerApp
-from tui_trainer.ui.screens.train import TrainPane
+from tui_trainer.ui.tabs.train import TrainPane
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
 SIZE = (120, 40)
@@ -25,20 +29,20 @@ async def wait_for_run(pilot, pane: TrainPane, runs: int, timeout: float = 300) 
     await pilot.pause(0.5)
 
 
-async def main() -> None:
+async def main(out: Path = OUT) -> None:
     os.environ.pop("NO_COLOR", None)
-    OUT.mkdir(exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     app = TrainerApp(dataset="digits28", preset="lenet5", runs_dir=tempfile.mkdtemp(prefix="tui-trainer-shots-"))
     async with app.run_test(size=SIZE) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause(0.5)
-        app.save_screenshot(str(OUT / "1-data.svg"))
+        app.save_screenshot(str(out / "1-data.svg"))
         await pilot.press("2")
         await pilot.pause(0.2)
-        app.save_screenshot(str(OUT / "2-model.svg"))
+        app.save_screenshot(str(out / "2-model.svg"))
         await pilot.press("3")
         await pilot.pause(0.2)
-        app.save_screenshot(str(OUT / "3-hyperparams.svg"))
+        app.save_screenshot(str(out / "3-hyperparams.svg"))
         pane = app.query_one(TrainPane)
         app.set_experiment(app.experiment.with_train(epochs=6, lr=0.0005, schedule="none"))
         await pilot.press("s")
@@ -46,16 +50,18 @@ async def main() -> None:
         app.set_experiment(app.experiment.with_train(epochs=6, lr=0.002, schedule="cosine"))
         await pilot.press("r")
         await wait_for_run(pilot, pane, 2)
-        app.save_screenshot(str(OUT / "4-train.svg"))
+        app.save_screenshot(str(out / "4-train.svg"))
         await pilot.press("5")
         await app.workers.wait_for_complete()
         await pilot.pause(0.3)
-        app.save_screenshot(str(OUT / "5-runs.svg"))
+        app.save_screenshot(str(out / "5-runs.svg"))
         await pilot.press("question_mark")
         await pilot.pause(0.2)
-        app.save_screenshot(str(OUT / "6-help.svg"))
-    print(f"wrote {len(list(OUT.glob('*.svg')))} screenshots to {OUT}")
+        app.save_screenshot(str(out / "6-help.svg"))
+    print(f"wrote {len(list(out.glob('*.svg')))} screenshots to {out}")
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=OUT, help=f"folder for the .svg files (default: {OUT})")
+    asyncio.run(main(parser.parse_args().out))

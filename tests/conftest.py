@@ -17,7 +17,7 @@ def make_bundle(
     """A DataBundle of seeded random inputs; with separable=True the label is learnable from the input."""
     import torch
 
-    from tui_trainer.core.datasets.bundle import DataBundle
+    from tui_trainer.core.data.bundle import DataBundle
 
     g = torch.Generator().manual_seed(seed)
     centres = torch.randn(n_classes, *input_shape, generator=g) * 2

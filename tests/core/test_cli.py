@@ -107,7 +107,7 @@ def test_presets_lists_every_preset(capsys):
 
 
 def test_datasets_lists_every_dataset(capsys):
-    from tui_trainer.core.datasets import list_datasets
+    from tui_trainer.core.data import list_datasets
 
     assert main(["datasets"]) == 0
     out, err = capsys.readouterr()
@@ -190,7 +190,7 @@ def test_train_json(capsys, tmp_path):
     assert sum(c["support"] for c in doc["per_class"]) == 200
     assert set(doc["macro"]) == set(doc["weighted"]) == {"precision", "recall", "f1"}
     assert doc["params"] == 2 * 64 + 64 + 64 * 32 + 32 + 32 * 2 + 2
-    from tui_trainer.core.engine import resolve_device
+    from tui_trainer.core.training.devices import resolve_device
 
     assert doc["device"] == resolve_device("auto")  # the presets train on device auto
 
@@ -253,6 +253,7 @@ def test_train_nan_run_exits_1_with_the_reason(capsys, tmp_path):
     assert doc["status"] == "failed" and ("nan" in doc["reason"] or "inf" in doc["reason"])
 
 
+@pytest.mark.process
 def test_entry_point_in_a_subprocess(tmp_path):
     env = {**os.environ, "TUI_TRAINER_PRESETS": os.devnull}
     ok = subprocess.run(

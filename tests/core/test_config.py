@@ -5,10 +5,11 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from helpers import MLP
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from tui_trainer.core.config import (
+from tui_trainer.core.spec.experiment import (
     ConfigError,
     DataSpec,
     Experiment,
@@ -28,10 +29,9 @@ from tui_trainer.core.config import (
     spec_fields,
     validate,
 )
-from tui_trainer.core.presets import list_presets, load_preset
+from tui_trainer.core.spec.presets import list_presets, load_preset
 
 PRESET_NAMES = [p.name for p in list_presets() if p.builtin]
-MLP = (LayerSpec("Flatten"), LayerSpec("Linear", {"out_features": 8}), LayerSpec("ReLU"), LayerSpec("Linear"))
 
 
 def good() -> Experiment:
@@ -394,7 +394,7 @@ def test_parse_value_raises_only_value_error(name, text):
 
 
 def test_preset_order_and_user_presets(tmp_path, monkeypatch):
-    from tui_trainer.core.presets import PresetError, save_user_preset
+    from tui_trainer.core.spec.presets import PresetError, save_user_preset
 
     monkeypatch.setenv("TUI_TRAINER_PRESETS", str(tmp_path / "mine"))
     names = [p.name for p in list_presets()]

@@ -8,31 +8,23 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+from helpers import CNN, SimulatedClock, experiment
 
-from tui_trainer.core import engine
-from tui_trainer.core import model as model_module
-from tui_trainer.core.config import DataSpec, Experiment, LayerSpec, TrainSpec
-from tui_trainer.core.engine import fit, init_weights, run_experiment
-from tui_trainer.core.events import BatchEnd, EpochEnd, RunEnded, RunPhase, RunStarted
-from tui_trainer.core.metrics import Averages, ClassReport
+from tui_trainer.core.pipeline.execute import run as run_pipeline
+from tui_trainer.core.pipeline.request import RunRequest
+from tui_trainer.core.spec.events import BatchEnd, EpochEnd, RunEnded, RunPhase, RunStarted, RunStatus
+from tui_trainer.core.spec.experiment import DataSpec, Experiment, LayerSpec, TrainSpec
+from tui_trainer.core.spec.metrics import Averages, ClassReport
+from tui_trainer.core.training import devices, engine, optim
+from tui_trainer.core.training import model as model_module
+from tui_trainer.core.training.engine import fit, init_weights
 
 L = LayerSpec
-MLP = (L("Flatten"), L("Linear", {"out_features": 16}), L("ReLU"), L("Linear"))
-CNN = (
-    L("Conv2d", {"out_channels": 4, "kernel_size": 3, "padding": 1}),
-    L("BatchNorm"),
-    L("ReLU"),
-    L("MaxPool2d"),
-    L("Flatten"),
-    L("Dropout", {"p": 0.2}),
-    L("Linear"),
-)
 
 
-def experiment(layers=MLP, **train) -> Experiment:
-    # threads=1: tiny models on a busy 2-core machine run far faster without OpenMP contention
-    options = {"device": "cpu", "epochs": 2, "batch_size": 16, "lr": 0.05, "optimizer": "sgd", "threads": 1, **train}
-    return Experiment(name="test", data=DataSpec(name="tiny"), layers=tuple(layers), train=TrainSpec(**options))
+def run_unsaved(exp: Experiment, *, on_event, should_stop, data=None) -> RunEnded:
+    """The pipeline's run of an unsaved request (what engine.run_experiment was)."""
+    return run_pipeline(RunRequest(exp, runs_dir=None), on_event=on_event, should_stop=should_stop, data=data)
 
 
 def run(exp: Experiment, data, should_stop=lambda: False):
@@ -137,7 +129,9 @@ def _walk_plain(value, path="event"):
             _walk_plain(k, f"{path} key")
             _walk_plain(item, f"{path}[{k!r}]")
     else:
-        assert value is None or type(value) in (int, float, str, bool), f"{path} is {type(value).__name__}"
+        # RunStatus is a StrEnum: a str equal to its plain value ("finished"), written as that string
+        plain = (int, float, str, bool, RunStatus)
+        assert value is None or type(value) in plain, f"{path} is {type(value).__name__}"
 
 
 def test_events_hold_only_plain_values(tiny_bundle, every_batch):
@@ -163,6 +157,42 @@ def test_batch_end_is_rate_limited(tiny_bundle, monkeypatch):
     # the one BatchEnd per epoch carries the mean loss of the epoch's batches (all full but the last)
     for b, e in zip(batch_ends, end.history, strict=True):
         assert b.loss == pytest.approx(e.train_loss, rel=0.2)
+
+
+# The clock advances `step` simulated seconds at every reading; fit() reads it once per batch (after
+# the step), and before the batches: once at the start of the run and twice at the start of an epoch
+# (fit's epoch timer, then _train_epoch's, which the BatchEnd window starts from). So batch i of the
+# epoch is read i steps after the window opened, and with EMIT_INTERVAL_S = 0.1 a BatchEnd goes out
+# every k batches, k the fewest steps that make >= 0.1 s, plus at the epoch's last batch. Steps are
+# powers of two, so the sums are exact. Each run is 2 simulated seconds of batches (2 / step batches
+# of one sample); the counts are per simulated second of the epoch (BatchEnd.elapsed_s in (0, 1], (1, 2]).
+EMIT_CAP_TABLE = [
+    # (clock step per reading, BatchEnds in second 1, in second 2)
+    (1 / 2, 2, 2),  # 0.5 s a batch: every batch is >= 0.1 s after the last BatchEnd
+    (1 / 8, 8, 8),  # 0.125 s: still every batch
+    (1 / 16, 8, 8),  # 0.0625 s: every 2nd batch (0.125 s), the cap starts to bind
+    (1 / 32, 8, 8),  # every 4th (3 steps = 0.094 s < 0.1)
+    (1 / 64, 9, 10),  # every 7th (6 steps = 0.094 s, 7 = 0.109 s): 9 a second, plus the epoch's last batch
+]
+
+
+@pytest.mark.parametrize(("step", "first", "second"), EMIT_CAP_TABLE)
+def test_batch_end_cap_counts_per_simulated_second(tiny_bundle, step, first, second):
+    assert engine.EMIT_INTERVAL_S == 0.1
+    batches = round(2 / step)
+    data = tiny_bundle((4,), 3, n_train=batches, n_val=4, n_test=None)
+    clock = SimulatedClock(step=step)
+    events: list = []
+    end = fit(experiment(epochs=1, batch_size=1), data, on_event=events.append, should_stop=lambda: False, clock=clock)
+    assert end.status == "finished", end.reason
+    batch_ends = of(events, BatchEnd)
+    per_second = [sum(math.ceil(b.elapsed_s) == s for b in batch_ends) for s in (1, 2)]
+    assert per_second == [first, second]
+    assert len(batch_ends) == first + second
+    assert batch_ends[-1].batch == batch_ends[-1].batches == batches  # the epoch's last batch always reports
+    every = math.ceil(engine.EMIT_INTERVAL_S / step - 1e-9)  # the rule, for the batches in between
+    assert [b.batch for b in batch_ends[:-1]] == list(range(every, batches, every))
+    assert [b.elapsed_s for b in batch_ends] == [b.batch * step for b in batch_ends]  # simulated, exact
 
 
 # ---------------------------------------------------------------- determinism
@@ -203,12 +233,12 @@ def test_nesterov_runs(tiny_bundle):
 def test_optimizers_are_built_as_named():
     params = [torch.nn.Parameter(torch.zeros(2))]
     t = TrainSpec(lr=0.3, momentum=0.7, weight_decay=0.01, nesterov=True)
-    sgd = engine.make_optimizer(params, t)
+    sgd = optim.make_optimizer(params, t)
     assert isinstance(sgd, torch.optim.SGD)
     group = sgd.param_groups[0]
     assert (group["lr"], group["momentum"], group["nesterov"], group["weight_decay"]) == (0.3, 0.7, True, 0.01)
     kinds = {
-        name: type(engine.make_optimizer(params, dataclasses.replace(t, optimizer=name, nesterov=False)))
+        name: type(optim.make_optimizer(params, dataclasses.replace(t, optimizer=name, nesterov=False)))
         for name in ("adam", "adamw", "rmsprop")
     }
     assert kinds == {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "rmsprop": torch.optim.RMSprop}
@@ -473,19 +503,19 @@ def test_stop_from_the_start_takes_no_step(tiny_bundle, forwards):
     assert end.epochs_done == 0 and end.history == ()
 
 
-def test_run_experiment_stop_before_training(tiny_bundle, forwards):
+def test_pipeline_run_stop_before_training(tiny_bundle, forwards):
     events = []
-    end = run_experiment(experiment(), on_event=events.append, should_stop=lambda: True, data=tiny_bundle())
+    end = run_unsaved(experiment(), on_event=events.append, should_stop=lambda: True, data=tiny_bundle())
     assert end.status == "stopped" and events[-1] is end
     assert forwards["train"] == 0 and not of(events, RunStarted)
 
 
-# ---------------------------------------------------------------- run_experiment never raises
+# ---------------------------------------------------------------- the pipeline's run never raises
 
 
-def test_run_experiment_trains_given_data(tiny_bundle):
+def test_pipeline_run_trains_given_data(tiny_bundle):
     events = []
-    end = run_experiment(experiment(), on_event=events.append, should_stop=lambda: False, data=tiny_bundle())
+    end = run_unsaved(experiment(), on_event=events.append, should_stop=lambda: False, data=tiny_bundle())
     assert end.status == "finished"
     assert isinstance(events[0], RunPhase) and events[-1] is end and len(of(events, RunEnded)) == 1
 
@@ -509,18 +539,18 @@ def test_run_experiment_trains_given_data(tiny_bundle):
         (dataclasses.replace(experiment(layers=(L("Flatten"),)), data=DataSpec(name="moons")), "no weights"),
     ],
 )
-def test_run_experiment_fails_cleanly(exp, words):
+def test_pipeline_run_fails_cleanly(exp, words):
     events = []
-    end = run_experiment(exp, on_event=events.append, should_stop=lambda: False)
+    end = run_unsaved(exp, on_event=events.append, should_stop=lambda: False)
     assert end.status == "failed"
     assert words in end.reason
     assert events[-1] is end and len(of(events, RunEnded)) == 1
     assert not of(events, EpochEnd)
 
 
-def test_run_experiment_with_a_stack_that_does_not_fit_given_data(tiny_bundle):
+def test_pipeline_run_with_a_stack_that_does_not_fit_given_data(tiny_bundle):
     events = []
-    end = run_experiment(
+    end = run_unsaved(
         experiment(layers=(L("Linear"),)),
         on_event=events.append,
         should_stop=lambda: False,
@@ -544,7 +574,7 @@ def test_trains_on_cuda(tiny_bundle):
     data = tiny_bundle((1, 8, 8), 3, n_train=48, n_val=16)
     end, events = run(experiment(CNN, device="cuda", epochs=2), data)
     assert end.status == "finished", end.reason
-    assert events[0].device == "cuda:0" and engine.resolve_device("auto") == "cuda:0"
+    assert events[0].device == "cuda:0" and devices.resolve_device("auto") == "cuda:0"
     for event in events:
         _walk_plain(event)  # nothing from the GPU crosses the boundary
     assert sum(end.test_report.support) == 16
@@ -553,8 +583,8 @@ def test_trains_on_cuda(tiny_bundle):
 
 
 def test_device_resolution():
-    assert engine.resolve_device("cpu") == "cpu"
-    assert engine.resolve_device("auto") in engine.available_devices()
-    assert engine.available_devices()[0] == "cpu"
+    assert devices.resolve_device("cpu") == "cpu"
+    assert devices.resolve_device("auto") in devices.available_devices()
+    assert devices.available_devices()[0] == "cpu"
     with pytest.raises(ValueError, match="not available"):
-        engine.resolve_device("cuda:99")
+        devices.resolve_device("cuda:99")

@@ -14,17 +14,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from helpers import MLP
+from helpers import experiment as base_experiment
 
 from tui_trainer.cli import main
 from tui_trainer.core import export as export_module
-from tui_trainer.core.config import DataSpec, Experiment, LayerSpec, TrainSpec, dumps
-from tui_trainer.core.datasets import load_dataset
-from tui_trainer.core.engine import run_experiment
+from tui_trainer.core.data import load_dataset
 from tui_trainer.core.export import ExportError, ExportSource, export_script, load_source
-from tui_trainer.core.model import build_model
+from tui_trainer.core.pipeline.execute import run
+from tui_trainer.core.pipeline.request import RunRequest
+from tui_trainer.core.spec.experiment import DataSpec, Experiment, LayerSpec, dumps
+from tui_trainer.core.training.model import build_model
 
 L = LayerSpec
-MLP = (L("Flatten"), L("Linear", {"out_features": 16}), L("ReLU"), L("Linear"))
 SMALL_CNN = (
     L("Conv2d", {"out_channels": 6, "kernel_size": 3}),
     L("ReLU"),
@@ -37,10 +39,12 @@ SMALL_CNN = (
 
 
 def experiment(dataset: str = "moons", layers=MLP, data: dict | None = None, **train) -> Experiment:
-    options = {"device": "cpu", "epochs": 2, "batch_size": 32, "lr": 0.05, "threads": 1, **train}
-    return Experiment(
-        name="exported", data=DataSpec(name=dataset, **(data or {})), layers=tuple(layers), train=TrainSpec(**options)
-    )
+    return base_experiment(layers, name="exported", dataset=dataset, data=data, **{"batch_size": 32, **train})
+
+
+def engine_run(exp: Experiment):
+    """The same experiment trained by the pipeline (unsaved): what the script must print."""
+    return run(RunRequest(exp, runs_dir=None), on_event=lambda e: None, should_stop=lambda: False)
 
 
 def script_for(exp: Experiment, tmp_path: Path, name: str = "train.py") -> Path:
@@ -220,7 +224,7 @@ def test_the_script_trains_exactly_as_the_engine(tmp_path, capsys, options):
     module = import_script(script_for(exp, tmp_path))
     module.main()
     printed = capsys.readouterr().out
-    end = run_experiment(exp, on_event=lambda e: None, should_stop=lambda: False)
+    end = engine_run(exp)
     assert end.status == "finished", end.reason
     assert _printed(printed) == [(f"{e.val_loss:.4f}", f"{e.val_accuracy:.2%}") for e in end.history]
     assert ("early stopping" in printed) == ("early stopping" in end.reason)
@@ -243,7 +247,7 @@ def test_the_script_with_speed_ups_trains_as_the_engine(tmp_path, capsys, datase
     assert ("torch.autocast(" in text) == bool(options.get("mixed_precision"))
     assert ("channels_last" in text) == (layers is SMALL_CNN)
     import_script(path).main()
-    end = run_experiment(exp, on_event=lambda e: None, should_stop=lambda: False)
+    end = engine_run(exp)
     assert end.status == "finished", end.reason
     assert _printed(capsys.readouterr().out) == [(f"{e.val_loss:.4f}", f"{e.val_accuracy:.2%}") for e in end.history]
 
@@ -255,6 +259,7 @@ def test_compile_is_written_into_the_script(tmp_path):
     assert "torch.compile" not in plain and "autocast" not in plain and "logits = model(xb)" in plain
 
 
+@pytest.mark.process
 def test_exported_scripts_run_standalone_and_train(tmp_path):
     """`tui-trainer export`, then the scripts run as __main__ in a clean interpreter: moons and 8x8 digits."""
     cases = {
@@ -281,7 +286,7 @@ def test_exported_scripts_run_standalone_and_train(tmp_path):
     assert len(finals) == 2, out.stdout
     for (name, exp), final in zip(cases.items(), finals, strict=True):
         assert final > (0.5 if name == "moons" else 0.1) + 0.3, out.stdout  # well above chance
-        end = run_experiment(exp, on_event=lambda e: None, should_stop=lambda: False)
+        end = engine_run(exp)
         assert abs(final - end.history[-1].val_accuracy) < 0.0001  # the engine's run, to the printed digit
 
 

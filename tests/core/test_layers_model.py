@@ -10,10 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from tui_trainer.core.config import LayerSpec
-from tui_trainer.core.layers import CATALOGUE, build_layer, check_layer, describe_args, layer_type, resolved_args
-from tui_trainer.core.model import ModelError, build_model, format_shape, summarize
-from tui_trainer.core.presets import list_presets, load_preset
+from tui_trainer.core.spec.experiment import LayerSpec
+from tui_trainer.core.spec.layers import CATALOGUE, check_layer, describe_args, layer_type, resolved_args
+from tui_trainer.core.spec.presets import list_presets, load_preset
+from tui_trainer.core.spec.summary import ModelError, format_shape, summarize
+from tui_trainer.core.training.model import build_layer, build_model
 
 L = LayerSpec
 PRESET_NAMES = [p.name for p in list_presets() if p.builtin]
@@ -409,7 +410,7 @@ def test_format_shape():
 
 def test_registry_shapes_match():
     """The shapes assumed above are the registry's."""
-    from tui_trainer.core.datasets import dataset_info
+    from tui_trainer.core.data import dataset_info
 
     for name, (shape, n_classes) in DATASET_SHAPES.items():
         info = dataset_info(name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from tui_trainer.core.loader import TensorBatches
+from tui_trainer.core.training.batches import TensorBatches
 
 
 def ids(n: int):

@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn import metrics as skm
 
-from tui_trainer.core.metrics import ClassReport, classification_report, confusion_counts, report_from_confusion
+from tui_trainer.core.spec.metrics import ClassReport, report_from_confusion
+from tui_trainer.core.training.evaluation import classification_report, confusion_counts
 
 
 @st.composite

@@ -10,29 +10,20 @@ import socket
 
 import pytest
 import torch
+from helpers import SimulatedClock, cnn
+from helpers import experiment as base_experiment
 
 from tui_trainer.cli import main
-from tui_trainer.core import engine
-from tui_trainer.core.config import DataSpec, Experiment, LayerSpec, TrainSpec
-from tui_trainer.core.engine import fit
-from tui_trainer.core.events import BatchEnd, EpochEnd, RunStarted
 from tui_trainer.core.runs import CheckpointState, read_epochs, read_summary, resume_problem
+from tui_trainer.core.spec.events import BatchEnd, EpochEnd, RunStarted
+from tui_trainer.core.training import engine, optim
+from tui_trainer.core.training.engine import fit
 
-L = LayerSpec
-CNN = (
-    L("Conv2d", {"out_channels": 4, "kernel_size": 3, "padding": 1}),
-    L("BatchNorm"),
-    L("ReLU"),
-    L("MaxPool2d"),
-    L("Flatten"),
-    L("Dropout", {"p": 0.3}),
-    L("Linear"),
-)
+CNN = cnn(dropout=0.3)
 
 
-def experiment(**train) -> Experiment:
-    options = {"device": "cpu", "epochs": 4, "batch_size": 16, "lr": 0.05, "threads": 1, **train}
-    return Experiment(name="t", data=DataSpec(name="tiny"), layers=CNN, train=TrainSpec(**options))
+def experiment(**train):
+    return base_experiment(CNN, name="t", **{"epochs": 4, **train})
 
 
 @pytest.fixture
@@ -45,8 +36,9 @@ def _clone(tree: dict) -> dict:
     return {k: _clone(v) if isinstance(v, dict) else v.clone() if torch.is_tensor(v) else v for k, v in tree.items()}
 
 
-def train(exp, data, *, stop_after: int | None = None, resume: CheckpointState | None = None):
-    """fit() keeping every checkpoint (copied) and event; stop_after=k stops the run after epoch k's checkpoint."""
+def train(exp, data, *, stop_after: int | None = None, resume: CheckpointState | None = None, **fit_options):
+    """fit() keeping every checkpoint (copied) and event; stop_after=k stops the run after epoch k's checkpoint;
+    fit_options: e.g. clock."""
     states: list[CheckpointState] = []
     events: list = []
 
@@ -60,6 +52,7 @@ def train(exp, data, *, stop_after: int | None = None, resume: CheckpointState |
         checkpoint=keep,
         resume=resume,
         should_stop=lambda: stop_after is not None and bool(states) and states[-1].epoch >= stop_after,
+        **fit_options,
     )
     return end, states, events
 
@@ -97,16 +90,17 @@ def test_a_stopped_and_resumed_run_equals_an_uninterrupted_one(data, options):
     assert resumed_states[-1].optimizer["state"].keys() == full_states[-1].optimizer["state"].keys()
 
 
-def test_counters_continue(data, monkeypatch):
-    monkeypatch.setattr(engine, "EMIT_INTERVAL_S", 0.0)
+def test_counters_continue(data):
+    step = 0.25  # simulated seconds per clock reading: >= EMIT_INTERVAL_S, so a BatchEnd after every batch
     exp = experiment()
-    first, states, _ = train(exp, data, stop_after=2)
-    resumed, _, events = train(exp, data, resume=states[-1])
+    first, states, _ = train(exp, data, stop_after=2, clock=SimulatedClock(step=step))
+    resumed, _, events = train(exp, data, resume=states[-1], clock=SimulatedClock(step=step))
     started = events[0]
     assert isinstance(started, RunStarted) and started.start_epoch == 3 and started.epochs == 4
     batches = [e for e in events if isinstance(e, BatchEnd)]
     assert [b.step for b in batches] == list(range(7, 13))  # 2 epochs x 3 batches done before
     assert batches[0].elapsed_s > states[-1].train_seconds
+    assert batches[0].elapsed_s == states[-1].train_seconds + step  # one reading into the resumed epoch
     assert [e.epoch for e in events if isinstance(e, EpochEnd)] == [3, 4]
     assert [e.epoch for e in resumed.history] == [1, 2, 3, 4]
     best_before = max(e.val_accuracy for e in first.history)
@@ -133,7 +127,7 @@ def test_whole_run_schedules_are_replanned_for_more_epochs(data, schedule, monke
     # the lr after each resumed step is where a 4-epoch plan is at that step
     params = [torch.nn.Parameter(torch.zeros(1))]
     optimizer = torch.optim.SGD(params, lr=0.05, momentum=0.9)
-    scheduler, _ = engine.make_schedule(optimizer, experiment(epochs=4, schedule=schedule).train, 3)
+    scheduler, _ = optim.make_schedule(optimizer, experiment(epochs=4, schedule=schedule).train, 3)
     planned = []
     for step in range(1, 13):
         optimizer.step()

@@ -13,13 +13,10 @@ from pathlib import Path
 
 import pytest
 import torch
+from helpers import CNN, SimulatedClock
+from helpers import experiment as base_experiment
 
 from tui_trainer.cli import main
-from tui_trainer.core import engine
-from tui_trainer.core.config import DataSpec, Experiment, LayerSpec, TrainSpec, experiment_from_dict, load
-from tui_trainer.core.engine import fit
-from tui_trainer.core.events import BatchEnd, EpochEnd, RunEnded, RunStarted
-from tui_trainer.core.model import build_model
 from tui_trainer.core.runs import (
     EventFollower,
     RunError,
@@ -28,7 +25,6 @@ from tui_trainer.core.runs import (
     list_runs,
     listing_problem,
     load_checkpoint,
-    load_model,
     read_epochs,
     read_new_lines,
     read_summary,
@@ -36,23 +32,18 @@ from tui_trainer.core.runs import (
 )
 from tui_trainer.core.runs import files as run_files
 from tui_trainer.core.runs import writer as writer_module
+from tui_trainer.core.spec.events import BatchEnd, EpochEnd, RunEnded, RunStarted
+from tui_trainer.core.spec.experiment import Experiment, LayerSpec, experiment_from_dict, load
+from tui_trainer.core.training.engine import fit
+from tui_trainer.core.training.model import build_model
+from tui_trainer.core.training.state import load_model
 
 L = LayerSpec
-CNN = (
-    L("Conv2d", {"out_channels": 4, "kernel_size": 3, "padding": 1}),
-    L("BatchNorm"),
-    L("ReLU"),
-    L("MaxPool2d"),
-    L("Flatten"),
-    L("Dropout", {"p": 0.2}),
-    L("Linear"),
-)
 WHEN = datetime(2026, 11, 26, 12, 3, 55)
 
 
 def experiment(layers=CNN, **train) -> Experiment:
-    options = {"device": "cpu", "epochs": 3, "batch_size": 16, "lr": 0.05, "threads": 1, **train}
-    return Experiment(name="lenet-ish", data=DataSpec(name="tiny"), layers=tuple(layers), train=TrainSpec(**options))
+    return base_experiment(layers, name="lenet-ish", **{"epochs": 3, **train})
 
 
 def train_into(root: Path, data, exp: Experiment | None = None, **kwargs):
@@ -129,21 +120,46 @@ def test_names_are_readable_and_unique(tmp_path):
     ]
 
 
-def test_batch_points_are_down_sampled(tmp_path, tiny_bundle, monkeypatch):
-    monkeypatch.setattr(engine, "EMIT_INTERVAL_S", 0.0)  # the engine emits a BatchEnd after every batch
-    data = tiny_bundle((4,), 3, n_train=400)
+# events.jsonl keeps a BatchEnd when >= BATCH_MIN_INTERVAL_S (0.5 s) of the writer's clock passed since the
+# last one kept AND it is >= total steps // BATCH_POINTS_PER_RUN (here 1,000 // 500 = 2) steps after it. The
+# writer reads its clock once per BatchEnd it is given; the run below gives it one per step (1,000 in all),
+# so a clock step of s spans 1,000 * s simulated seconds. Steps are powers of two: the sums are exact.
+WRITER_CAP_TABLE = [
+    # (clock step per BatchEnd, BatchEnds kept; per simulated second that is kept / (1000 * step))
+    (1.0, 500),  # 1 s apart: the time cap never binds, the step cap keeps every 2nd (0.5 a second)
+    (1 / 4, 500),  # 2 BatchEnds = 0.5 s: every 2nd, both caps at once (2 a second)
+    (1 / 8, 250),  # 4 = 0.5 s: every 4th (2 a second)
+    (1 / 16, 125),  # 8 = 0.5 s: every 8th (2 a second: never more than 1 / BATCH_MIN_INTERVAL_S)
+    (0.0, 1),  # a clock that never moves: only the first one
+]
+
+
+def test_batch_points_are_down_sampled(tmp_path, tiny_bundle):
+    assert writer_module.BATCH_MIN_INTERVAL_S == 0.5 and writer_module.BATCH_POINTS_PER_RUN == 500
     exp = experiment((L("Linear"),), epochs=10, batch_size=4)  # 1,000 steps
-    monkeypatch.setattr(writer_module, "BATCH_MIN_INTERVAL_S", 0.0)
-    writer, end, seen = train_into(tmp_path, data, exp)
-    written = [json.loads(x) for x in (writer.path / "events.jsonl").read_text().splitlines()]
-    kept = [d for d in written if d["type"] == "BatchEnd"]
+    seen: list = []
+    # the engine's clock moves 1 s a reading: a BatchEnd after every batch
+    fit(
+        exp,
+        tiny_bundle((4,), 3, n_train=400),
+        on_event=seen.append,
+        should_stop=lambda: False,
+        clock=SimulatedClock(step=1.0),
+    )
     assert len([e for e in seen if isinstance(e, BatchEnd)]) == 1000
-    assert 400 <= len(kept) <= 500  # at most ~500 per run
-    monkeypatch.setattr(writer_module, "BATCH_MIN_INTERVAL_S", 3600.0)
-    writer, end, seen = train_into(tmp_path, data, exp)
-    kept = [json.loads(x) for x in (writer.path / "events.jsonl").read_text().splitlines()]
-    assert [d["type"] for d in kept].count("BatchEnd") == 1  # and at most one per interval
-    assert [d["type"] for d in kept].count("EpochEnd") == 10
+    for step, kept in WRITER_CAP_TABLE:  # the same events through writers whose clocks go at other speeds
+        writer = RunWriter.create(tmp_path / str(step), exp, when=WHEN, clock=SimulatedClock(step=step))
+        for event in seen:
+            writer.on_event(event)
+        written = [json.loads(x) for x in (writer.path / "events.jsonl").read_text().splitlines()]
+        steps = [d["step"] for d in written if d["type"] == "BatchEnd"]
+        assert len(steps) == kept, step
+        assert 1 <= len(steps) <= 500  # at most ~500 per run
+        if step:  # at most one per BATCH_MIN_INTERVAL_S of the writer's clock: 2 per simulated second
+            assert len(steps) / (1000 * step) <= 1 / writer_module.BATCH_MIN_INTERVAL_S
+            assert all(b - a >= max(2, 0.5 / step) for a, b in zip(steps, steps[1:])), step
+        assert [d["type"] for d in written].count("EpochEnd") == 10
+        assert written[0]["type"] == "RunStarted" and written[-1]["type"] == "RunEnded"
 
 
 # ---------------------------------------------------------------- checkpoints
@@ -231,6 +247,7 @@ def test_write_failures_never_stop_training(tmp_path, image_data, monkeypatch):
     json.loads((writer.path / "summary.json").read_text())  # what is there is whole
 
 
+@pytest.mark.process
 def test_kill_at_any_moment_leaves_whole_files(tmp_path):
     """SIGKILL a real training mid-run: every file parses, the run lists as interrupted and resumes."""
     runs = tmp_path / "runs"
@@ -398,15 +415,24 @@ def test_read_new_lines_keeps_a_half_written_line_for_later(tmp_path):
 
 
 def test_a_follower_sees_a_run_another_thread_writes(tmp_path, image_data, monkeypatch):
+    """The training thread waits at epochs 3 and 5 until the follower has seen that EpochEnd: at least
+    two polls find events while the run is still going, whatever the speed of either thread."""
     monkeypatch.setattr(writer_module, "BATCH_MIN_INTERVAL_S", 0.0)
     exp = experiment(epochs=6)
     writer = RunWriter.create(tmp_path, exp, when=WHEN)
     emitted = []
+    gates = {3: threading.Event(), 5: threading.Event()}
+
+    def sink(event) -> None:  # called after the writer wrote the event
+        emitted.append(event)
+        if isinstance(event, EpochEnd) and event.epoch in gates:
+            assert gates[event.epoch].wait(60), f"the follower never saw epoch {event.epoch}"
+
     thread = threading.Thread(
         target=lambda: fit(
             exp,
             image_data,
-            on_event=writer.wrap(emitted.append),
+            on_event=writer.wrap(sink),
             should_stop=lambda: False,
             checkpoint=writer.checkpoint,
         )
@@ -416,10 +442,15 @@ def test_a_follower_sees_a_run_another_thread_writes(tmp_path, image_data, monke
     thread.start()
     polls = 0
     while thread.is_alive():
-        followed += follower.poll()
+        new = follower.poll()
+        followed += new
         polls += 1
+        for event in new:
+            if isinstance(event, EpochEnd) and event.epoch in gates:
+                gates[event.epoch].set()
         thread.join(0.002)
     followed += follower.poll()
+    assert all(gate.is_set() for gate in gates.values())  # seen while the run was going
     assert follower.ended and follower.skipped == 0 and polls > 1
     assert isinstance(followed[0], RunStarted) and followed[0] == emitted[0]
     assert [e for e in followed if isinstance(e, EpochEnd)] == [e for e in emitted if isinstance(e, EpochEnd)]
@@ -428,6 +459,7 @@ def test_a_follower_sees_a_run_another_thread_writes(tmp_path, image_data, monke
     assert end.history == ()  # the EpochEnds carry the history
 
 
+@pytest.mark.process
 def test_listing_runs_and_exporting_do_not_import_torch(tmp_path, image_data):
     """The app lists runs and shows exported code before torch has loaded (it takes seconds)."""
     writer, _, _ = train_into(tmp_path, image_data, experiment(epochs=1))

@@ -5,26 +5,26 @@ from __future__ import annotations
 
 import pytest
 import torch
+from helpers import MLP
+from helpers import experiment as base_experiment
 
-from tui_trainer.core.config import DataSpec, Experiment, LayerSpec, TrainSpec
-from tui_trainer.core.engine import fit
-from tui_trainer.core.events import RunPhase, RunStarted
-from tui_trainer.core.speed import Step
+from tui_trainer.core.spec.events import RunPhase, RunStarted
+from tui_trainer.core.spec.experiment import LayerSpec, TrainSpec
+from tui_trainer.core.training.engine import fit
+from tui_trainer.core.training.speedups import Step
 
 L = LayerSpec
-CNN = (
+CNN = (  # this file's own stack, without helpers.CNN's BatchNorm and Dropout: the tolerances below are for it
     L("Conv2d", {"out_channels": 4, "kernel_size": 3, "padding": 1}),
     L("ReLU"),
     L("MaxPool2d"),
     L("Flatten"),
     L("Linear"),
 )
-MLP = (L("Flatten"), L("Linear", {"out_features": 16}), L("ReLU"), L("Linear"))
 
 
-def experiment(layers, **train) -> Experiment:
-    options = {"device": "cpu", "epochs": 3, "batch_size": 16, "lr": 0.05, "optimizer": "sgd", "threads": 1, **train}
-    return Experiment(name="speed", data=DataSpec(name="tiny"), layers=layers, train=TrainSpec(**options))
+def experiment(layers, **train):
+    return base_experiment(layers, name="speed", **{"epochs": 3, **train})
 
 
 def run(exp, data):
@@ -101,7 +101,7 @@ def test_the_float16_path_scales_unscales_clips_and_steps():
 
 
 def test_the_speed_ups_in_use_travel_in_run_started_and_print_in_the_cli(images, capsys):
-    from tui_trainer.textreport import EventPrinter
+    from tui_trainer.cli.report import EventPrinter
 
     exp = experiment(CNN, mixed_precision=True, channels_last=True)
     events: list = []

@@ -3,21 +3,28 @@ thread writes, and resuming a stopped run — with the real engine on tiny offli
 
 from __future__ import annotations
 
+import dataclasses
 import threading
-import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from helpers import dashboard_drawn, wait_for, wait_until
 from textual.widgets import DataTable
 
-from tui_trainer.core.engine import run_experiment
-from tui_trainer.core.presets import load_preset
+from tui_trainer.core.pipeline.execute import execute
+from tui_trainer.core.pipeline.prepare import PreparedRun, prepare
+from tui_trainer.core.pipeline.request import RunRequest
 from tui_trainer.core.runs import RunWriter, list_runs
+from tui_trainer.core.spec.presets import load_preset
 from tui_trainer.ui.app import TrainerApp
-from tui_trainer.ui.screens.runs import RunsPane
-from tui_trainer.ui.screens.train import TrainPane
+from tui_trainer.ui.screens.dialogs import Confirm, RunDetails
+from tui_trainer.ui.tabs.runs import RunsPane
+from tui_trainer.ui.tabs.train import TrainPane
 from tui_trainer.ui.widgets.curves import CurvePlot
-from tui_trainer.ui.widgets.dialogs import Confirm, RunDetails
+
+WHEN = datetime(2026, 3, 14, 15, 9, 26)
+"""When the first run written here was created (later ones: a second apart, so newest-first is known)."""
 
 
 def small_experiment(epochs: int = 2, lr: float = 0.05):
@@ -25,51 +32,50 @@ def small_experiment(epochs: int = 2, lr: float = 0.05):
     return load_preset("mlp").with_data(name="moons", n_samples=300).with_train(epochs=epochs, threads=1, lr=lr)
 
 
-def write_run(root: Path, experiment, *, stop_after_epoch: int | None = None, pause_s: float = 0.0) -> Path:
-    """Train and save one run under root (optionally stopping after an epoch, or slowed per epoch)."""
-    from tui_trainer.core.events import EpochEnd
+def write_run(
+    root: Path,
+    experiment,
+    *,
+    when: datetime = WHEN,
+    stop_after_epoch: int | None = None,
+    hold_after_epoch: tuple[int, threading.Event] | None = None,
+) -> Path:
+    """Train and save one run under root, its directory created at `when` (optionally stopping after an
+    epoch, or holding after one until an event is set)."""
+    from tui_trainer.core.spec.events import EpochEnd
 
-    writer = RunWriter.create(root, experiment)
+    prepared = prepare(RunRequest(experiment, runs_dir=None))
+    assert isinstance(prepared, PreparedRun), prepared
+    writer = RunWriter.create(root, experiment, when=when)
     epochs_seen = []
 
     def on_event(event) -> None:
         if isinstance(event, EpochEnd):
             epochs_seen.append(event.epoch)
-            time.sleep(pause_s)
+            if hold_after_epoch is not None and event.epoch == hold_after_epoch[0]:
+                assert hold_after_epoch[1].wait(120), "the test never let the run go on"
 
     def should_stop() -> bool:
         return stop_after_epoch is not None and len(epochs_seen) >= stop_after_epoch
 
-    try:
-        run_experiment(
-            experiment, on_event=writer.wrap(on_event), should_stop=should_stop, checkpoint=writer.checkpoint
-        )
-    finally:
-        writer.close()
+    execute(dataclasses.replace(prepared, writer=writer), on_event=on_event, should_stop=should_stop)
     return writer.path
-
-
-async def wait_for(pilot, condition, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await pilot.pause(0.05)
 
 
 @pytest.fixture
 def runs_root(tmp_path: Path) -> Path:
-    write_run(tmp_path, small_experiment(epochs=2, lr=0.05))
-    time.sleep(1.1)  # run directories are named by the second
-    write_run(tmp_path, small_experiment(epochs=3, lr=0.2))
+    write_run(tmp_path, small_experiment(epochs=2, lr=0.05), when=WHEN)
+    write_run(tmp_path, small_experiment(epochs=3, lr=0.2), when=WHEN + timedelta(seconds=1))
     return tmp_path
 
 
+@pytest.mark.process  # the app's default backend: the warm training process
 async def test_runs_tab_lists_opens_overlays_loads_and_deletes(runs_root: Path) -> None:
-    app = TrainerApp(probe_devices=False, runs_dir=runs_root)
+    app = TrainerApp(runs_dir=runs_root)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("5")
         pane = app.query_one(RunsPane)
-        await wait_for(pilot, lambda: len(pane.records) == 2)
+        await wait_until(pilot, lambda: len(pane.records) == 2)
         table = app.query_one("#runs-list", DataTable)
         assert table.row_count == 2
         newest = pane.records[0]
@@ -77,14 +83,14 @@ async def test_runs_tab_lists_opens_overlays_loads_and_deletes(runs_root: Path) 
         assert "lr 0.2" in str(table.get_row_at(0)[4])
 
         await pilot.press("enter")
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: isinstance(app.screen, RunDetails))
         assert isinstance(app.screen, RunDetails) and app.screen.report is not None
         await pilot.press("escape")
 
         await pilot.press("space")
-        assert str(newest.path) in app.overlays
+        assert str(newest.path) in app.runs.overlays
         await pilot.press("4")
-        await pilot.pause(0.4)
+        await wait_until(pilot, lambda: dashboard_drawn(app))
         labels = [c.label for c in app.query_one("#loss-plot", CurvePlot)._curves]
         assert any(label.startswith("mlp") for label in labels), labels
 
@@ -93,46 +99,53 @@ async def test_runs_tab_lists_opens_overlays_loads_and_deletes(runs_root: Path) 
         assert app.experiment == newest.experiment
 
         await pilot.press("d")
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: isinstance(app.screen, Confirm))
         assert isinstance(app.screen, Confirm)
         await pilot.press("y")
-        await wait_for(pilot, lambda: len(pane.records) == 1)
+        await wait_until(pilot, lambda: len(pane.records) == 1)
         assert not newest.path.exists()
-        assert str(newest.path) not in app.overlays
+        assert str(newest.path) not in app.runs.overlays
 
 
+@pytest.mark.process
 async def test_attach_follows_a_run_that_another_thread_writes(tmp_path: Path) -> None:
     experiment = small_experiment(epochs=4)
-    writer_thread = threading.Thread(target=write_run, args=(tmp_path, experiment), kwargs={"pause_s": 0.3})
+    go_on = threading.Event()
+    writer_thread = threading.Thread(
+        target=write_run, args=(tmp_path, experiment), kwargs={"hold_after_epoch": (1, go_on)}
+    )
     writer_thread.start()
     try:
-        deadline = time.monotonic() + 30
-        while not (list(tmp_path.glob("*/events.jsonl"))):
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        wait_for(lambda: list(tmp_path.glob("*/events.jsonl")), what="the run directory")
         run_dir = next(tmp_path.iterdir())
-        app = TrainerApp(probe_devices=False, runs_dir=tmp_path, watch=run_dir, experiment=experiment)
+        app = TrainerApp(runs_dir=tmp_path, watch=run_dir, experiment=experiment)
         async with app.run_test(size=(120, 40)) as pilot:
             pane = app.query_one(TrainPane)
-            await wait_for(pilot, lambda: pane.current is not None and pane.current.done)
+            # Attached while the run is held after its first epoch: the app follows it as it goes on.
+            await wait_until(pilot, lambda: pane.current is not None and len(pane.current.epochs) == 1)
+            assert not pane.current.done
+            go_on.set()
+            await wait_until(pilot, lambda: pane.current.done)
             assert pane.current.status == "finished"
             assert [e.epoch for e in pane.current.epochs] == [1, 2, 3, 4]
             assert pane.current.started is not None
     finally:
+        go_on.set()
         writer_thread.join()
 
 
+@pytest.mark.process
 async def test_resume_a_stopped_run_from_the_runs_tab(tmp_path: Path) -> None:
     run_dir = write_run(tmp_path, small_experiment(epochs=3), stop_after_epoch=1)
     assert list_runs(tmp_path)[0].status == "stopped"
-    app = TrainerApp(probe_devices=False, runs_dir=tmp_path)
+    app = TrainerApp(runs_dir=tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("5")
         pane = app.query_one(RunsPane)
-        await wait_for(pilot, lambda: len(pane.records) == 1)
+        await wait_until(pilot, lambda: len(pane.records) == 1)
         await pilot.press("R")
         train = app.query_one(TrainPane)
-        await wait_for(pilot, lambda: train.current is not None and train.current.done)
+        await wait_until(pilot, lambda: train.current is not None and train.current.done)
         assert train.current.status == "finished", train.current.reason
         assert [e.epoch for e in train.current.epochs] == [2, 3]
     record = list_runs(tmp_path)[0]

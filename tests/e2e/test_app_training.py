@@ -3,30 +3,32 @@
 from __future__ import annotations
 
 import os
-import time
 
 import pytest
+from helpers import dashboard_drawn, wait_for, wait_until
 from textual.widgets import Static
 
+from tui_trainer.core.backend import open_backend
+from tui_trainer.core.backend.thread import ThreadBackend
 from tui_trainer.ui.app import TrainerApp
-from tui_trainer.ui.screens.train import TrainPane
+from tui_trainer.ui.tabs.train import TrainPane
 from tui_trainer.ui.widgets.confusion import ConfusionMatrix
 from tui_trainer.ui.widgets.curves import CurvePlot
 
 
-@pytest.mark.parametrize("train_in", ["process", "thread"])
+@pytest.mark.parametrize("train_in", [pytest.param("process", marks=pytest.mark.process), "thread"])
 async def test_real_training_fills_the_dashboard(tmp_path, train_in) -> None:
-    app = TrainerApp(dataset="moons", preset="mlp", probe_devices=False, runs_dir=tmp_path, train_in=train_in)
+    app = TrainerApp(backend=open_backend(train_in), dataset="moons", preset="mlp", runs_dir=tmp_path)
     child = None
     async with app.run_test(size=(120, 40)) as pilot:
         app.set_experiment(app.experiment.with_train(epochs=2, threads=1))
         await pilot.press("s")
         pane = app.query_one(TrainPane)
-        deadline = time.monotonic() + 60
-        while not (pane.current and pane.current.done):
-            assert time.monotonic() < deadline, "the real run did not end in 60 s"
-            await pilot.pause(0.05)
-        await pilot.pause(0.4)
+        await wait_until(
+            pilot,
+            lambda: pane.current and pane.current.done and not app.runs.running and dashboard_drawn(app),
+            what="the end of the real run, drawn",
+        )
         run = pane.current
         assert run.status == "finished", run.reason
         assert len(run.epochs) == 2 and run.epochs[-1].val_accuracy > 0.6
@@ -37,15 +39,13 @@ async def test_real_training_fills_the_dashboard(tmp_path, train_in) -> None:
         assert any(c.label == "val" and len(c.xs) == 2 for c in loss._curves)
         assert str(app.query_one("#status", Static).render()).startswith("finished")
         if train_in == "process":
-            child = app.trainer_process.pid
+            child = app.backend.pid
             assert child is not None and child != os.getpid()
         else:
-            assert app.trainer_process is None
+            assert isinstance(app.backend, ThreadBackend)
         await pilot.press("q")
-    if child is not None:  # quitting the app ends its training process
-        deadline = time.monotonic() + 10
-        while _alive(child) and time.monotonic() < deadline:
-            time.sleep(0.05)
+    if child is not None:  # quitting the app ends its training process (the timeout: a hang guard only)
+        wait_for(lambda: not _alive(child), timeout=30, what="the training process gone")
         assert not _alive(child)
     saved = list(tmp_path.iterdir())
     assert len(saved) == 1 and (saved[0] / "last.pt").exists() and (saved[0] / "summary.json").exists()

@@ -5,62 +5,92 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-import time
 
-from fakes import CLASSES, wait_until
+import fakes
+import pytest
+from fakes import CLASSES
+from helpers import SimulatedClock, wait_for, wait_until
 
-from tui_trainer.core.events import BatchEnd, RunEnded, RunStarted
-from tui_trainer.ui.app import TrainerApp
-from tui_trainer.ui.screens.train import REDRAW_INTERVAL_S, TrainPane
+from tui_trainer.core.spec.events import BatchEnd, RunEnded, RunStarted
+from tui_trainer.ui.tabs.train import REDRAW_INTERVAL_S, TrainPane
 from tui_trainer.ui.widgets.curves import CurvePlot
 
-FLOOD_S = 1.5
+FLOOD_EVENTS = 1000
+"""BatchEnd events of the flood..."""
+EVENT_S = 0.001
+"""...each 1 ms of simulated time after the one before: 1,000 events per simulated second."""
+CHUNK = 50
+"""The flood waits after every CHUNK events until the dashboard has handled them and ticked once more,
+so it gets FLOOD_EVENTS / CHUNK chances to redraw (more than its cap allows) however busy the machine is."""
 
 
 class FloodEngine:
-    """Emits BatchEnd events as fast as it can for FLOOD_S seconds: far above any real emit rate."""
+    """Emits BatchEnd events far above any real emit rate, advancing the Train tab's simulated clock."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: SimulatedClock, handled, ticked) -> None:
+        self.clock = clock
+        self.handled, self.ticked = handled, ticked
         self.sent = 0
 
-    def __call__(self, experiment, *, on_event, should_stop):
+    def __call__(self, request, *, on_event, should_stop):
         on_event(RunStarted("cpu", 10, 1000, 100, 0, 1, 10**9, 1, CLASSES, (2,)))
-        t0 = time.monotonic()
-        while time.monotonic() - t0 < FLOOD_S and not should_stop():
+        while self.sent < FLOOD_EVENTS and not should_stop():
             self.sent += 1
-            on_event(BatchEnd(1, self.sent, 10**9, self.sent, 1.0 / self.sent, 0.01, 1e6, time.monotonic() - t0))
-            if self.sent % 200 == 0:
-                time.sleep(0.001)  # let the UI thread have the GIL now and then, as torch ops do
+            self.clock.advance(EVENT_S)
+            on_event(BatchEnd(1, self.sent, 10**9, self.sent, 1.0 / self.sent, 0.01, 1e6, self.sent * EVENT_S))
+            if self.sent % CHUNK == 0:
+                wait_for(lambda: self.handled() >= self.sent, what="the dashboard handling the flood")
+                ticks = self.ticked()
+                wait_for(lambda mark=ticks: self.ticked() > mark, what="a tick of the dashboard")
         end = RunEnded("stopped", "flood over")
         on_event(end)
         return end
 
 
-async def test_plot_redraws_are_capped_whatever_the_event_rate(monkeypatch) -> None:
-    draws: list[float] = []
-    real_show = CurvePlot.show
+async def test_plot_redraws_are_capped_whatever_the_event_rate(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Redraws are counted per simulated second: no wall clock anywhere."""
+    draws: list[str | None] = []  # the id of the plot each redraw drew
+    ticks = [0]
+    real_show, real_tick = CurvePlot.show, TrainPane._tick
 
     def counting_show(self, curves, ylim=None):
-        draws.append(time.monotonic())
+        draws.append(self.id)
         real_show(self, curves, ylim)
 
+    def counting_tick(self):
+        real_tick(self)
+        ticks[0] += 1
+
     monkeypatch.setattr(CurvePlot, "show", counting_show)
-    engine = FloodEngine()
-    app = TrainerApp(engine=engine, probe_devices=False)
+    monkeypatch.setattr(TrainPane, "_tick", counting_tick)
+    clock = SimulatedClock()
+    panes: list[TrainPane] = []
+
+    def handled() -> int:
+        run = panes[0].current
+        return run.last_batch.step if run is not None and run.last_batch is not None else 0
+
+    engine = FloodEngine(clock, handled, lambda: ticks[0])
+    app = fakes.make_app(engine)
     async with app.run_test(size=(120, 40)) as pilot:
-        t0 = time.monotonic()
-        await pilot.press("s")
         pane = app.query_one(TrainPane)
-        await wait_until(pilot, lambda: pane.current is not None and pane.current.done)
-        window = time.monotonic() - t0
-        await pilot.pause(0.1)
+        pane.redraws.clock = clock
+        panes.append(pane)
+        await pilot.press("s")
+        await wait_until(pilot, lambda: fakes.run_drawn(app))
+        redraws = len(draws)
     plots = 3
-    assert engine.sent > 2000  # a flood: thousands of events
-    assert window >= FLOOD_S
-    assert 0 < len(draws) <= plots * (window / REDRAW_INTERVAL_S + 3)
+    simulated_s = engine.sent * EVENT_S
+    assert engine.sent == FLOOD_EVENTS and clock.now == pytest.approx(simulated_s)
+    # Uncapped, each chunk's tick would redraw: at least 2 plots x FLOOD_EVENTS / CHUNK = 40 redraws.
+    assert ticks[0] > FLOOD_EVENTS // CHUNK
+    # Capped: one redraw per REDRAW_INTERVAL_S of simulated time (+1: the first is always ready),
+    # and the unthrottled ones at the run's start and end.
+    assert 0 < redraws <= plots * (simulated_s / REDRAW_INTERVAL_S + 3)
     assert pane.current.batch_loss.xs  # and the plots did follow the run
 
 
+@pytest.mark.process
 def test_no_torch_op_runs_on_the_ui_thread(tmp_path) -> None:
     """The real app, training in a thread of its own process (the stricter mode): every torch call
     made while browsing the tabs, previewing data and training comes from a worker thread."""
@@ -87,22 +117,35 @@ def test_no_torch_op_runs_on_the_ui_thread(tmp_path) -> None:
             watch(torch.Tensor, name)
         watch(torch.nn.Module, "__call__")
 
+        from textual.widgets import TabbedContent
+
+        from tui_trainer.core.backend.thread import ThreadBackend
         from tui_trainer.ui.app import TrainerApp
-        from tui_trainer.ui.screens.train import TrainPane
+        from tui_trainer.ui.tabs.train import TrainPane
+        from tui_trainer.ui.widgets.preview import DatasetPreview
+
+        async def until(pilot, condition, what):
+            deadline = time.monotonic() + 90  # a hang guard only
+            while not condition():
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"{what}: not reached within 90 s")
+                await pilot.pause()
+            await pilot.app.workers.wait_for_complete()  # what the tab started (a preview, the devices)
+            await pilot.pause()
 
         async def main_():
-            app = TrainerApp(dataset="moons", preset="mlp", runs_dir=sys.argv[1], train_in="thread")
+            app = TrainerApp(backend=ThreadBackend(), dataset="moons", preset="mlp", runs_dir=sys.argv[1])
             async with app.run_test(size=(120, 40)) as pilot:
-                await pilot.pause(1.0)
-                for key in ("2", "3", "5", "6", "1"):
+                preview = app.query_one(DatasetPreview)
+                await until(pilot, lambda: preview.data is not None and preview.data.kind == "2d", "the preview")
+                tabs = app.query_one(TabbedContent)
+                for key, tab in (("2", "model"), ("3", "hparams"), ("5", "runs"), ("6", "help"), ("1", "data")):
                     await pilot.press(key)
-                    await pilot.pause(0.3)
+                    await until(pilot, lambda: tabs.active == tab, f"the {tab} tab")
                 app.set_experiment(app.experiment.with_train(epochs=2, threads=1))
                 await pilot.press("s")
                 pane = app.query_one(TrainPane)
-                deadline = time.monotonic() + 90
-                while not (pane.current and pane.current.done) and time.monotonic() < deadline:
-                    await pilot.pause(0.05)
+                await until(pilot, lambda: pane.current is not None and pane.current.done, "the end of the run")
                 print("STATUS", pane.current.status if pane.current else None)
                 print("DEVICES", ",".join(app.devices))
             print("MAIN-THREAD-TORCH", ",".join(sorted(set(seen))) or "-")

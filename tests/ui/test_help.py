@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
+from fakes import make_app
 from textual.widgets import Markdown
-
-from tui_trainer.ui.app import TrainerApp
-
-
-def make_app() -> TrainerApp:
-    return TrainerApp(engine=lambda experiment, *, on_event, should_stop: None, probe_devices=False)
-
 
 CONCEPTS = [
     "perceptron",

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 
+from fakes import make_app
 from textual.widgets import Input, Select, Switch
 
-from tui_trainer.core.config import TrainSpec, field_help
-from tui_trainer.core.presets import load_preset
+from tui_trainer.core.spec.experiment import TrainSpec, field_help
+from tui_trainer.core.spec.presets import load_preset
 from tui_trainer.ui.app import TrainerApp
-from tui_trainer.ui.screens.hparams import GROUPS
+from tui_trainer.ui.tabs.hparams import GROUPS
 from tui_trainer.ui.widgets.field_form import FieldRow
-
-
-def make_app() -> TrainerApp:
-    return TrainerApp(engine=lambda experiment, *, on_event, should_stop: None, probe_devices=False)
 
 
 def row(app: TrainerApp, name: str) -> FieldRow:

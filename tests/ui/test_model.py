@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fakes import make_app
 from textual.widgets import Input, Select
 
-from tui_trainer.core.config import LayerSpec
-from tui_trainer.core.presets import load_preset
+from tui_trainer.core.spec.experiment import LayerSpec
+from tui_trainer.core.spec.presets import load_preset
 from tui_trainer.ui.app import TrainerApp
-from tui_trainer.ui.widgets.layer_form import ArgRow, LayerForm
+from tui_trainer.ui.screens.layer_form import ArgRow, LayerForm
 
 LENET = load_preset("lenet5").layers
-
-
-def make_app(**kwargs) -> TrainerApp:
-    return TrainerApp(engine=lambda experiment, *, on_event, should_stop: None, probe_devices=False, **kwargs)
 
 
 def row_text(app: TrainerApp, row: int) -> list[str]:

@@ -3,23 +3,41 @@
 from __future__ import annotations
 
 import pytest
-from fakes import FakeEngine
+from fakes import FakeEngine, make_app
+from helpers import dashboard_drawn, wait_until
 from textual.widgets import Input
 
+from tui_trainer.core.pipeline.request import RunRequest
 from tui_trainer.ui.app import TrainerApp
-from tui_trainer.ui.screens.train import TrainPane
+from tui_trainer.ui.tabs.help import HelpPane
+from tui_trainer.ui.tabs.hparams import HparamsPane
+from tui_trainer.ui.tabs.train import TrainPane
+from tui_trainer.ui.widgets.preview import DatasetPreview
 
 SIZES = [(80, 24), (120, 40)]
 
 
-def make_app() -> TrainerApp:
-    return TrainerApp(engine=FakeEngine(epochs=4, val_losses=[0.9, 0.7, 0.75, 0.8]), probe_devices=False)
+def snapshot_app() -> TrainerApp:
+    return make_app(FakeEngine(epochs=4, val_losses=[0.9, 0.7, 0.75, 0.8]))
+
+
+def settled(app: TrainerApp) -> bool:
+    """The deferred forms (and the help text, once shown) are mounted, the preview is drawn and the Train
+    tab drew all it was given."""
+    help_text = app.query("#help-text")  # mounted when the Help tab is first shown
+    return (
+        bool(app.query("#data-form"))
+        and app.query_one(HparamsPane).form is not None
+        and app.query_one(DatasetPreview).data is not None
+        and dashboard_drawn(app)
+        and (not app.query_one(HelpPane).loaded or bool(help_text and help_text.first().children))
+    )
 
 
 async def settle(pilot) -> None:
-    """Wait for workers (dataset preview) and let the capped redraws run."""
+    """Wait for workers (dataset preview), the deferred forms and the capped redraws."""
     await pilot.app.workers.wait_for_complete()
-    await pilot.pause(0.4)
+    await wait_until(pilot, lambda: settled(pilot.app))
     for field in pilot.app.query(Input):
         field.cursor_blink = False
     await pilot.pause()
@@ -33,13 +51,13 @@ def test_tab(snap_compare, key: str, size: tuple[int, int]) -> None:
         await pilot.press(key)
         await settle(pilot)
 
-    assert snap_compare(make_app(), terminal_size=size, run_before=run_before)
+    assert snap_compare(snapshot_app(), terminal_size=size, run_before=run_before)
 
 
 def scripted_events(engine: FakeEngine, experiment) -> list:
     """The events a fake run emits, collected synchronously (no thread timing in snapshots)."""
     events: list = []
-    engine(experiment, on_event=events.append, should_stop=lambda: False)
+    engine(RunRequest(experiment, runs_dir=None), on_event=events.append, should_stop=lambda: False)
     return events
 
 
@@ -60,7 +78,7 @@ def test_train_tab_after_two_runs(snap_compare, size: tuple[int, int]) -> None:
                 pane.handle_event(event)
         await settle(pilot)
 
-    assert snap_compare(make_app(), terminal_size=size, run_before=run_before)
+    assert snap_compare(snapshot_app(), terminal_size=size, run_before=run_before)
 
 
 def test_model_tab_with_an_invalid_stack(snap_compare) -> None:
@@ -73,4 +91,4 @@ def test_model_tab_with_an_invalid_stack(snap_compare) -> None:
         await pilot.press("2")
         await settle(pilot)
 
-    assert snap_compare(make_app(), terminal_size=(120, 40), run_before=run_before)
+    assert snap_compare(snapshot_app(), terminal_size=(120, 40), run_before=run_before)

@@ -7,18 +7,22 @@ import sys
 import textwrap
 import threading
 
-from fakes import FakeEngine, wait_until
+import pytest
+from fakes import FakeEngine, fake_backend, make_app
+from helpers import wait_until
 
 from tui_trainer.ui.app import TrainerApp
-from tui_trainer.ui.screens.train import TrainPane
+from tui_trainer.ui.tabs.train import TrainPane
 
 
+@pytest.mark.process
 def test_app_composes_without_importing_torch() -> None:
     """Composing and mounting the app imports no torch: workers that need it start after the first frame."""
     script = textwrap.dedent(
         """
         import asyncio, os, sys
         os.environ.pop("NO_COLOR", None)
+        from tui_trainer.core.backend.thread import ThreadBackend
         from tui_trainer.ui.app import TrainerApp
 
         class Probe(TrainerApp):
@@ -27,7 +31,7 @@ def test_app_composes_without_importing_torch() -> None:
                 super().on_mount()
 
         async def main():
-            app = Probe(probe_devices=True)
+            app = Probe(backend=ThreadBackend())  # the devices, the preview: torch in this process, later
             async with app.run_test(size=(100, 30)) as pilot:
                 print("HEAVY", ",".join(app.heavy_at_mount))
         asyncio.run(main())
@@ -41,17 +45,16 @@ def test_app_composes_without_importing_torch() -> None:
 
 async def test_engine_runs_off_the_ui_thread() -> None:
     """The engine (and so every torch op of a run) executes in the worker thread, not the UI thread."""
-    import threading
 
     threads: list[str] = []
 
     class Recording(FakeEngine):
-        def __call__(self, experiment, *, on_event, should_stop):
+        def __call__(self, request, *, on_event, should_stop):
             threads.append(threading.current_thread().name)
-            return super().__call__(experiment, on_event=on_event, should_stop=should_stop)
+            return super().__call__(request, on_event=on_event, should_stop=should_stop)
 
     engine = Recording()
-    app = TrainerApp(engine=engine, probe_devices=False)
+    app = make_app(engine)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("s")
         pane = app.query_one(TrainPane)
@@ -59,22 +62,28 @@ async def test_engine_runs_off_the_ui_thread() -> None:
     assert threads and threads[0] != threading.main_thread().name
 
 
-async def test_a_training_process_that_cannot_start_leaves_the_app_training_in_a_thread() -> None:
-    from tui_trainer.core.trainer_process import TrainerProcess, TrainerProcessError
+async def test_a_training_process_that_cannot_start_leaves_the_app_training_in_a_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tui_trainer.core.backend.process import parent
+    from tui_trainer.core.backend.process.parent import ProcessBackend
+    from tui_trainer.core.backend.thread import ThreadBackend
 
-    class Broken(TrainerProcess):
-        def wait_ready(self, timeout=None):
-            raise TrainerProcessError("the training process cannot start: no luck")
+    def cannot_spawn():
+        raise OSError("no luck")
 
-    app = TrainerApp(trainer_process=Broken(), probe_devices=True)
+    monkeypatch.setattr(parent, "spawn", cannot_spawn)
+    backend = ProcessBackend()
+    app = TrainerApp(backend=backend)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: app.trainer_process is None, timeout=60)
+        await wait_until(pilot, lambda: backend.fallback is not None, timeout=60)
         await wait_until(pilot, lambda: app.devices[:2] == ("auto", "cpu") and len(app._notifications) > 0)
         messages = [n.message for n in app._notifications]
         assert any("no luck" in m and "own process" in m for m in messages), messages
-        assert app.controller.engine is app.engine
+        assert isinstance(backend.fallback, ThreadBackend) and backend.pid is None
 
 
+@pytest.mark.process
 def test_training_in_a_process_the_app_never_imports_torch(tmp_path) -> None:
     """Devices, the data preview and a whole run come from the training process: the UI process
     stays free of torch (memory, and no second OpenMP team beside the UI)."""
@@ -82,23 +91,30 @@ def test_training_in_a_process_the_app_never_imports_torch(tmp_path) -> None:
         """
         import asyncio, os, sys, time
         os.environ.pop("NO_COLOR", None)
+        from tui_trainer.core.backend import open_backend
         from tui_trainer.ui.app import TrainerApp
-        from tui_trainer.ui.screens.train import TrainPane
+        from tui_trainer.ui.tabs.train import TrainPane
         from tui_trainer.ui.widgets.preview import DatasetPreview
 
+        async def until(pilot, condition, what):
+            deadline = time.monotonic() + 90  # a hang guard only
+            while not condition():
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"{what}: not reached within 90 s")
+                await pilot.pause()
+
         async def main():
-            app = TrainerApp(dataset="moons", preset="mlp", runs_dir=sys.argv[1])
+            app = TrainerApp(backend=open_backend("process"), dataset="moons", preset="mlp", runs_dir=sys.argv[1])
             async with app.run_test(size=(120, 40)) as pilot:
                 preview = app.query_one(DatasetPreview)
-                deadline = time.monotonic() + 90
-                while (preview.data is None or len(app.devices) < 2) and time.monotonic() < deadline:
-                    await pilot.pause(0.05)
+                await until(pilot, lambda: preview.data is not None, "the preview")
+                await app.workers.wait_for_complete()  # the devices too
                 print("PREVIEW", preview.data.kind if preview.data else None)
+                print("CHILD", app.backend.pid is not None and app.backend.pid != os.getpid())
                 app.set_experiment(app.experiment.with_train(epochs=1, threads=1))
                 await pilot.press("s")
                 pane = app.query_one(TrainPane)
-                while not (pane.current and pane.current.done) and time.monotonic() < deadline:
-                    await pilot.pause(0.05)
+                await until(pilot, lambda: pane.current is not None and pane.current.done, "the end of the run")
                 print("STATUS", pane.current.status if pane.current else None)
                 print("TORCH", "torch" in sys.modules)
         asyncio.run(main())
@@ -108,6 +124,7 @@ def test_training_in_a_process_the_app_never_imports_torch(tmp_path) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     lines = dict(line.split(" ", 1) for line in result.stdout.splitlines() if " " in line)
     assert lines.get("PREVIEW") == "2d", result.stdout
+    assert lines.get("CHILD") == "True", result.stdout
     assert lines.get("STATUS") == "finished", result.stdout
     assert lines.get("TORCH") == "False", result.stdout
 
@@ -117,15 +134,15 @@ async def test_tune_gc_freezes_start_up_objects_and_only_when_asked() -> None:
 
     before = gc.get_threshold()
     try:
-        app = TrainerApp(engine=FakeEngine(), probe_devices=False)
+        app = make_app(FakeEngine())
         async with app.run_test(size=(100, 30)):
             app.settle_memory()
             assert gc.get_threshold() == before and gc.get_freeze_count() == 0
-        app = TrainerApp(engine=FakeEngine(), probe_devices=False, tune_gc=True)
+        app = make_app(FakeEngine(), tune_gc=True)
         async with app.run_test(size=(100, 30)) as pilot:
             await pilot.press("s")  # every run start settles memory again
             await wait_until(pilot, lambda: gc.get_freeze_count() > 0)
-            from tui_trainer.ui.memory import GC_THRESHOLDS
+            from tui_trainer.ui.gc_tuning import GC_THRESHOLDS
 
             assert gc.get_threshold() == GC_THRESHOLDS
     finally:
@@ -133,47 +150,36 @@ async def test_tune_gc_freezes_start_up_objects_and_only_when_asked() -> None:
         gc.set_threshold(*before)
 
 
-async def test_a_preview_waits_while_the_training_process_trains() -> None:
-    """Busy with a run, the training process is asked again later; the app never previews in-process."""
-    from tui_trainer.core.preview import PreviewData
-    from tui_trainer.core.trainer_process import TrainerProcessBusy
-    from tui_trainer.ui.widgets import preview as preview_module
+async def test_a_preview_waits_while_the_backend_trains() -> None:
+    """Busy with a run, the backend answers a preview once the run has ended (a note says so meanwhile);
+    the preview is computed by the backend (where training runs), never while it trains."""
+    from tui_trainer.core.data.preview import PreviewData
     from tui_trainer.ui.widgets.preview import DatasetPreview
 
-    class BusyThenFree:
-        closed = False
+    computed: list[str] = []
 
-        def __init__(self) -> None:
-            self.calls = 0
-            self.run_ended = threading.Event()
+    def previews(spec) -> PreviewData:
+        computed.append(spec.name)
+        return PreviewData("tabular", "from the backend", text=f"rows of {spec.name}")
 
-        def call(self, function, spec):
-            self.calls += 1
-            if not self.run_ended.is_set():
-                raise TrainerProcessBusy("training")
-            return PreviewData("tabular", "from the child", text=f"rows of {spec.name}")
+    engine = FakeEngine()
+    app = TrainerApp(backend=fake_backend(engine, preview=previews), dataset="iris", preset="mlp")
+    kinds: list[str] = []
+    async with app.run_test(size=(100, 30)) as pilot:
+        preview = app.query_one(DatasetPreview)
 
-        def close(self) -> None:
-            pass
+        def seen() -> list[str]:
+            if preview.data is not None and (not kinds or kinds[-1] != preview.data.kind):
+                kinds.append(preview.data.kind)
+            return kinds
 
-    preview_module.BUSY_RETRY_S, saved = 0.05, preview_module.BUSY_RETRY_S
-    try:
-        app = TrainerApp(engine=FakeEngine(), probe_devices=False, dataset="iris")
-        app.trainer_process = fake = BusyThenFree()
-        kinds: list[str] = []
-        async with app.run_test(size=(100, 30)) as pilot:
-            preview = app.query_one(DatasetPreview)
-
-            def shown() -> bool:
-                if preview.data is not None and preview.data.kind not in kinds:
-                    kinds.append(preview.data.kind)
-                return "tabular" in kinds
-
-            await wait_until(pilot, lambda: shown() or kinds == ["note"])
-            await pilot.pause(0.3)
-            assert kinds == ["note"] and fake.calls >= 3  # asked again and again, never previewed here
-            fake.run_ended.set()
-            await wait_until(pilot, shown)
-            assert kinds == ["note", "tabular"] and preview.data.text == "rows of iris"
-    finally:
-        preview_module.BUSY_RETRY_S = saved
+        await wait_until(pilot, lambda: seen() == ["tabular"] and preview.data.text == "rows of iris")
+        engine.hold()
+        await pilot.press("s")
+        await wait_until(pilot, lambda: engine.waiting.is_set())  # the run trains (held before a batch)
+        app.select_dataset("wine")
+        await wait_until(pilot, lambda: seen()[-1] == "note")
+        assert computed == ["iris"], "no preview is computed while the run trains"
+        engine.release()
+        await wait_until(pilot, lambda: seen()[-1] == "tabular" and preview.data.text == "rows of wine")
+        assert kinds == ["tabular", "note", "tabular"] and computed == ["iris", "wine"]

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import time
-
-from fakes import FakeEngine, wait_until
+import fakes
+from fakes import FakeEngine
+from helpers import wait_for, wait_until
 from textual.widgets import Static, TabbedContent
 
-from tui_trainer.core.config import LayerSpec
+from tui_trainer.core.spec.experiment import LayerSpec
 from tui_trainer.ui.app import TrainerApp
-from tui_trainer.ui.screens.train import TrainPane
+from tui_trainer.ui.tabs.train import TrainPane
 from tui_trainer.ui.widgets.confusion import ConfusionMatrix
 from tui_trainer.ui.widgets.curves import CurvePlot
 from tui_trainer.ui.widgets.runs_table import RunsTable
 
 
-def make_app(engine: FakeEngine, **kwargs) -> TrainerApp:
-    return TrainerApp(engine=engine, probe_devices=False, **kwargs)
+def make_app(engine, **kwargs) -> TrainerApp:
+    return fakes.make_app(engine, **kwargs)
 
 
 def status(app: TrainerApp) -> str:
@@ -31,8 +31,7 @@ async def test_start_fills_plots_metrics_and_runs(fake_engine: FakeEngine) -> No
     app = make_app(fake_engine)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("s")
-        await wait_until(pilot, lambda: pane(app).current is not None and pane(app).current.done)
-        await pilot.pause(0.3)  # one capped redraw
+        await wait_until(pilot, lambda: fakes.run_drawn(app))
         assert app.query_one(TabbedContent).active == "train"
         assert status(app).startswith("finished")
         run = pane(app).current
@@ -51,8 +50,7 @@ async def test_confusion_toggle_counts_and_rates(fake_engine: FakeEngine) -> Non
     app = make_app(fake_engine)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("s")
-        await wait_until(pilot, lambda: pane(app).current is not None and pane(app).current.done)
-        await pilot.pause(0.3)
+        await wait_until(pilot, lambda: fakes.run_drawn(app))
         matrix = app.query_one(ConfusionMatrix)
         assert str(matrix.get_cell_at((0, 1))) == "12"
         await pilot.press("n")
@@ -61,25 +59,26 @@ async def test_confusion_toggle_counts_and_rates(fake_engine: FakeEngine) -> Non
 
 
 async def test_pause_resume_and_stop(fake_engine: FakeEngine) -> None:
-    fake_engine.hold.set()
+    fake_engine.hold()
     app = make_app(fake_engine)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("s")
         await wait_until(pilot, lambda: pane(app).current is not None and pane(app).current.started is not None)
         await pilot.press("p")
-        assert app.controller.paused
+        assert app.runs.paused
         assert status(app).startswith("paused")
-        fake_engine.hold.clear()
-        await pilot.pause(0.1)
         steps = fake_engine.steps
-        await pilot.pause(0.1)
-        assert fake_engine.steps == steps, "a paused run must not step"
-        fake_engine.hold.set()
+        fake_engine.release()
+        # Released, the engine asks should_stop before its next batch: paused, that call does not return.
+        await wait_until(pilot, lambda: fake_engine.parked, what="the engine parked in should_stop")
+        for _ in range(5):
+            await pilot.pause()
+        assert fake_engine.parked and fake_engine.steps == steps, "a paused run must not step"
+        fake_engine.hold()
         await pilot.press("p")
-        assert not app.controller.paused
+        assert not app.runs.paused
         await pilot.press("x")
-        await wait_until(pilot, lambda: not app.controller.running)
-        await pilot.pause(0.05)
+        await wait_until(pilot, lambda: not app.runs.running and pane(app).current.done)
         assert pane(app).current.status == "stopped"
         assert status(app).startswith("stopped")
 
@@ -90,14 +89,13 @@ async def test_retrain_while_running_stops_old_run_and_overlays_it() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("s")
         await wait_until(pilot, lambda: pane(app).current is not None and pane(app).current.done)
-        engine.hold.set()
+        engine.hold()
         app.set_experiment(app.experiment.with_train(lr=0.123))
         await pilot.press("r")
         await wait_until(pilot, lambda: len(engine.calls) == 2 and pane(app).current.started is not None)
         await pilot.press("r")  # retrain while the second run is still going
-        engine.hold.clear()
-        await wait_until(pilot, lambda: len(engine.calls) == 3 and pane(app).current.done)
-        await pilot.pause(0.3)
+        engine.release()
+        await wait_until(pilot, lambda: len(engine.calls) == 3 and fakes.run_drawn(app))
         statuses = [r.status for r in pane(app).runs]
         assert statuses == ["finished", "stopped", "finished"]
         assert engine.calls[1].train.lr == 0.123
@@ -109,16 +107,17 @@ async def test_retrain_while_running_stops_old_run_and_overlays_it() -> None:
 
 
 async def test_start_while_running_does_not_start_a_second_thread(fake_engine: FakeEngine) -> None:
-    fake_engine.hold.set()
+    fake_engine.hold()
     app = make_app(fake_engine)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("s")
-        await wait_until(pilot, lambda: app.controller.running)
+        await wait_until(pilot, lambda: app.runs.running and fake_engine.waiting.is_set())
         await pilot.press("s")
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: any("A run is going" in n.message for n in app._notifications))
         assert len(fake_engine.calls) == 1
         await pilot.press("x")
-        await wait_until(pilot, lambda: not app.controller.running)
+        await wait_until(pilot, lambda: not app.runs.running)
+        assert len(fake_engine.calls) == 1
 
 
 async def test_failure_is_shown_and_app_stays_usable() -> None:
@@ -126,8 +125,7 @@ async def test_failure_is_shown_and_app_stays_usable() -> None:
     app = make_app(engine)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("s")
-        await wait_until(pilot, lambda: not app.controller.running and pane(app).current.done)
-        await pilot.pause(0.05)
+        await wait_until(pilot, lambda: not app.runs.running and pane(app).current.done)
         text = status(app)
         assert text.startswith("failed") and "nan" in text and "lower the learning rate" in text
         engine.fail = None
@@ -141,8 +139,7 @@ async def test_engine_exception_becomes_a_failed_run() -> None:
     app = make_app(engine)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("s")
-        await wait_until(pilot, lambda: not app.controller.running and pane(app).current.done)
-        await pilot.pause(0.05)
+        await wait_until(pilot, lambda: not app.runs.running and pane(app).current.done)
         assert "RuntimeError: boom" in status(app)
 
 
@@ -152,9 +149,9 @@ async def test_invalid_model_blocks_training_and_keeps_edits(fake_engine: FakeEn
         broken = tuple(layer for layer in app.experiment.layers if layer.type != "Flatten")
         app.set_experiment(app.experiment.replace_layers(broken))
         await pilot.press("s")
-        await pilot.pause(0.05)
+        await wait_until(pilot, lambda: status(app).startswith("cannot train"))
         assert fake_engine.calls == []
-        assert status(app).startswith("cannot train")
+        assert not app.runs.running
         blocked = str(app.query_one("#blocked", Static).render())
         assert "add a Flatten layer" in blocked
         assert app.experiment.layers == broken
@@ -165,24 +162,26 @@ async def test_overfitting_warning() -> None:
     app = make_app(engine)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("s")
-        await wait_until(pilot, lambda: pane(app).current is not None and pane(app).current.done)
-        await pilot.pause(0.3)
+        await wait_until(pilot, lambda: fakes.run_drawn(app))
         warning = app.query_one("#warning", Static)
         assert warning.display and "overfitting" in str(warning.render())
 
 
 async def test_quit_during_training_returns_promptly(fake_engine: FakeEngine) -> None:
-    fake_engine.hold.set()
+    fake_engine.hold()
     app = make_app(fake_engine)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("s")
-        await wait_until(pilot, lambda: app.controller.running)
+        await wait_until(pilot, lambda: app.runs.running and fake_engine.waiting.is_set())
         await pilot.press("q")
-    assert app.controller.join(timeout=2.0), "the training thread ended"
+    # Held forever, the engine can only end through the stop that quitting asks for (the timeout is
+    # a hang guard only: the app's unmount already waited for the run to end).
+    assert app.runs.join(timeout=30.0), "the training thread ended"
+    assert len(fake_engine.calls) == 1 and fake_engine.steps == 0
 
 
 async def test_events_of_a_superseded_run_are_ignored(fake_engine: FakeEngine) -> None:
-    from tui_trainer.core.events import RunEnded
+    from tui_trainer.core.spec.events import RunEnded, RunPhase
     from tui_trainer.ui.messages import TrainingEventMessage
 
     app = make_app(fake_engine)
@@ -190,7 +189,9 @@ async def test_events_of_a_superseded_run_are_ignored(fake_engine: FakeEngine) -
         await pilot.press("s")
         await wait_until(pilot, lambda: pane(app).current is not None and pane(app).current.done)
         app.post_message(TrainingEventMessage(RunEnded("failed", "late event"), run_id=0))
-        await pilot.pause(0.05)
+        # Messages are handled in order: once a note of the current run shows, the late event was handled.
+        app.post_message(TrainingEventMessage(RunPhase("after the late event"), run_id=app.runs.run_id))
+        await wait_until(pilot, lambda: any(n.message == "after the late event" for n in app._notifications))
         assert pane(app).current.status == "finished"
 
 
@@ -219,14 +220,13 @@ async def test_layer_edits_survive_a_run(fake_engine: FakeEngine) -> None:
 async def test_a_note_while_training_is_a_notification_and_the_speed_ups_show_in_the_status() -> None:
     from fakes import CLASSES
 
-    from tui_trainer.core.events import BatchEnd, RunEnded, RunPhase, RunStarted
+    from tui_trainer.core.spec.events import BatchEnd, RunEnded, RunPhase, RunStarted
 
-    def engine(experiment, *, on_event, should_stop):
+    def engine(request, *, on_event, should_stop):
         on_event(RunStarted("cpu", 10, 100, 20, 0, 3, 5, 32, CLASSES, (2,), speedups="channels-last"))
         on_event(BatchEnd(1, 1, 5, 1, 0.9, 0.01, 1000.0, 0.1))
         on_event(RunPhase("torch.compile failed (X); training without it"))
-        while not should_stop():
-            time.sleep(0.01)
+        wait_for(should_stop, what="the stop")
         end = RunEnded("stopped", "stopped by the user")
         on_event(end)
         return end
@@ -235,8 +235,8 @@ async def test_a_note_while_training_is_a_notification_and_the_speed_ups_show_in
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("s")
         await wait_until(pilot, lambda: any("compile failed" in n.message for n in app._notifications))
-        await pilot.pause(0.3)
+        await wait_until(pilot, lambda: "cpu + channels-last" in str(app.query_one("#status", Static).render()))
         status = str(app.query_one("#status", Static).render())
         assert status.startswith("running") and "cpu + channels-last" in status, status
         await pilot.press("x")
-        await wait_until(pilot, lambda: not app.controller.running)
+        await wait_until(pilot, lambda: not app.runs.running)

@@ -1,1 +1,1 @@
-"""The UI-free core: config, datasets, layers, model, engine, metrics. Never imports textual, rich or plotext."""
+"""The UI-free core: spec (torch-free), data, runs, training, the run pipeline and the training backend."""

@@ -10,10 +10,10 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
-from tui_trainer.core.config import ConfigError, Experiment, LayerSpec, validate
-from tui_trainer.core.datasets import DatasetError, dataset_info
-from tui_trainer.core.layers import resolved_args
-from tui_trainer.core.model import Shape, format_shape, summarize
+from tui_trainer.core.data import DatasetError, dataset_info
+from tui_trainer.core.spec.experiment import ConfigError, Experiment, LayerSpec, validate
+from tui_trainer.core.spec.layers import resolved_args
+from tui_trainer.core.spec.summary import Shape, format_shape, summarize
 
 _TEMPLATE = Path(__file__).with_name("export_template.txt")
 _TABLES = {"iris": "load_iris", "wine": "load_wine", "breast-cancer": "load_breast_cancer"}
@@ -103,7 +103,7 @@ def model_code(experiment: Experiment, input_shape: Shape, n_classes: int) -> st
 
 
 def _shapes_source() -> str:
-    from tui_trainer.core.datasets import shapes
+    from tui_trainer.core.data import shapes
 
     parts = [
         f"SHAPES = {shapes.SHAPES!r}",
@@ -118,9 +118,9 @@ def _shapes_source() -> str:
 
 def _data(experiment: Experiment) -> tuple[str, dict[str, Any], str]:
     """(load_raw code, extra settings, what the script needs) for the experiment's dataset."""
-    from tui_trainer.core.datasets.loading import resolve_options
-    from tui_trainer.core.datasets.registry import find_entry, user_path
-    from tui_trainer.core.datasets.torchvision_sets import SETS
+    from tui_trainer.core.data.loading import resolve_options
+    from tui_trainer.core.data.registry import find_entry, user_path
+    from tui_trainer.core.data.torchvision_sets import SETS
 
     d = experiment.data
     entry = find_entry(d.name)
@@ -224,9 +224,9 @@ def _speed(experiment: Experiment) -> dict[str, str]:
     setup = ""
     if amp:
         setup += (
-            "    # mixed precision: bfloat16 on CPUs, float16 (with a gradient scaler) on GPUs\n"
+            "    # mixed precision: float16 with a gradient scaler on CUDA, bfloat16 (no scaler needed) elsewhere\n"
             "    amp_device = torch.device(DEVICE).type\n"
-            "    amp_dtype = torch.bfloat16 if amp_device == 'cpu' else torch.float16\n"
+            "    amp_dtype = torch.float16 if amp_device == 'cuda' else torch.bfloat16\n"
             "    scaler = torch.amp.GradScaler(amp_device, enabled=amp_device == 'cuda')\n"
         )
     if cl:
@@ -257,7 +257,7 @@ def _speed(experiment: Experiment) -> dict[str, str]:
         "speed_setup": setup,
         "eval_autocast": (
             ", torch.autocast(torch.device(DEVICE).type, "
-            "dtype=torch.bfloat16 if torch.device(DEVICE).type == 'cpu' else torch.float16)"
+            "dtype=torch.float16 if torch.device(DEVICE).type == 'cuda' else torch.bfloat16)"
         )
         if amp
         else "",
@@ -336,8 +336,8 @@ def export_script(source: ExportSource, filename: str = "train.py") -> str:
 
 def load_source(source: str | Path) -> ExportSource:
     """A run directory, an experiment TOML file or a preset name, with its data's shape; ExportError when unusable."""
-    from tui_trainer.core.presets import load_preset
     from tui_trainer.core.runs import RunError, read_experiment, read_summary
+    from tui_trainer.core.spec.presets import load_preset
 
     path = Path(source)
     shape = classes = None
@@ -367,7 +367,7 @@ def _data_shape(experiment: Experiment) -> tuple[Shape, int]:
         info = dataset_info(experiment.data.name)
         if info.input_shape is not None and info.n_classes is not None:
             return tuple(info.input_shape), info.n_classes
-        from tui_trainer.core.datasets import load_dataset
+        from tui_trainer.core.data import load_dataset
 
         bundle = load_dataset(experiment.data)
         return tuple(bundle.input_shape), bundle.n_classes

@@ -1,4 +1,4 @@
-"""TrainerApp: the tabs, the global keys, the edited experiment, and the training controller."""
+"""TrainerApp: the tabs, the global keys, the command palette and the edited experiment."""
 
 from __future__ import annotations
 
@@ -14,34 +14,31 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane, Tabs
 
-from tui_trainer.core.config import ConfigError, Experiment
-from tui_trainer.core.events import RunStarted
-from tui_trainer.core.presets import load_preset
+from tui_trainer.core.backend import BackendError, TrainingBackend
+from tui_trainer.core.data.registry import DataShape, shape_of
+from tui_trainer.core.pipeline.checks import start_problems
 from tui_trainer.core.runs import DEFAULT_ROOT
-from tui_trainer.core.trainer_process import DEFAULT_TRAIN_IN, TrainerProcess, TrainerProcessError
-from tui_trainer.ui.file_actions import FileActions
-from tui_trainer.ui.memory import settle_memory
+from tui_trainer.core.spec.experiment import ConfigError, Experiment
+from tui_trainer.core.spec.presets import load_preset, save_user_preset
+from tui_trainer.ui.gc_tuning import settle_memory
 from tui_trainer.ui.messages import DevicesFound, TrainingEventMessage, TrainingThreadDone
-from tui_trainer.ui.screens.help import HelpPane
-from tui_trainer.ui.screens.hparams import HparamsPane
-from tui_trainer.ui.screens.model import ModelPane
-from tui_trainer.ui.screens.runs import RunsPane
-from tui_trainer.ui.screens.setup import SetupPane
-from tui_trainer.ui.screens.train import TrainPane
-from tui_trainer.ui.state import Shape, dataset_shape, training_blockers
-from tui_trainer.ui.training import Engine, TrainingController, follow_engine, real_engine
-
-TRAIN_IN = ("process", "thread")
-"""Where the real engine trains: a warm child process (default) or a thread of the app's process."""
+from tui_trainer.ui.run_lifecycle import RunLifecycle
+from tui_trainer.ui.screens.dialogs import AskText
+from tui_trainer.ui.tabs.data import DataPane
+from tui_trainer.ui.tabs.help import HelpPane
+from tui_trainer.ui.tabs.hparams import HparamsPane
+from tui_trainer.ui.tabs.model import ModelPane
+from tui_trainer.ui.tabs.runs import RunsPane
+from tui_trainer.ui.tabs.train import TrainPane
 
 STYLES = Path(__file__).parent / "styles"
-TABS = ("setup", "model", "hparams", "train", "runs", "help")
+TABS = ("data", "model", "hparams", "train", "runs", "help")
 
 DEFAULT_DATASET = "digits28"
 DEFAULT_PRESET = "lenet5"
 
 
-class TrainerApp(FileActions, App):
+class TrainerApp(App):
     """Pick data and a preset, edit layers and hyperparameters, train live, read the metrics."""
 
     TITLE = "tui-trainer"
@@ -49,7 +46,7 @@ class TrainerApp(FileActions, App):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (60, "-normal"), (110, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (20, "-tall")]
     BINDINGS = [
-        Binding("1", "show_tab('setup')", "Data", show=False),
+        Binding("1", "show_tab('data')", "Data", show=False),
         Binding("2", "show_tab('model')", "Model", show=False),
         Binding("3", "show_tab('hparams')", "Hyperparams", show=False),
         Binding("4", "show_tab('train')", "Train", show=False),
@@ -73,40 +70,32 @@ class TrainerApp(FileActions, App):
     def __init__(
         self,
         *,
-        engine: Engine | None = None,
+        backend: TrainingBackend | None = None,
         dataset: str | None = None,
         preset: str | None = None,
-        probe_devices: bool = True,
         runs_dir: str | Path | None = DEFAULT_ROOT,
         watch: str | Path | None = None,
         experiment: Experiment | None = None,
-        train_in: str = DEFAULT_TRAIN_IN,
-        trainer_process: TrainerProcess | None = None,
         tune_gc: bool = False,
     ) -> None:
-        """engine: a stand-in for the real engine (tests); train_in: "process" or "thread" for the
-        real one; trainer_process: the child to train in (default: a new TrainerProcess);
-        tune_gc: freeze the start-up objects and collect less often (see settle_memory), which
-        changes the whole process's garbage collector (`tui-trainer` does it; tests do not)."""
+        """backend: where runs train (default: open_backend(), the warm training process); watch: a run
+        directory to follow on the Train tab at start; experiment: the one to edit (default: the preset
+        on the dataset); tune_gc: freeze the start-up objects and collect less often (see gc_tuning),
+        which changes the whole process's garbage collector (`tui-trainer` does it; tests do not)."""
         super().__init__()
-        if train_in not in TRAIN_IN:
-            raise ValueError(f"train_in must be one of {', '.join(TRAIN_IN)}, not {train_in!r}")
-        self.trainer_process: TrainerProcess | None = None
-        """The warm child that trains (None: training in a thread of this process, or a test engine)."""
-        if engine is None and train_in == "process":
-            self.trainer_process = trainer_process or TrainerProcess()
-        self.engine = engine or self._real_engine()
+        if backend is None:
+            from tui_trainer.core.backend import open_backend
+
+            backend = open_backend()
+        self.backend = backend
+        self.runs = RunLifecycle(self, backend)
+        """The run in flight and its controls (start, retrain, attach, resume, pause, stop, overlays)."""
         self.runs_dir = runs_dir
         """Where runs are saved (None: not saved); the Runs tab lists and changes it."""
         self.watch_dir = watch
-        self.overlays: dict[str, tuple[str, list]] = {}
-        """Past runs drawn dimmed on the Train plots: run dir -> (label, metrics.csv rows)."""
-        self.probe_devices = probe_devices
         self.tune_gc = tune_gc
-        self.controller = TrainingController(self, self.engine)
-        self.known_shapes: dict[str, tuple[Shape, int]] = {}
+        self.known_shapes: dict[str, DataShape] = {}
         """(input shape, classes) of datasets seen in a run (csv:/folder: are unknown before)."""
-        self._pending_start: Experiment | None = None
         if experiment is not None:  # e.g. the run being watched
             try:
                 self.preset_experiment = load_preset(experiment.name)
@@ -124,9 +113,9 @@ class TrainerApp(FileActions, App):
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
         with Container(id="main"):
-            with TabbedContent(id="tabs", initial="setup"):
-                with TabPane("1 Data", id="setup"):
-                    yield SetupPane()
+            with TabbedContent(id="tabs", initial="data"):
+                with TabPane("1 Data", id="data"):
+                    yield DataPane()
                 with TabPane("2 Model", id="model"):
                     yield ModelPane()
                 with TabPane("3 Hyperparams", id="hparams"):
@@ -140,58 +129,36 @@ class TrainerApp(FileActions, App):
         yield Static("Terminal too small: make it at least 60 columns x 20 rows.", id="too-small")
         yield Footer()
 
-    def _real_engine(self, resume: str | Path | None = None) -> Engine:
-        """The real engine, saving each run under the runs folder as it is when the run starts."""
-        return real_engine(self.trainer_process, lambda: self.runs_dir, resume)
-
     def on_mount(self) -> None:
         self.set_timer(1.0, self.settle_memory)  # once the deferred forms are mounted
         if self.watch_dir is not None:
-            self.call_after_refresh(self.attach_run, self.watch_dir)
-        if self.probe_devices:  # after the first frame: importing torch takes seconds
-            self.call_after_refresh(
-                self.run_worker, self._probe_devices, thread=True, group="devices", exit_on_error=False
-            )
+            self.call_after_refresh(self.runs.attach, self.watch_dir)
+        # After the first frame: the backend may still be importing torch.
+        self.call_after_refresh(self.run_worker, self._find_devices, thread=True, group="devices", exit_on_error=False)
 
     def settle_memory(self) -> None:
-        """With tune_gc: collect, freeze the survivors and collect less often (ui/memory.py says why).
+        """With tune_gc: collect, freeze the survivors and collect less often (ui/gc_tuning.py says why).
         Called after start-up and at the start of every run."""
         if self.tune_gc:
             settle_memory()
 
-    def _probe_devices(self) -> None:
-        """Start the training process (it imports torch, off the UI thread) and list its devices.
-
-        Without a training process, torch is imported here on a worker thread instead. A process
-        that cannot start leaves the app training in a thread, with a message saying why.
-        """
-        if self.trainer_process is not None:
-            try:
-                self.post_message(DevicesFound(self.trainer_process.wait_ready()))
-                return
-            except TrainerProcessError as exc:
-                if self.trainer_process.closed:  # the app is ending
-                    return
-                self.call_from_thread(self._fall_back_to_thread, str(exc))
-        from tui_trainer.core.engine import available_devices
-
-        self.post_message(DevicesFound(("auto", *available_devices())))
-
-    def _fall_back_to_thread(self, reason: str) -> None:
-        process, self.trainer_process = self.trainer_process, None
-        if process is not None:
-            self.run_worker(process.close, thread=True, group="devices", exit_on_error=False)
-            self.engine = self.controller.engine = self._real_engine()
-        self.notify(f"{reason}; training in the app's own process instead", title="Training", severity="warning")
+    def _find_devices(self) -> None:
+        """On a worker thread: wait for the backend's devices; say why it trains otherwise than asked."""
+        try:
+            devices = self.backend.devices()
+        except BackendError:
+            return  # the app is ending
+        self.post_message(DevicesFound(devices, self.backend.notice))
 
     async def on_unmount(self) -> None:
         """Stop a run that is going and end the training process (a run stops at its next batch)."""
-        self.controller.stop()
-        if self.trainer_process is not None:
-            await asyncio.to_thread(self.trainer_process.close)
+        self.runs.stop_run()
+        await asyncio.to_thread(self.backend.close)
 
     def on_devices_found(self, message: DevicesFound) -> None:
         self.devices = message.devices
+        if message.notice:
+            self.notify(message.notice, title="Training", severity="warning", markup=False)
 
     # ------------------------------------------------------------ editing the experiment
 
@@ -214,7 +181,7 @@ class TrainerApp(FileActions, App):
         try:
             preset = load_preset(name)
         except ConfigError as exc:
-            self.notify(str(exc), severity="error", title="Preset")
+            self.notify(str(exc), severity="error", title="Preset", markup=False)
             return False
         self.preset_experiment = preset
         self.set_experiment(dataclasses.replace(preset, data=self.experiment.data))
@@ -227,9 +194,16 @@ class TrainerApp(FileActions, App):
 
     def blockers(self) -> list[str]:
         """Every reason training cannot start now."""
-        return training_blockers(self.experiment, self.invalid_fields, self.known_shapes)
+        reasons = [f"{name}: the value typed there is not valid" for name in sorted(self.invalid_fields)]
+        return reasons + [str(p) for p in start_problems(self.experiment, self.known_shapes)]
 
-    # ------------------------------------------------------------ training
+    def learn_shape(self, experiment: Experiment, input_shape: tuple[int, ...], n_classes: int) -> None:
+        """A run loaded a dataset whose shape the catalogue does not know (csv:, folder:): remember it."""
+        if shape_of(experiment.data, self.known_shapes) is None:
+            self.known_shapes[experiment.data.name] = (tuple(input_shape), n_classes)
+            self.experiment = self.experiment  # always_update: the tabs redraw with the now known shape
+
+    # ------------------------------------------------------------ tabs and keys
 
     @property
     def train_pane(self) -> TrainPane:
@@ -252,102 +226,89 @@ class TrainerApp(FileActions, App):
 
     def action_start(self) -> None:
         """Start a run of the edited experiment, unless one is going or something blocks it."""
-        self.action_show_tab("train")
-        if self.controller.running:
-            self.notify("A run is going: r retrains with the edited settings, x stops it.", title="Training")
-            return
-        self._start_checked()
+        self.runs.start()
 
     def action_retrain(self) -> None:
         """Stop the current run (if any), then train the edited experiment again with fresh weights."""
-        self.action_show_tab("train")
-        if self.controller.running:
-            if self.blockers():
-                self._start_checked()
-                return
-            self.controller.stop()
-            self._pending_start = self.experiment
-            self.train_pane.show_stopping("stopping the previous run, then training again...")
-            return
-        self._start_checked()
-
-    def _start_checked(self) -> None:
-        reasons = self.blockers()
-        if reasons:
-            self.train_pane.show_blocked(reasons)
-            self.notify(reasons[0], title="Cannot train yet", severity="error")
-            return
-        self._start_now(self.experiment)
-
-    def _start_now(self, experiment: Experiment, engine: Engine | None = None) -> None:
-        self._pending_start = None
-        self.settle_memory()
-        run_id = self.controller.start(experiment, engine)
-        self.train_pane.begin_run(experiment, run_id)
-
-    def _start_special(self, experiment: Experiment, engine: Engine, what: str) -> bool:
-        """Start a run with another engine (follow, resume) unless one is going."""
-        self.action_show_tab("train")
-        if self.controller.running:
-            self.notify(f"A run is going: stop it (x) before you {what}.", severity="warning")
-            return False
-        self._start_now(experiment, engine)
-        return True
-
-    def attach_run(self, run_dir: str | Path) -> None:
-        """Follow a run that another process writes (e.g. a nohup'ed `tui-trainer train`) on the Train tab."""
-        from tui_trainer.core.runs import load_run
-
-        record = load_run(run_dir)
-        if record.experiment is None:
-            self.notify(record.problem or f"{run_dir} cannot be read", title="Attach", severity="error")
-            return
-        self._start_special(record.experiment, follow_engine(run_dir), "attach to another run")
-
-    def resume_run(self, run_dir: str | Path, experiment: Experiment) -> None:
-        """Continue a saved run from its last checkpoint, in its own run directory."""
-
-        self._start_special(experiment, self._real_engine(resume=run_dir), "resume another run")
-
-    def set_overlays(self, overlays: dict[str, tuple[str, list]]) -> None:
-        """Past runs to draw dimmed on the Train plots."""
-        self.overlays = overlays
-        self.train_pane.set_overlays(list(overlays.values()))
+        self.runs.retrain()
 
     def action_pause(self) -> None:
-        if not self.controller.running:
-            return
-        if self.controller.paused:
-            self.controller.resume()
-            self.train_pane.set_paused(False)
-        else:
-            self.controller.pause()
-            self.train_pane.set_paused(True)
+        """Pause or resume the run."""
+        self.runs.toggle_pause()
 
     def action_stop(self) -> None:
-        if self.controller.running:
-            self.controller.stop()
-            self.train_pane.show_stopping("stopping...")
+        """Stop the run at its next batch."""
+        self.runs.stop()
 
     async def action_quit(self) -> None:
-        self.controller.stop()
+        self.runs.stop_run()
         self.exit()
 
     def on_training_event_message(self, message: TrainingEventMessage) -> None:
-        if message.run_id != self.controller.run_id:
-            return
-        event = message.event
-        run = self.train_pane.current
-        if isinstance(event, RunStarted) and run and dataset_shape(run.experiment, self.known_shapes) is None:
-            # csv:/folder: shapes are only known once loaded; the registry knows the built-ins.
-            self.known_shapes[run.experiment.data.name] = (event.input_shape, len(event.class_names))
-            self.experiment = self.experiment  # always_update: the tabs redraw with the now known shape
-        self.train_pane.handle_event(event)
+        self.runs.on_event(message)
 
     def on_training_thread_done(self, message: TrainingThreadDone) -> None:
-        self.train_pane.thread_done(message.run_id)
-        if self._pending_start is not None and not self.controller.running:
-            self._start_now(self._pending_start)
+        self.runs.on_thread_done(message)
+
+    # ------------------------------------------------------------ files from the experiment
+
+    def action_show_code(self) -> None:
+        """Show the edited experiment as a standalone PyTorch script; w then writes it."""
+        from tui_trainer.core.export import ExportError, ExportSource, export_script  # imported when used:
+        from tui_trainer.ui.screens.code_view import CodeView  # rich.syntax would delay the first frame
+
+        experiment = self.experiment
+        shape = shape_of(experiment.data, self.known_shapes)
+        if shape is None:
+            self.notify(
+                "Train once on this dataset so its shape is known, then export.", severity="warning", markup=False
+            )
+            return
+        filename = f"train_{experiment.name}_{experiment.data.name}.py".replace(":", "_").replace("/", "_")
+        source = ExportSource(experiment, shape[0], shape[1], "the experiment edited in tui-trainer")
+        try:
+            code = export_script(source, filename)
+        except ExportError as exc:
+            self.notify(str(exc), title="Export", severity="error", markup=False)
+            return
+
+        def write(answer: str | None) -> None:
+            if not answer:
+                return
+            try:
+                Path(answer).write_text(code, encoding="utf-8")
+            except OSError as exc:
+                message = f"cannot write {answer}: {exc.strerror or exc}"
+                self.notify(message, title="Export", severity="error", markup=False)
+                return
+            self.notify(f"wrote {answer}: run it with python {answer}", title="Export", markup=False)
+
+        def closed(wants_file: bool | None) -> None:
+            if wants_file:
+                self.push_screen(AskText("Write the script to which file?", filename), write)
+
+        self.push_screen(CodeView(code, f"{filename}: plain PyTorch, runs without tui-trainer"), closed)
+
+    def action_save_preset(self) -> None:
+        """Save the edited experiment as a user preset (it then appears beside the built-in ones)."""
+
+        def save(name: str | None) -> None:
+            if not name:
+                return
+            try:
+                path = save_user_preset(self.experiment, name)
+            except ConfigError as exc:
+                self.notify(str(exc), title="Save preset", severity="error", markup=False)
+                return
+            saved = dataclasses.replace(self.experiment, name=name)
+            self.preset_experiment = saved
+            self.set_experiment(saved)
+            self.preset_name = name
+            self.notify(f"saved {path}", title="Save preset", markup=False)
+
+        self.push_screen(
+            AskText("Save the edited experiment as your preset called:", f"my-{self.experiment.name}"), save
+        )
 
     @on(TabbedContent.TabActivated)
     def _focus_tab(self, event: TabbedContent.TabActivated) -> None:

@@ -20,43 +20,30 @@ def open_app(
     """Run the app in this terminal with a dataset and preset chosen; returns the exit status.
 
     train_in: "process" (a warm child process trains) or "thread" (a thread of this process);
-    None: the platform's default (process on POSIX systems)."""
-    from tui_trainer.core.datasets import DatasetError, dataset_info
-    from tui_trainer.core.trainer_process import DEFAULT_TRAIN_IN, TrainerProcess, TrainerProcessError
+    None: the platform's default (see core.backend.choose)."""
+    from tui_trainer.core.data import DatasetError, dataset_info
 
     if dataset:
         try:
             dataset_info(dataset)
         except DatasetError as exc:
             raise LaunchError(str(exc)) from None
-    train_in = train_in or DEFAULT_TRAIN_IN
-    process = None
-    if train_in == "process":
-        # First of all: the child imports torch on another core while this process imports Textual.
-        process = TrainerProcess()
-        try:
-            process.start()
-        except TrainerProcessError:
-            pass  # the app tries again, and says why it trains in a thread instead
-    from tui_trainer.core.presets import PresetError
+    backend = _backend(train_in)
+    from tui_trainer.core.spec.presets import PresetError
     from tui_trainer.ui.app import TrainerApp
 
     try:
-        app = TrainerApp(
-            dataset=dataset, preset=preset, runs_dir=runs_dir, train_in=train_in, trainer_process=process, tune_gc=True
-        )
+        app = TrainerApp(backend=backend, dataset=dataset, preset=preset, runs_dir=runs_dir, tune_gc=True)
     except PresetError as exc:
-        if process is not None:
-            process.close()
+        backend.close()
         raise LaunchError(str(exc)) from None
     app.run()
     return app.return_code or 0
 
 
-def watch_run(run_dir: str | Path) -> int:
+def watch_run(run_dir: str | Path, train_in: str | None = None) -> int:
     """Run the app on the Train tab following run_dir (written by another process) until it ends."""
     from tui_trainer.core.runs import load_run
-    from tui_trainer.ui.app import TrainerApp
 
     path = Path(run_dir)
     if not path.is_dir():
@@ -64,6 +51,16 @@ def watch_run(run_dir: str | Path) -> int:
     record = load_run(path)
     if record.experiment is None:
         raise LaunchError(record.problem or f"{path} holds no readable experiment.toml")
-    app = TrainerApp(experiment=record.experiment, runs_dir=str(path.parent), watch=path, tune_gc=True)
+    backend = _backend(train_in)
+    from tui_trainer.ui.app import TrainerApp
+
+    app = TrainerApp(backend=backend, experiment=record.experiment, runs_dir=str(path.parent), watch=path, tune_gc=True)
     app.run()
     return app.return_code or 0
+
+
+def _backend(train_in: str | None):
+    """First of all: the training process starts importing torch on another core while Textual is imported."""
+    from tui_trainer.core.backend import open_backend
+
+    return open_backend(train_in)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from tui_trainer.core.events import BatchEnd, TrainingEvent
+from tui_trainer.core.spec.events import BatchEnd, TrainingEvent
 
 
 class TrainingEventMessage(Message):
@@ -35,8 +35,10 @@ class TrainingThreadDone(Message):
 
 
 class DevicesFound(Message):
-    """torch was imported in the background and these devices can train."""
+    """The backend is ready and these devices can train."""
 
-    def __init__(self, devices: tuple[str, ...]) -> None:
+    def __init__(self, devices: tuple[str, ...], notice: str = "") -> None:
         super().__init__()
         self.devices = devices
+        self.notice = notice
+        """Why training happens otherwise than asked (the backend's notice), or ""."""

@@ -1,10 +1,8 @@
 """Run directories: write a run's files while it trains, list and load past runs, follow and resume them.
 
 A run directory (under a runs root, default ./runs) holds experiment.toml, metrics.csv, events.jsonl,
-summary.json, last.pt and best.pt. Training with one::
-
-    writer = RunWriter.create(root, experiment)
-    run_experiment(experiment, on_event=writer.wrap(sink), should_stop=..., checkpoint=writer.checkpoint)
+summary.json, last.pt and best.pt (docs/architecture.md, "The run directory"). The pipeline opens a
+RunWriter for each saved run; this package never imports the training code.
 
 Reading never raises for damaged files: list_runs / load_run put the reason in RunRecord.problem.
 Importing this package does not import torch (checkpoints import it when they are read or written).
@@ -16,11 +14,18 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from tui_trainer.core.runs.checkpoint import (
+        RESUMABLE_DATA,
+        RESUMABLE_TRAIN,
+        CheckpointState,
+        load_checkpoint,
+        resume_problem,
+        save_checkpoint,
+    )
     from tui_trainer.core.runs.delete import delete_run
     from tui_trainer.core.runs.files import DEFAULT_ROOT, FORMAT_VERSION, RunError, root_problem
     from tui_trainer.core.runs.follow import EventFollower, current_events, read_new_lines
     from tui_trainer.core.runs.listing import (
-        EpochRow,
         RunRecord,
         list_runs,
         listing_problem,
@@ -30,15 +35,6 @@ if TYPE_CHECKING:
         read_summary,
     )
     from tui_trainer.core.runs.resume import Resumable, open_resumable
-    from tui_trainer.core.runs.state import (
-        RESUMABLE_DATA,
-        RESUMABLE_TRAIN,
-        CheckpointState,
-        load_checkpoint,
-        load_model,
-        resume_problem,
-        save_checkpoint,
-    )
     from tui_trainer.core.runs.writer import RunWriter
 
 _WHERE = {
@@ -50,7 +46,6 @@ _WHERE = {
     "EventFollower": "follow",
     "current_events": "follow",
     "read_new_lines": "follow",
-    "EpochRow": "listing",
     "RunRecord": "listing",
     "list_runs": "listing",
     "listing_problem": "listing",
@@ -60,13 +55,12 @@ _WHERE = {
     "read_summary": "listing",
     "Resumable": "resume",
     "open_resumable": "resume",
-    "RESUMABLE_DATA": "state",
-    "RESUMABLE_TRAIN": "state",
-    "CheckpointState": "state",
-    "load_checkpoint": "state",
-    "load_model": "state",
-    "resume_problem": "state",
-    "save_checkpoint": "state",
+    "RESUMABLE_DATA": "checkpoint",
+    "RESUMABLE_TRAIN": "checkpoint",
+    "CheckpointState": "checkpoint",
+    "load_checkpoint": "checkpoint",
+    "resume_problem": "checkpoint",
+    "save_checkpoint": "checkpoint",
     "RunWriter": "writer",
 }
 """Where each public name lives: the submodules are imported when a name is first used (PEP 562),
@@ -92,7 +86,6 @@ __all__ = [
     "RESUMABLE_DATA",
     "RESUMABLE_TRAIN",
     "CheckpointState",
-    "EpochRow",
     "EventFollower",
     "Resumable",
     "RunError",
@@ -103,7 +96,6 @@ __all__ = [
     "list_runs",
     "listing_problem",
     "load_checkpoint",
-    "load_model",
     "load_run",
     "open_resumable",
     "read_epochs",

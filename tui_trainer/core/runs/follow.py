@@ -7,8 +7,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from tui_trainer.core.events import BatchEnd, EpochEnd, RunEnded, RunStarted, TrainingEvent, event_from_dict
 from tui_trainer.core.runs.files import EVENTS
+from tui_trainer.core.spec.events import BatchEnd, EpochEnd, RunEnded, RunStarted, TrainingEvent, event_from_dict
 
 
 def read_new_lines(path: str | Path, offset: int = 0) -> tuple[list[dict[str, Any]], int, int]:

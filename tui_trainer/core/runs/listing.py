@@ -12,7 +12,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tui_trainer.core.config import ConfigError, Experiment, load
 from tui_trainer.core.runs.files import (
     EXPERIMENT,
     LAST,
@@ -22,20 +21,8 @@ from tui_trainer.core.runs.files import (
     RunError,
     newer_format_problem,
 )
-from tui_trainer.core.runs.writer import METRIC_COLUMNS
-
-
-@dataclass(frozen=True)
-class EpochRow:
-    """One row of metrics.csv."""
-
-    epoch: int
-    train_loss: float
-    train_accuracy: float
-    val_loss: float
-    val_accuracy: float
-    lr: float
-    seconds: float
+from tui_trainer.core.spec.events import METRIC_COLUMNS, EpochMetrics, RunStatus
+from tui_trainer.core.spec.experiment import ConfigError, Experiment, load
 
 
 @dataclass(frozen=True)
@@ -47,8 +34,8 @@ class RunRecord:
     dataset: str
     preset: str
     """The experiment's name (the preset it came from, or the user's)."""
-    status: str
-    """finished, stopped, failed, running, interrupted (its process died) or unreadable."""
+    status: RunStatus | str
+    """A RunStatus (INTERRUPTED: its process died while running); "unreadable" without a summary."""
     reason: str = ""
     best_val_accuracy: float | None = None
     epochs_done: int = 0
@@ -94,7 +81,7 @@ def read_summary(run_dir: str | Path) -> dict[str, Any]:
     return doc
 
 
-def read_epochs(run_dir: str | Path) -> list[EpochRow]:
+def read_epochs(run_dir: str | Path) -> list[EpochMetrics]:
     """The rows of the run's metrics.csv ([] when it has none yet); RunError when damaged."""
     path = Path(run_dir) / METRICS
     try:
@@ -113,7 +100,7 @@ def read_epochs(run_dir: str | Path) -> list[EpochRow]:
         try:
             if len(row) != len(METRIC_COLUMNS):
                 raise ValueError(f"{len(row)} values")
-            out.append(EpochRow(int(row[0]), *(float(v) for v in row[1:])))
+            out.append(EpochMetrics(int(row[0]), *(float(v) for v in row[1:])))
         except ValueError as exc:
             raise RunError(f"{path} is damaged at line {number} ({exc})") from None
     return out
@@ -143,6 +130,14 @@ def _alive(summary: dict[str, Any]) -> bool:
     return True
 
 
+def _status(value: Any) -> RunStatus | str:
+    """The run's status as a RunStatus; a text no RunStatus has (a newer writer's) as it is; "unreadable"."""
+    try:
+        return RunStatus(value)
+    except ValueError:
+        return str(value or "unreadable")
+
+
 def _number(value: Any) -> float | None:
     return (
         float(value)
@@ -165,14 +160,14 @@ def load_run(run_dir: str | Path) -> RunRecord:
             experiment = read_experiment(path)
         except RunError as exc:
             problems.append(str(exc))
-    epochs: list[EpochRow] = []
+    epochs: list[EpochMetrics] = []
     try:
         epochs = read_epochs(path)
     except RunError as exc:
         problems.append(str(exc))
-    status = str((summary or {}).get("status") or "unreadable")
-    if status == "running" and summary is not None and not _alive(summary):
-        status = "interrupted"
+    status = _status((summary or {}).get("status"))
+    if status == RunStatus.RUNNING and summary is not None and not _alive(summary):
+        status = RunStatus.INTERRUPTED
     best = _number((summary or {}).get("best_val_accuracy"))
     if best is None and epochs:
         best = max(e.val_accuracy for e in epochs)

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tui_trainer.core.config import Experiment
+from tui_trainer.core.runs.checkpoint import CheckpointState, load_checkpoint, resume_problem
 from tui_trainer.core.runs.files import LAST, SUMMARY, RunError, root_problem
 from tui_trainer.core.runs.listing import _alive, read_summary
-from tui_trainer.core.runs.state import CheckpointState, load_checkpoint, resume_problem
 from tui_trainer.core.runs.writer import RunWriter
+from tui_trainer.core.spec.events import RunStatus
+from tui_trainer.core.spec.experiment import Experiment
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def open_resumable(run_dir: str | Path) -> Resumable:
         except RunError as exc:
             if "newer tui-trainer" in str(exc):
                 raise
-    if summary is not None and summary.get("status") == "running" and _alive(summary):
+    if summary is not None and summary.get("status") == RunStatus.RUNNING and _alive(summary):
         raise RunError(
             f"{path} is still being written by process {summary.get('pid')}: wait for it to end, or stop it first"
         )

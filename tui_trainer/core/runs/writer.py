@@ -13,8 +13,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tui_trainer.core.config import Experiment, dumps
-from tui_trainer.core.events import BatchEnd, EpochEnd, RunEnded, RunStarted, TrainingEvent, event_to_dict
 from tui_trainer.core.runs.files import (
     BEST,
     EVENTS,
@@ -31,13 +29,24 @@ from tui_trainer.core.runs.files import (
     library_versions,
     make_run_dir,
 )
+from tui_trainer.core.spec.events import (
+    METRIC_COLUMNS,
+    BatchEnd,
+    EpochEnd,
+    RunEnded,
+    RunStarted,
+    RunStatus,
+    TrainingEvent,
+    event_to_dict,
+)
+from tui_trainer.core.spec.experiment import Experiment, dumps
+from tui_trainer.core.spec.throttle import Clock
 
 if TYPE_CHECKING:
-    from tui_trainer.core.runs.state import CheckpointState
+    from tui_trainer.core.runs.checkpoint import CheckpointState
 
 EventSink = Callable[[TrainingEvent], None]
 
-METRIC_COLUMNS = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds")
 BATCH_MIN_INTERVAL_S = 0.5
 """events.jsonl keeps a BatchEnd at most this often (wall clock)..."""
 BATCH_POINTS_PER_RUN = 500
@@ -61,8 +70,11 @@ class RunWriter:
         history: tuple[EpochEnd, ...] = (),
         summary: dict[str, Any] | None = None,
         created: datetime | None = None,
+        clock: Clock = time.monotonic,
     ) -> None:
+        """clock: what the BatchEnd cap of events.jsonl counts in (tests pass a simulated one)."""
         self.path = Path(path)
+        self._clock = clock
         self.experiment = experiment
         self.problem: str | None = None
         self._history = list(history)
@@ -80,7 +92,7 @@ class RunWriter:
         self._previous_seconds = float(self.summary.get("seconds") or 0.0)
         self.summary.update(
             format=FORMAT_VERSION,
-            status="running",
+            status=RunStatus.RUNNING,
             reason="",
             hint="",
             name=experiment.name,
@@ -94,12 +106,14 @@ class RunWriter:
     # ---------------------------------------------------------------- opening
 
     @classmethod
-    def create(cls, root: str | Path, experiment: Experiment, *, when: datetime | None = None) -> RunWriter:
+    def create(
+        cls, root: str | Path, experiment: Experiment, *, when: datetime | None = None, clock: Clock = time.monotonic
+    ) -> RunWriter:
         """A new run directory under root, named by time, experiment and dataset; RunError when it cannot be made."""
         when = when or datetime.now()
         try:
             path = make_run_dir(Path(root), experiment.name, experiment.data.name, when)
-            writer = cls(path, experiment, created=when)
+            writer = cls(path, experiment, created=when, clock=clock)
             atomic_write_text(path / EXPERIMENT, dumps(experiment))
             writer._write_summary()
         except OSError as exc:
@@ -164,7 +178,7 @@ class RunWriter:
 
     def checkpoint(self, state: CheckpointState) -> None:
         """Save last.pt (and best.pt when this epoch has the best validation accuracy so far)."""
-        from tui_trainer.core.runs.state import checkpoint_bytes
+        from tui_trainer.core.runs.checkpoint import checkpoint_bytes
 
         if self.problem is not None:
             return
@@ -193,7 +207,7 @@ class RunWriter:
             self.close()
 
     def _keep_batch(self, event: BatchEnd) -> bool:
-        now = time.monotonic()
+        now = self._clock()
         if now - self._last_batch_time < BATCH_MIN_INTERVAL_S or event.step - self._last_batch_step < self._batch_every:
             return False
         self._last_batch_time, self._last_batch_step = now, event.step
@@ -241,8 +255,8 @@ class RunWriter:
         best = max(self._history, key=lambda e: e.val_accuracy)
         self.summary.update(
             epochs_done=len(self._history),
-            final={c: getattr(last, c) for c in METRIC_COLUMNS},
-            best={c: getattr(best, c) for c in METRIC_COLUMNS},
+            final=vars(last.metrics),
+            best=vars(best.metrics),
             best_val_accuracy=best.val_accuracy,
             val_report=last.report.to_dict(),
             train_seconds=sum(e.seconds for e in self._history),

@@ -1,1 +1,1 @@
-"""The app's screens (tab panes): setup, model, hyperparameters, train, help."""
+"""Modal screens: dialogs, the layer form, the code view."""

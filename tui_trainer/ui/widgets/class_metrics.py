@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable
 
-from tui_trainer.core.metrics import ClassReport
+from tui_trainer.core.spec.metrics import ClassReport
 
 COLUMNS = ("class", "precision", "recall", "F1", "support")
 

@@ -7,7 +7,7 @@ from rich.text import Text
 from textual.color import Color
 from textual.widgets import DataTable
 
-from tui_trainer.core.metrics import ClassReport
+from tui_trainer.core.spec.metrics import ClassReport
 
 
 def cell_values(report: ClassReport, normalised: bool) -> list[list[float]]:
@@ -29,7 +29,7 @@ class ConfusionMatrix(DataTable):
 
     def show(self, report: ClassReport | None, normalised: bool | None = None) -> None:
         """Draw a report (None clears). A report of the same classes whose cells still fit their
-        columns is written into the cells in place: no layout pass (a rebuild costs ~20 ms of UI)."""
+        columns is written into the cells in place: no layout pass (a rebuild is a full layout)."""
         if normalised is not None:
             self.normalised = normalised
         self.report = report

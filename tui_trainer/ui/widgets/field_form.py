@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static, Switch
 
-from tui_trainer.core.config import check_field, field_help, field_type, parse_value, spec_fields
+from tui_trainer.core.spec.experiment import check_field, field_help, field_type, parse_value, spec_fields
 
 
 def format_value(value: Any) -> str:
@@ -84,13 +85,14 @@ class FieldRow(Vertical):
             return Switch(bool(self.value), animate=False, id=cid, classes="field-control")
         return Input(format_value(self.value), compact=True, id=cid, classes="field-control", select_on_focus=False)
 
-    def _options(self, choices: Sequence[str], current: Any) -> list[tuple[str, str]]:
-        """Select options for the choices plus the current value (kept even when not a choice)."""
+    def _options(self, choices: Sequence[str], current: Any) -> list[tuple[Text, str]]:
+        """Select options for the choices plus the current value (kept even when not a choice); the prompts
+        are Text: a str prompt is read as markup, and the current value may be any text of a TOML file."""
         values = list(choices)
         if current not in values:
             values.append(current)
         self.offered = tuple(values)
-        return [(str(v), v) for v in values]
+        return [(Text(str(v)), v) for v in values]
 
     @property
     def control(self) -> Widget:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from functools import partial
 
 from rich.style import Style
@@ -15,12 +14,10 @@ from textual.widget import Widget
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
-from tui_trainer.core.config import DataSpec
-from tui_trainer.core.preview import PreviewData, preview_or_message
+from tui_trainer.core.data.preview import PreviewData
+from tui_trainer.core.spec.experiment import DataSpec
 
 ROLES = ("primary", "warning", "success", "error", "secondary", "accent")
-BUSY_RETRY_S = 0.5
-"""How often a preview asks again while the training process trains a run."""
 WAITING = "the preview follows when the run ends (the training process is busy training)"
 
 
@@ -108,30 +105,15 @@ class DatasetPreview(Vertical):
         )
 
     def _load(self, spec: DataSpec, request: int) -> None:
-        """Runs in a worker thread: computed in the app's training process (this process then never
-        imports torch), waiting while a run trains there; in this process only without one."""
-        from tui_trainer.core.trainer_process import TrainerProcessBusy, TrainerProcessError
+        """Runs in a worker thread: the backend computes it where training runs (this process then never
+        imports torch), after a run that trains there has ended; a newer request supersedes this one."""
 
-        process = getattr(self.app, "trainer_process", None)
-        said_waiting = False
-        while process is not None:
-            try:
-                data = process.call(preview_or_message, spec)
-                break
-            except TrainerProcessBusy:
-                if request != self.request or process.closed:  # another dataset was picked, or the app ends
-                    return
-                if not said_waiting:
-                    said_waiting = True
-                    self.post_message(self.Loaded(request, PreviewData("note", text=WAITING)))
-                time.sleep(BUSY_RETRY_S)
-            except TrainerProcessError:
-                if process.closed:
-                    return
-                process = None  # it cannot start: preview here
-        else:
-            data = preview_or_message(spec)
-        self.post_message(self.Loaded(request, data))
+        def waiting() -> None:
+            self.post_message(self.Loaded(request, PreviewData("note", text=WAITING)))
+
+        data = self.app.backend.preview(spec, on_wait=waiting)
+        if data is not None:
+            self.post_message(self.Loaded(request, data))
 
     def on_dataset_preview_loaded(self, message: Loaded) -> None:
         message.stop()

@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable
 
-from tui_trainer.ui.history import RunHistory, format_duration
-from tui_trainer.ui.state import settings_diff
+from tui_trainer.core.spec.experiment import settings_diff
+from tui_trainer.ui.run_history import RunHistory, format_duration
 
 
 class RunsTable(DataTable):
@@ -29,15 +29,15 @@ class RunsTable(DataTable):
             best = run.best_val_accuracy
             seconds = run.ended.seconds if run.ended else (run.last_batch.elapsed_s if run.last_batch else None)
             diff = ", ".join(settings_diff(base, run.experiment)) if run is not runs[0] else "(baseline)"
-            self.add_row(
+            self.add_row(  # Text cells: a str cell is read as markup, and dataset and preset names are the user's
                 Text(str(run.run_id), justify="right"),
-                run.status,
-                run.experiment.data.name,
-                run.experiment.name,
+                Text(run.status),
+                Text(run.experiment.data.name),
+                Text(run.experiment.name),
                 Text(f"{run.started.params:,}" if run.started else "-", justify="right"),
                 Text("-" if best is None else f"{best:.2%}", justify="right"),
                 Text(str(len(run.epochs)), justify="right"),
                 Text(format_duration(seconds), justify="right"),
-                diff or "(same settings)",
+                Text(diff or "(same settings)"),
                 key=str(run.run_id),
             )

@@ -1,0 +1,86 @@
+"""What many tests share: small layer stacks, an experiment builder, and waiting on a condition (never a fixed sleep)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from tui_trainer.core.spec.experiment import DataSpec, Experiment, LayerSpec, TrainSpec
+
+L = LayerSpec
+MLP = (L("Flatten"), L("Linear", {"out_features": 16}), L("ReLU"), L("Linear"))
+"""A small MLP for any input (Flatten first)."""
+
+
+def cnn(dropout: float = 0.2) -> tuple[LayerSpec, ...]:
+    """A small CNN with BatchNorm and Dropout for (C, H, W) inputs (8x8 and larger)."""
+    return (
+        L("Conv2d", {"out_channels": 4, "kernel_size": 3, "padding": 1}),
+        L("BatchNorm"),
+        L("ReLU"),
+        L("MaxPool2d"),
+        L("Flatten"),
+        L("Dropout", {"p": dropout}),
+        L("Linear"),
+    )
+
+
+CNN = cnn()
+
+
+def experiment(
+    layers=MLP, *, name: str = "test", dataset: str = "tiny", data: dict | None = None, **train
+) -> Experiment:
+    """An experiment on a dataset (default: "tiny", a bundle the test passes itself), CPU, one torch thread
+    (tiny models on a busy 2-core machine run far faster without OpenMP contention), 2 epochs of SGD."""
+    options = {"device": "cpu", "epochs": 2, "batch_size": 16, "lr": 0.05, "optimizer": "sgd", "threads": 1, **train}
+    return Experiment(
+        name=name, data=DataSpec(name=dataset, **(data or {})), layers=tuple(layers), train=TrainSpec(**options)
+    )
+
+
+def wait_for(condition: Callable[[], object], timeout: float = 60.0, what: str = "condition") -> None:
+    """Block this thread until condition() is true; fail the test after timeout seconds (a hang guard only:
+    the test never depends on how long it takes)."""
+    deadline = time.monotonic() + timeout
+    wake = threading.Event()
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not reached within {timeout:.0f} s")
+        wake.wait(0.005)
+
+
+async def wait_until(pilot, condition: Callable[[], object], timeout: float = 60.0, what: str = "condition") -> None:
+    """Let the app run until condition() is true; fail the test after timeout seconds (a hang guard only)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not reached within {timeout:.0f} s")
+        await pilot.pause()
+
+
+class SimulatedClock:
+    """A clock for the throttles that advances only when told: tests count events per simulated second."""
+
+    def __init__(self, start: float = 0.0, step: float = 0.0) -> None:
+        self.now = start
+        self.step = step
+        """Seconds added at every reading (0: only advance() moves it)."""
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock on."""
+        self.now += seconds
+
+
+def dashboard_drawn(app) -> bool:
+    """The app's Train tab has drawn everything it was given: nothing waits for the redraw cap or for
+    its frame (what a UI test waits for before it reads the plots and tables)."""
+    from tui_trainer.ui.tabs.train import TrainPane
+
+    pane = app.query_one(TrainPane)
+    return not (pane._dirty or pane._runs_dirty or pane._stages)

@@ -1,0 +1,35 @@
+"""main: parse the command line, run one command, turn bad input into one `error:` line and exit status 2."""
+
+from __future__ import annotations
+
+import sys
+
+from tui_trainer.cli.app import cmd_app, cmd_watch
+from tui_trainer.cli.lists import cmd_datasets, cmd_presets
+from tui_trainer.cli.model import cmd_export, cmd_summary
+from tui_trainer.cli.parser import UsageError, build_parser
+from tui_trainer.cli.runs import cmd_runs
+from tui_trainer.cli.train import cmd_train
+
+COMMANDS = {
+    "train": cmd_train,
+    "summary": cmd_summary,
+    "export": cmd_export,
+    "runs": cmd_runs,
+    "datasets": cmd_datasets,
+    "presets": cmd_presets,
+    "app": cmd_app,
+    "watch": cmd_watch,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the tui-trainer command; returns the exit status."""
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command or "app"](args)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 1

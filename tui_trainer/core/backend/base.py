@@ -1,0 +1,152 @@
+"""The training backend's interface: devices, previews, start a run -> a handle (events, stop, pause), close.
+
+The app talks to training only through a TrainingBackend. Implementations: the warm child process
+(process/), a thread of the app's process (thread.py), and following a run directory that another
+process writes (follow.py, a RunHandle only). The UI tests use the thread backend with a scripted run
+function. Where the app trains is decided once, in choose.open_backend.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator
+from typing import Protocol
+
+from tui_trainer.core.data.preview import PreviewData
+from tui_trainer.core.pipeline.request import RunRequest
+from tui_trainer.core.spec.events import RunEnded, TrainingEvent
+from tui_trainer.core.spec.experiment import DataSpec
+
+RunFunction = Callable[..., RunEnded | None]
+"""What a backend calls per run: (request, *, on_event, should_stop) -> RunEnded; pipeline.run by
+default. For the process backend it must be picklable (a module-level function or object)."""
+
+
+class BackendError(RuntimeError):
+    """The backend cannot train (its process could not start, import torch, or answer)."""
+
+
+class RunHandle(Protocol):
+    """One run in flight: iterate its events on one thread; stop / pause / resume from any thread."""
+
+    def events(self) -> Iterator[TrainingEvent]:
+        """The run's events as they happen, blocking between them; the last one is a RunEnded."""
+        ...
+
+    def stop(self) -> None:
+        """Ask the run to stop at its next batch (also ends a pause)."""
+        ...
+
+    def pause(self) -> None:
+        """Park the run at its next batch."""
+        ...
+
+    def resume(self) -> None:
+        """Go on after pause()."""
+        ...
+
+    @property
+    def paused(self) -> bool:
+        """True between pause() and resume()."""
+        ...
+
+
+class TrainingBackend(Protocol):
+    """Where the app's runs train. Every method but close may block: call them from a worker thread."""
+
+    notice: str
+    """Why the backend works otherwise than asked (e.g. training in a thread: the process cannot start); ""."""
+
+    def devices(self) -> tuple[str, ...]:
+        """The devices runs can train on, "auto" first; waits until training can start."""
+        ...
+
+    def preview(self, data: DataSpec, on_wait: Callable[[], None] | None = None) -> PreviewData | None:
+        """A dataset preview computed where training runs; waits (calling on_wait once) while a run trains.
+        None when a newer preview was asked for meanwhile, or the backend closed."""
+        ...
+
+    def start(self, request: RunRequest) -> RunHandle:
+        """Start one run (one at a time: the previous run's events must have ended)."""
+        ...
+
+    def close(self) -> None:
+        """Stop a run in flight (it ends "stopped") and release the process or thread."""
+        ...
+
+
+class RunControl:
+    """Stop and pause flags of one run, set from any thread; `wait_if_paused` parks the training thread."""
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._going = threading.Event()
+        self._going.set()
+
+    @property
+    def stop_requested(self) -> bool:
+        """True once stop() was called."""
+        return self._stop.is_set()
+
+    @property
+    def paused(self) -> bool:
+        """True between pause() and resume() (a stop ends a pause)."""
+        return not self._going.is_set()
+
+    def stop(self) -> None:
+        """Ask for a stop (also ends a pause)."""
+        self._stop.set()
+        self._going.set()
+
+    def pause(self) -> None:
+        """Ask for a pause."""
+        self._going.clear()
+
+    def resume(self) -> None:
+        """End a pause."""
+        self._going.set()
+
+    def should_stop(self) -> bool:
+        """The training loop's poll: blocks while paused, then says whether to stop."""
+        self._going.wait()
+        return self._stop.is_set()
+
+
+class PreviewQueue:
+    """Previews wait while a run trains; only the newest request is answered (older ones get None)."""
+
+    def __init__(self) -> None:
+        self._idle = threading.Condition()
+        self._training = False
+        self._newest = 0
+        self._closed = False
+
+    def set_training(self, training: bool) -> None:
+        """Called by the backend when a run starts and when it has ended."""
+        with self._idle:
+            self._training = training
+            self._idle.notify_all()
+
+    def close(self) -> None:
+        """Wake every waiting preview: they all get None."""
+        with self._idle:
+            self._closed = True
+            self._idle.notify_all()
+
+    def wait_turn(self, on_wait: Callable[[], None] | None) -> bool:
+        """Wait until no run trains; False when a newer preview was asked for meanwhile, or closed."""
+        with self._idle:
+            self._newest += 1
+            mine = self._newest
+            self._idle.notify_all()  # an older request waiting now knows it is superseded
+            if self._training and on_wait is not None:
+                on_wait()
+            while self._training and mine == self._newest and not self._closed:
+                self._idle.wait()
+            return mine == self._newest and not self._closed
+
+
+def auto_threads() -> int:
+    """Torch threads for a run with threads = 0 beside a UI in the same process: all cores but one."""
+    return max(1, (os.cpu_count() or 2) - 1)

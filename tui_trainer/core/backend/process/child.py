@@ -1,0 +1,107 @@
+"""The training process itself: import torch, say Ready, then train runs and compute previews until told to quit.
+
+Started as `python -m tui_trainer.core.backend.process.child READ_FD WRITE_FD` by pipes.spawn; the
+messages are those of protocol.py.
+"""
+
+from __future__ import annotations
+
+import pickle
+import sys
+
+from tui_trainer.core.backend.process import protocol as p
+from tui_trainer.core.backend.process.pipes import Duplex
+from tui_trainer.core.spec.events import RunEnded, RunStatus
+
+BUG_HINT = "this looks like a bug: please report it"
+
+
+class Controls:
+    """The run's should_stop in the child: reads the parent's controls without blocking; parks while paused."""
+
+    def __init__(self, conn: Duplex) -> None:
+        self.conn = conn
+        self.stopped = self.paused = self.quit = False
+
+    def reset(self) -> None:
+        """Before each run: not stopped, not paused."""
+        self.stopped = self.paused = False
+
+    def handle(self, message: p.ToChild) -> None:
+        """Apply one control message (others are not expected while a run trains and are ignored)."""
+        if isinstance(message, (p.Stop, p.Quit)):
+            self.stopped = True
+            self.quit = self.quit or isinstance(message, p.Quit)
+        elif isinstance(message, p.Pause):
+            self.paused = True
+        elif isinstance(message, p.Resume):
+            self.paused = False
+
+    def __call__(self) -> bool:
+        while self.conn.poll():
+            self.handle(self.conn.recv())
+        if self.paused and not self.stopped:
+            self.conn.send(p.PauseAck(True))
+            while self.paused and not self.stopped:  # parked: no CPU until the parent says more
+                try:
+                    self.handle(self.conn.recv())
+                except (EOFError, OSError):  # the app is gone
+                    self.stopped = self.quit = True
+            self.conn.send(p.PauseAck(False))
+        return self.stopped
+
+
+def serve(conn: Duplex) -> None:
+    """The child's main: import torch, say Ready, then answer Train and Preview until Quit or EOF."""
+    try:
+        init = conn.recv()
+        run = pickle.loads(init.run_function)
+        import torch
+
+        from tui_trainer.core.data.preview import preview_or_message
+        from tui_trainer.core.pipeline.execute import run as pipeline_run
+        from tui_trainer.core.training.devices import available_devices
+
+        run = run or pipeline_run
+        conn.send(p.Ready(("auto", *available_devices())))
+    except BaseException as exc:  # noqa: BLE001 - the parent shows it
+        conn.send(p.Broken(f"{type(exc).__name__}: {exc}"))
+        return
+    controls = Controls(conn)
+
+    def send_event(event) -> None:
+        conn.send(p.RunEvent(event))
+
+    while not controls.quit:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):  # the app is gone
+            return
+        except Exception as exc:  # noqa: BLE001 - e.g. a class that cannot be imported here
+            conn.send(p.Unreadable(f"{type(exc).__name__}: {exc}"))
+            continue
+        if isinstance(message, p.Preview):
+            conn.send(p.PreviewDone(preview_or_message(message.data)))
+            continue
+        if not isinstance(message, p.Train):
+            controls.handle(message)  # a late stop or pause between runs: nothing to do
+            continue
+        request = message.request
+        controls.reset()
+        threads = request.experiment.train.threads if request.experiment is not None else 0
+        torch.set_num_threads(threads or init.threads)
+        try:
+            end = run(request, on_event=send_event, should_stop=controls)
+        except (BrokenPipeError, EOFError):
+            return
+        except Exception as exc:  # a bug or an unexpected failure: the app shows it and stays alive
+            end = RunEnded(RunStatus.FAILED, f"{type(exc).__name__}: {exc}", BUG_HINT)
+            send_event(end)
+        try:
+            conn.send(p.Done(end))
+        except OSError:
+            return
+
+
+if __name__ == "__main__":
+    serve(Duplex(int(sys.argv[1]), int(sys.argv[2])))

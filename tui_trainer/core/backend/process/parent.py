@@ -1,0 +1,340 @@
+"""The process backend: the app's handle on its warm training process; runs, previews, devices, close.
+
+Why a process: docs/architecture.md, "Where training runs". The child is a fresh interpreter started
+before the app imports Textual, so it has imported torch by the time the user can press a key.
+"""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from tui_trainer.core.backend.base import BackendError, PreviewQueue, RunControl, RunFunction, auto_threads
+from tui_trainer.core.backend.process import protocol as p
+from tui_trainer.core.backend.process.pipes import spawn
+from tui_trainer.core.data.preview import PreviewData
+from tui_trainer.core.pipeline.request import RunRequest
+from tui_trainer.core.spec.events import RunEnded, RunStatus, TrainingEvent
+from tui_trainer.core.spec.experiment import DataSpec
+
+POLL_S = 0.05
+"""How often a run's reader looks at the stop and pause flags while it waits for events."""
+READY_TIMEOUT_S = 120.0
+"""How long the child may take to import torch before it counts as stuck."""
+DIED_HINT = "out of memory? try a smaller batch or model; the next run starts a new process"
+
+
+class ProcessRun:
+    """One run in the child: events() sends it and relays its events, forwarding stop and pause."""
+
+    def __init__(self, backend: ProcessBackend, request: RunRequest) -> None:
+        self.backend = backend
+        self.request = request
+        self.control = RunControl()
+        self.parked = threading.Event()
+        """Set while the child has acknowledged a pause (it is parked inside its own should_stop)."""
+
+    def stop(self) -> None:
+        self.control.stop()
+
+    def pause(self) -> None:
+        self.control.pause()
+
+    def resume(self) -> None:
+        self.control.resume()
+
+    @property
+    def paused(self) -> bool:
+        return self.control.paused
+
+    def events(self) -> Iterator[TrainingEvent]:
+        """Send the run and yield its events until it ended; a dead child ends it "failed"."""
+        backend = self.backend
+        try:
+            with backend._lock:
+                yield from backend._train_locked(self)
+        finally:
+            backend._run_ended()
+
+
+class ProcessBackend:
+    """Trains each run in one warm child process, one at a time; previews are computed there too.
+
+    If the child dies (killed for memory, a crash in native code) the run ends "failed" and the next run
+    starts a new child. If it cannot start at all, devices() says so once (notice) and the backend
+    trains in a thread of this process from then on.
+    """
+
+    def __init__(self, *, threads: int | None = None, run: RunFunction | None = None) -> None:
+        """threads: torch threads for runs with threads = 0 (default: auto_threads());
+        run: what the child calls per run (default: the pipeline's run; tests and benchmarks wrap it)."""
+        self.threads = threads or auto_threads()
+        self.run_function = run
+        self.notice = ""
+        self.fallback: Any = None
+        """The ThreadBackend that trains once the child could not start (None while it can)."""
+        self._devices: tuple[str, ...] | None = None
+        self._lock = threading.Lock()
+        """Held by whoever reads from the child (a run's events, a preview, waiting for ready)."""
+        self._send_lock = threading.Lock()
+        self._previews = PreviewQueue()
+        self._training = False
+        self._proc: Any = None
+        self._conn: Any = None
+        self._closed = False
+
+    # ------------------------------------------------------------ life cycle
+
+    def warm_up(self) -> None:
+        """Spawn the child now (returns at once; it imports torch in the background). Idempotent."""
+        with self._lock:
+            self._spawn_locked()
+
+    def _spawn_locked(self) -> None:
+        if self._closed:
+            raise BackendError("the training process was closed")
+        if self._proc is not None and self._proc.poll() is None:
+            return
+        try:
+            self._proc, self._conn = spawn()
+            self._conn.send(p.Init(self.threads, pickle.dumps(self.run_function)))
+        except OSError as exc:
+            self._kill()
+            raise BackendError(f"cannot start the training process: {exc}") from None
+        self._devices = None
+
+    def wait_ready(self, timeout: float = READY_TIMEOUT_S) -> tuple[str, ...]:
+        """Start the child if needed and wait until it has imported torch; returns its devices."""
+        with self._lock:
+            return self._ready_locked(timeout)
+
+    def _ready_locked(self, timeout: float) -> tuple[str, ...]:
+        self._spawn_locked()
+        if self._devices is not None:
+            return self._devices
+        if not self._conn.poll(timeout):
+            if timeout >= 1.0:  # stuck, not merely not ready yet: replace it next time
+                self._kill()
+            raise BackendError(f"the training process did not start within {timeout:.0f} s")
+        try:
+            message = self._conn.recv()
+        except (EOFError, OSError):
+            proc = self._proc
+            self._kill()
+            raise BackendError(f"the training process exited while starting ({self._exit_text(proc)})") from None
+        if not isinstance(message, p.Ready):
+            self._kill()
+            raise BackendError(f"the training process cannot start: {getattr(message, 'message', message)}")
+        self._devices = message.devices
+        return self._devices
+
+    def devices(self) -> tuple[str, ...]:
+        """The child's devices once it is ready; if it cannot start, this process's (and notice says why)."""
+        if self.fallback is None:
+            try:
+                return self.wait_ready()
+            except BackendError as exc:
+                if self._closed:
+                    raise
+                self._fall_back(str(exc))
+        return self.fallback.devices()
+
+    def _fall_back(self, reason: str) -> None:
+        from tui_trainer.core.backend.thread import ThreadBackend
+
+        with self._lock:
+            self._kill()
+        self.notice = f"{reason}; training in the app's own process instead"
+        self.fallback = ThreadBackend(notice=self.notice)
+
+    def close(self, timeout: float = 2.0, run_grace: float = 10.0) -> None:
+        """Ask the child to quit, then make sure it is gone.
+
+        A run in flight is asked to stop first and given run_grace seconds to end as "stopped" (it may be
+        loading data or writing a checkpoint, where it does not look at stop).
+        """
+        self._closed = True
+        self._previews.close()
+        if self.fallback is not None:
+            self.fallback.close(run_grace)
+        if self._proc is None:
+            return
+        self._try_send(p.Stop())
+        if self._training and self._lock.acquire(timeout=run_grace):  # the run's reader returns once it ended
+            self._lock.release()
+        proc, conn = self._proc, self._conn
+        if proc is None:
+            return
+        self._try_send(p.Quit())
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout)
+        conn.close()
+
+    @property
+    def closed(self) -> bool:
+        """True once close() was called (the app is ending)."""
+        return self._closed
+
+    @property
+    def pid(self) -> int | None:
+        """The child's process id while it lives."""
+        return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
+
+    # ------------------------------------------------------------ previews
+
+    def preview(self, data: DataSpec, on_wait: Callable[[], None] | None = None) -> PreviewData | None:
+        """The preview computed in the child (this process never imports torch); waits while a run trains."""
+        if self.fallback is not None:
+            return self.fallback.preview(data, on_wait)
+        if not self._previews.wait_turn(on_wait):
+            return None
+        with self._lock:
+            try:
+                self._ready_locked(READY_TIMEOUT_S)
+            except BackendError as exc:
+                cannot_start = str(exc)
+            else:
+                cannot_start = ""
+        if cannot_start:  # as devices() does: train and preview in this process from now on
+            if self._closed:
+                return None
+            self._fall_back(cannot_start)
+            return self.fallback.preview(data, on_wait)
+        with self._lock:
+            try:
+                self._ready_locked(READY_TIMEOUT_S)
+                self._send(p.Preview(data))
+                message = self._conn.recv()
+            except BackendError as exc:
+                return PreviewData("message", text=f"cannot preview {data.name}: {exc}")
+            except (EOFError, OSError):
+                self._kill()
+                return PreviewData("message", text=f"cannot preview {data.name}: the training process ended")
+        if isinstance(message, p.PreviewDone):
+            return message.preview
+        return PreviewData("message", text=f"cannot preview {data.name}: {getattr(message, 'message', message)}")
+
+    # ------------------------------------------------------------ runs
+
+    def start(self, request: RunRequest) -> Any:
+        """A handle on one run in the child; it is sent when its events are read."""
+        if self.fallback is not None:
+            return self.fallback.start(request)
+        if self._closed:
+            raise BackendError("the training process was closed")
+        if self._training:
+            raise BackendError("a run is still going: stop it and wait for it to end")
+        self._training = True
+        self._previews.set_training(True)
+        return ProcessRun(self, request)
+
+    def _run_ended(self) -> None:
+        self._training = False
+        self._previews.set_training(False)
+
+    def _train_locked(self, run: ProcessRun) -> Iterator[TrainingEvent]:
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        try:
+            while True:  # a stop while the child imports torch ends the run at once
+                try:
+                    self._ready_locked(timeout=0.1)
+                    break
+                except BackendError:
+                    if self._proc is None or time.monotonic() > deadline:
+                        raise
+                if run.control.stop_requested:
+                    yield RunEnded(RunStatus.STOPPED, "stopped before training started")
+                    return
+            self._send(p.Train(run.request))
+        except (BackendError, OSError) as exc:
+            yield self._died(str(exc))
+            return
+        try:
+            yield from self._relay(run)
+        except GeneratorExit:
+            # the reader stopped reading: the child goes on with this run and would answer the next
+            # request with its events; a new child is the only clean state.
+            self._kill()
+            raise
+        except BaseException:
+            self._kill()
+            raise
+
+    def _relay(self, run: ProcessRun) -> Iterator[TrainingEvent]:
+        conn, proc, control = self._conn, self._proc, run.control
+        stop_sent = paused_sent = False
+        try:
+            while True:
+                if not stop_sent:
+                    if control.stop_requested:
+                        self._send(p.Stop())
+                        stop_sent = True
+                    elif control.paused != paused_sent:
+                        paused_sent = control.paused
+                        self._send(p.Pause() if paused_sent else p.Resume())
+                if not conn.poll(POLL_S):
+                    if proc.poll() is not None:
+                        break
+                    continue
+                drain_until = time.monotonic() + POLL_S
+                while True:  # what arrived (for at most POLL_S), then the flags again
+                    message = conn.recv()
+                    if isinstance(message, p.RunEvent):
+                        yield message.event
+                    elif isinstance(message, p.PauseAck):
+                        (run.parked.set if message.paused else run.parked.clear)()
+                    elif isinstance(message, p.Done):
+                        return
+                    elif isinstance(message, p.Unreadable):
+                        reason = f"the training process could not read the run: {message.message}"
+                        yield RunEnded(RunStatus.FAILED, reason)
+                        return
+                    if time.monotonic() > drain_until or not conn.poll():
+                        break
+        except (EOFError, OSError):
+            pass
+        try:
+            proc.wait(1.0)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        yield self._died(f"the training process ended unexpectedly ({self._exit_text(proc)})")
+
+    # ------------------------------------------------------------ plumbing
+
+    def _send(self, message: p.ToChild) -> None:
+        with self._send_lock:
+            self._conn.send(message)
+
+    def _try_send(self, message: p.ToChild) -> None:
+        try:
+            self._send(message)
+        except (OSError, ValueError, AttributeError):
+            pass
+
+    def _died(self, reason: str) -> RunEnded:
+        self._kill()
+        return RunEnded(RunStatus.FAILED, reason, DIED_HINT)
+
+    def _kill(self) -> None:
+        """End the child (if any) and forget it: the next request starts a new one."""
+        proc, self._proc, self._devices = self._proc, None, None
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+        if proc is not None:
+            proc.wait()
+
+    def _exit_text(self, proc: Any = None) -> str:
+        proc = proc or self._proc
+        code = proc.poll() if proc is not None else None
+        if code is None:
+            return "still running"
+        if code < 0:
+            return f"killed by signal {-code}"
+        return f"exit code {code}"

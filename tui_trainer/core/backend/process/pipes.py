@@ -1,0 +1,68 @@
+"""The two pipes between the app and its training process, and starting that process on them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import Any
+
+
+class Duplex:
+    """Two one-way pipes as one connection (send / recv / poll), as multiprocessing's Pipe() gives."""
+
+    def __init__(self, read_fd: int, write_fd: int) -> None:
+        from multiprocessing.connection import Connection
+
+        self._in = Connection(read_fd, writable=False)
+        self._out = Connection(write_fd, readable=False)
+
+    def send(self, message: Any) -> None:
+        self._out.send(message)
+
+    def recv(self) -> Any:
+        return self._in.recv()
+
+    def poll(self, timeout: float | None = 0.0) -> bool:
+        return self._in.poll(timeout)
+
+    def close(self) -> None:
+        self._in.close()
+        self._out.close()
+
+
+SUPPORTED = os.name == "posix"
+"""Whether a training process can start here: it needs POSIX pipes (pass_fds); elsewhere apps train in a thread."""
+
+
+def spawn() -> tuple[subprocess.Popen, Duplex]:
+    """Start `python -m tui_trainer.core.backend.process.child` on two pipes of its own.
+
+    A fresh interpreter rather than multiprocessing's spawn, which re-runs the parent's main script
+    in the child (and fails in scripts without an `if __name__ == "__main__"` guard). The child is
+    in a session of its own (no terminal signals), its stdin/stdout/stderr on /dev/null (the
+    terminal belongs to the app); it sees the parent's sys.path, so a run function defined in a
+    script's folder unpickles there. OSError when it cannot start.
+    """
+    if not SUPPORTED:
+        raise OSError("training in a child process needs a POSIX system")
+    down_r, down_w = os.pipe()  # parent -> child
+    up_r, up_w = os.pipe()  # child -> parent
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p or os.getcwd() for p in sys.path))
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tui_trainer.core.backend.process.child", str(down_r), str(up_w)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            pass_fds=(down_r, up_w),
+            start_new_session=True,
+            env=env,
+        )
+    except OSError:
+        for fd in (down_r, down_w, up_r, up_w):
+            os.close(fd)
+        raise
+    os.close(down_r)
+    os.close(up_w)
+    return proc, Duplex(up_r, down_w)

@@ -1,0 +1,120 @@
+"""The messages between the app and its training process: frozen dataclasses, pickled over two pipes.
+
+Parent -> child: Init once (then the child imports torch), then any of Train, Stop, Pause, Resume,
+Preview, Quit. Child -> parent: Ready (torch imported, devices listed) or Broken once; per run, its
+events as RunEvent, PauseAck when it parks or goes on, and Done when the run returned; PreviewDone
+answers a Preview; Unreadable answers a request the child could not unpickle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tui_trainer.core.data.preview import PreviewData
+from tui_trainer.core.pipeline.request import RunRequest
+from tui_trainer.core.spec.events import RunEnded, TrainingEvent
+from tui_trainer.core.spec.experiment import DataSpec
+
+# ---------------------------------------------------------------- parent -> child
+
+
+@dataclass(frozen=True)
+class Init:
+    """The first message: torch threads for runs with threads = 0, and the pickled run function."""
+
+    threads: int
+    run_function: bytes
+    """pickle.dumps of the per-run function (None: the pipeline's run); benchmarks wrap it."""
+
+
+@dataclass(frozen=True)
+class Train:
+    """Train this run; answered by its RunEvents, then Done."""
+
+    request: RunRequest
+
+
+@dataclass(frozen=True)
+class Stop:
+    """Stop the run at its next batch (ignored between runs)."""
+
+
+@dataclass(frozen=True)
+class Pause:
+    """Park the run at its next batch; answered by PauseAck(True) once parked."""
+
+
+@dataclass(frozen=True)
+class Resume:
+    """Go on after a Pause; answered by PauseAck(False)."""
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A dataset preview, computed where torch lives; answered by PreviewDone."""
+
+    data: DataSpec
+
+
+@dataclass(frozen=True)
+class Quit:
+    """Stop any run and exit."""
+
+
+# ---------------------------------------------------------------- child -> parent
+
+
+@dataclass(frozen=True)
+class Ready:
+    """Torch is imported; these devices can train ("auto" first)."""
+
+    devices: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Broken:
+    """The child cannot work (torch failed to import, the run function cannot be unpickled)."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class RunEvent:
+    """One training event of the run in flight."""
+
+    event: TrainingEvent
+
+
+@dataclass(frozen=True)
+class PauseAck:
+    """The run is parked (paused True) or goes on again (False)."""
+
+    paused: bool
+
+
+@dataclass(frozen=True)
+class Done:
+    """The run returned (its RunEnded was the last RunEvent; None when the run function returned nothing)."""
+
+    end: RunEnded | None
+
+
+@dataclass(frozen=True)
+class PreviewDone:
+    """The answer to a Preview."""
+
+    preview: PreviewData
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A request the child could not unpickle (e.g. a class it cannot import)."""
+
+    message: str
+
+
+ToChild = Init | Train | Stop | Pause | Resume | Preview | Quit
+FromChild = Ready | Broken | RunEvent | PauseAck | Done | PreviewDone | Unreadable
+CONTROLS: tuple[type[Any], ...] = (Stop, Pause, Resume, Quit)
+"""The messages that may arrive while a run trains."""

@@ -1,0 +1,138 @@
+"""The thread backend: runs train in a thread of the app's own process (the fallback, and the UI tests' fake)."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterator
+
+from tui_trainer.core.backend.base import BackendError, PreviewQueue, RunControl, RunFunction, auto_threads
+from tui_trainer.core.data.preview import PreviewData
+from tui_trainer.core.pipeline.request import RunRequest
+from tui_trainer.core.spec.events import RunEnded, RunStatus, TrainingEvent
+from tui_trainer.core.spec.experiment import DataSpec
+
+BUG_HINT = "this looks like a bug: please report it"
+
+
+def train_here(request: RunRequest, *, on_event, should_stop) -> RunEnded:
+    """The pipeline's run in this process, torch given all cores but one when the run says threads = 0
+    (the UI thread keeps a core: docs/architecture.md, "Where training runs")."""
+    import torch
+
+    from tui_trainer.core.pipeline.execute import run
+
+    if request.experiment is not None and request.experiment.train.threads == 0:
+        torch.set_num_threads(auto_threads())
+    return run(request, on_event=on_event, should_stop=should_stop)
+
+
+def preview_here(data: DataSpec) -> PreviewData:
+    """A dataset preview computed in this process."""
+    from tui_trainer.core.data.preview import preview_or_message
+
+    return preview_or_message(data)
+
+
+class ThreadRun:
+    """A run training in a thread of its own; its events pass through a queue to events()."""
+
+    def __init__(self, request: RunRequest, run: RunFunction, on_done: Callable[[], None]) -> None:
+        self.control = RunControl()
+        self._queue: queue.SimpleQueue[TrainingEvent | None] = queue.SimpleQueue()
+        self._on_done = on_done
+        self._thread = threading.Thread(target=self._body, args=(request, run), name="training-run", daemon=True)
+        self._thread.start()
+
+    def _body(self, request: RunRequest, run: RunFunction) -> None:
+        ended = False
+
+        def put(event: TrainingEvent) -> None:
+            nonlocal ended
+            ended = ended or isinstance(event, RunEnded)
+            self._queue.put(event)
+
+        try:
+            run(request, on_event=put, should_stop=self.control.should_stop)
+        except Exception as exc:  # a bug or an unexpected failure: the app shows it and stays alive
+            if not ended:
+                put(RunEnded(RunStatus.FAILED, f"{type(exc).__name__}: {exc}", BUG_HINT))
+        finally:
+            self._queue.put(None)
+            self._on_done()
+
+    def events(self) -> Iterator[TrainingEvent]:
+        """The run's events until its thread returned."""
+        while (event := self._queue.get()) is not None:
+            yield event
+        # The thread has only its on_done left: once events() ends, start() may take the next run.
+        self._thread.join()
+
+    def stop(self) -> None:
+        self.control.stop()
+
+    def pause(self) -> None:
+        self.control.pause()
+
+    def resume(self) -> None:
+        self.control.resume()
+
+    @property
+    def paused(self) -> bool:
+        return self.control.paused
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the run's thread; True when it has returned."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+
+class ThreadBackend:
+    """Trains each run in a new thread of this process, one at a time; previews are computed here too."""
+
+    def __init__(
+        self,
+        run: RunFunction = train_here,
+        *,
+        devices: tuple[str, ...] | None = None,
+        preview: Callable[[DataSpec], PreviewData] = preview_here,
+        notice: str = "",
+    ) -> None:
+        """run: what trains a request (a scripted fake in the UI tests); devices: fixed devices (default:
+        what torch finds, imported on first use); preview: how previews are computed."""
+        self.run_function = run
+        self.notice = notice
+        self._devices = devices
+        self._preview = preview
+        self._previews = PreviewQueue()
+        self._current: ThreadRun | None = None
+        self._closed = False
+
+    def devices(self) -> tuple[str, ...]:
+        if self._devices is None:
+            from tui_trainer.core.training.devices import available_devices
+
+            self._devices = ("auto", *available_devices())
+        return self._devices
+
+    def preview(self, data: DataSpec, on_wait: Callable[[], None] | None = None) -> PreviewData | None:
+        if not self._previews.wait_turn(on_wait):
+            return None
+        return self._preview(data)
+
+    def start(self, request: RunRequest) -> ThreadRun:
+        if self._closed:
+            raise BackendError("the training backend was closed")
+        if self._current is not None and not self._current.join(0):
+            raise BackendError("a run is still going: stop it and wait for it to end")
+        self._previews.set_training(True)
+        self._current = ThreadRun(request, self.run_function, lambda: self._previews.set_training(False))
+        return self._current
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop the run in flight and wait up to timeout seconds for it to end "stopped"."""
+        self._closed = True
+        self._previews.close()
+        if self._current is not None:
+            self._current.stop()
+            self._current.join(timeout)

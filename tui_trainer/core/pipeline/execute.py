@@ -1,0 +1,63 @@
+"""execute: train a prepared run, its events going to the caller and its run directory; run: prepare + execute."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tui_trainer.core.data.bundle import DataBundle
+from tui_trainer.core.pipeline.prepare import EventSink, PreparedRun, prepare
+from tui_trainer.core.pipeline.request import RunRequest
+from tui_trainer.core.spec.events import RunEnded, RunStatus
+from tui_trainer.core.spec.experiment import Problem
+
+StopFlag = Callable[[], bool]
+
+
+def execute(prepared: PreparedRun, *, on_event: EventSink, should_stop: StopFlag) -> RunEnded:
+    """Fit the prepared run; every event goes to on_event and, when saved, into its run directory.
+
+    Returns the RunEnded that was also the last event. The run directory is closed however it ends.
+    """
+    from tui_trainer.core.training.engine import fit
+
+    writer = prepared.writer
+    try:
+        return fit(
+            prepared.experiment,
+            prepared.data,
+            on_event=writer.wrap(on_event) if writer else on_event,
+            should_stop=should_stop,
+            checkpoint=writer.checkpoint if writer else None,
+            resume=prepared.resume,
+            device=prepared.device,
+        )
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+def failed(problem: Problem, on_event: EventSink) -> RunEnded:
+    """The RunEnded of a run that could not start, sent to on_event."""
+    reason = problem.message if problem.field == "model" else str(problem)
+    end = RunEnded(RunStatus.FAILED, reason, problem.hint)
+    on_event(end)
+    return end
+
+
+def run(request: RunRequest, *, on_event: EventSink, should_stop: StopFlag, data: DataBundle | None = None) -> RunEnded:
+    """Prepare and execute one run: what the training process and the thread backend call per run.
+
+    A problem found while preparing ends the run "failed" with it; a stop asked for while the data
+    loaded ends it "stopped" before training. Never raises for bad input.
+    """
+    prepared = prepare(request, on_event=on_event, data=data)
+    if isinstance(prepared, Problem):
+        return failed(prepared, on_event)
+    if should_stop():
+        writer = prepared.writer
+        end = RunEnded(RunStatus.STOPPED, "stopped before training started")
+        (writer.wrap(on_event) if writer else on_event)(end)
+        if writer is not None:
+            writer.close()
+        return end
+    return execute(prepared, on_event=on_event, should_stop=should_stop)

@@ -1,0 +1,123 @@
+"""prepare: every check before training, in the order that fails cheapest first; a Problem, never an exception."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tui_trainer.core.data.errors import DatasetError
+from tui_trainer.core.pipeline.checks import DATASET_HINT, FIT_HINT, SETTING_HINT, fit_problems, start_problems
+from tui_trainer.core.pipeline.request import RunRequest
+from tui_trainer.core.runs.files import RunError, root_problem
+from tui_trainer.core.spec.events import RunPhase, TrainingEvent
+from tui_trainer.core.spec.experiment import Experiment, Problem, validate
+from tui_trainer.core.spec.summary import ModelSummary, summarize
+
+if TYPE_CHECKING:
+    from tui_trainer.core.data.bundle import DataBundle
+    from tui_trainer.core.runs.checkpoint import CheckpointState
+    from tui_trainer.core.runs.resume import Resumable
+    from tui_trainer.core.runs.writer import RunWriter
+
+EventSink = Callable[[TrainingEvent], None]
+RESUME_HINT = "pick another run to resume, or start a new run to change that"
+
+
+def _ignore(event: TrainingEvent) -> None:
+    pass
+
+
+@dataclass
+class PreparedRun:
+    """A run that passed every check: its data loaded, its run directory open; execute() trains it."""
+
+    experiment: Experiment
+    data: DataBundle
+    summary: ModelSummary
+    device: str
+    writer: RunWriter | None
+    """None: the run is not saved."""
+    resume: CheckpointState | None
+    """The checkpoint a resumed run continues from."""
+
+
+def prepare(
+    request: RunRequest,
+    *,
+    on_event: EventSink = _ignore,
+    data: DataBundle | None = None,
+    resumable: Resumable | None = None,
+) -> PreparedRun | Problem:
+    """Check the request (settings, dataset, layers, device, runs folder, resume), load its data and open
+    its run directory; the first problem found is returned, nothing is raised for bad input.
+
+    on_event gets a RunPhase for each slow step (and for a run that trains unsaved); data skips loading
+    (tests, benchmarks); resumable is the request's resume run already opened (the CLI opens it first).
+    """
+    from tui_trainer.core.runs.resume import open_resumable
+    from tui_trainer.core.training.devices import resolve_device
+
+    experiment = request.experiment
+    if request.resume is not None and resumable is None:
+        try:
+            resumable = open_resumable(request.resume)
+        except RunError as exc:
+            return Problem("", str(exc), RESUME_HINT)
+    if resumable is not None:
+        experiment = experiment or resumable.experiment
+        if problem := resumable.problem(experiment):
+            return Problem("", problem, RESUME_HINT)
+    if experiment is None:
+        return Problem("", "nothing to train: the request has no experiment and resumes no run")
+    if data is None:
+        problems = start_problems(experiment)
+    else:  # the caller's bundle (tests, benchmarks): its name need not be registered; layers are checked on it below
+        problems = [Problem(p.field, p.message, p.hint or SETTING_HINT) for p in validate(experiment)]
+    if problems:
+        return problems[0]
+    try:
+        device = resolve_device(experiment.train.device)
+    except ValueError as exc:
+        return Problem("train.device", str(exc), "choose device auto or cpu")
+    if data is None:
+        from tui_trainer.core.data.loading import load_dataset
+
+        on_event(RunPhase(f"loading {experiment.data.name}"))
+        try:
+            data = load_dataset(experiment.data)
+        except DatasetError as exc:
+            return Problem("", str(exc), DATASET_HINT)
+    summary = summarize(experiment.layers, data.input_shape, data.n_classes)
+    if not summary.ok:
+        return fit_problems(summary)[0]
+    if resumable is not None:
+        from tui_trainer.core.runs.checkpoint import resume_problem
+
+        if problem := resume_problem(resumable.state, experiment, data):
+            return Problem("", problem, RESUME_HINT)
+    # after the data and the layers passed: root_problem creates the runs folder, and bad input writes nothing
+    save_to = None if resumable is not None or request.runs_dir is None else Path(request.runs_dir)
+    if save_to is not None and (problem := root_problem(save_to)):
+        if request.must_save:
+            return Problem("", problem)
+        on_event(RunPhase(f"not saving this run: {problem}"))
+        save_to = None
+    writer = None
+    try:
+        if resumable is not None:
+            writer = resumable.writer(experiment)
+        elif save_to is not None:
+            from tui_trainer.core.runs.writer import RunWriter
+
+            writer = RunWriter.create(save_to, experiment)
+    except RunError as exc:
+        if resumable is not None or request.must_save:
+            return Problem("", str(exc), RESUME_HINT if resumable is not None else "")
+        on_event(RunPhase(f"not saving this run: {exc}"))
+    on_event(RunPhase("building the model"))
+    return PreparedRun(experiment, data, summary, device, writer, resumable.state if resumable else None)
+
+
+__all__ = ["FIT_HINT", "PreparedRun", "prepare"]

@@ -1,0 +1,23 @@
+"""RunRequest: what to train and where its run directory goes; the one input of the pipeline (torch-free)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tui_trainer.core.runs.files import DEFAULT_ROOT
+from tui_trainer.core.spec.experiment import Experiment
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """One run to train: plain values, so it crosses the pipe to the training process as it is."""
+
+    experiment: Experiment | None
+    """What to train; None with resume: the experiment the run's checkpoint was trained with."""
+    runs_dir: str | None = DEFAULT_ROOT
+    """Where the new run directory goes; None: the run is not saved."""
+    resume: str | None = None
+    """A run directory to continue from its last.pt (runs_dir is then not used)."""
+    must_save: bool = False
+    """True: a runs folder that cannot be written is a Problem (the CLI); False: the run trains unsaved
+    and a RunPhase says why (the app)."""

@@ -1,0 +1,189 @@
+"""Training events: frozen dataclasses of plain values (no tensors) that cross the thread boundary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from enum import StrEnum
+
+from tui_trainer.core.spec.metrics import ClassReport
+
+
+class RunStatus(StrEnum):
+    """Where a run stands; the value is what summary.json, events.jsonl and --json hold."""
+
+    RUNNING = "running"
+    """Training (or a process that died while training: see interrupted)."""
+    FINISHED = "finished"
+    """Trained all its epochs, or stopped early by patience."""
+    STOPPED = "stopped"
+    """Stopped by the user (or a signal); resumable."""
+    FAILED = "failed"
+    """Could not train or could not go on; the reason says why."""
+    INTERRUPTED = "interrupted"
+    """Its process ended without ending the run (killed); only ever read from a run directory."""
+
+
+@dataclass(frozen=True)
+class EpochMetrics:
+    """One epoch's numbers: a metrics.csv row, an --json "epochs" item, and the figures of an EpochEnd."""
+
+    epoch: int
+    train_loss: float
+    train_accuracy: float
+    val_loss: float
+    val_accuracy: float
+    lr: float
+    """Learning rate used during this epoch."""
+    seconds: float
+    """Wall time of this epoch (training and evaluation)."""
+
+
+METRIC_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(EpochMetrics))
+"""The columns of metrics.csv, in order."""
+
+
+@dataclass(frozen=True)
+class RunPhase:
+    """Something slow is happening before training starts (loading data, building the model)."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    """Data and model are ready; training begins."""
+
+    device: str
+    params: int
+    n_train: int
+    n_val: int
+    n_test: int
+    epochs: int
+    batches_per_epoch: int
+    batch_size: int
+    class_names: tuple[str, ...]
+    input_shape: tuple[int, ...]
+    start_epoch: int = 1
+    """The first epoch this run trains (greater than 1 when resuming)."""
+    speedups: str = ""
+    """The opt-in speed-ups in use, e.g. "mixed precision (bfloat16), channels-last" ("" when none)."""
+
+
+@dataclass(frozen=True)
+class BatchEnd:
+    """Progress inside an epoch; emitted at a capped rate, so batches between emits are summarised."""
+
+    epoch: int
+    batch: int
+    """Batches done in this epoch (1-based)."""
+    batches: int
+    """Batches per epoch."""
+    step: int
+    """Optimizer steps since the run started."""
+    loss: float
+    """Mean training loss over the batches since the previous BatchEnd."""
+    lr: float
+    samples_per_s: float
+    elapsed_s: float
+    """Seconds of training so far."""
+
+
+@dataclass(frozen=True)
+class EpochEnd:
+    """One epoch done, with metrics on the whole validation set."""
+
+    epoch: int
+    epochs: int
+    train_loss: float
+    train_accuracy: float
+    val_loss: float
+    val_accuracy: float
+    lr: float
+    """Learning rate used during this epoch."""
+    seconds: float
+    """Wall time of this epoch (training and evaluation)."""
+    report: ClassReport
+    """Confusion matrix and per-class metrics on the validation set."""
+    is_best: bool = False
+    """True when this epoch has the best validation accuracy so far."""
+
+    @property
+    def metrics(self) -> EpochMetrics:
+        """This epoch's numbers as the one epoch record."""
+        return EpochMetrics(**{name: getattr(self, name) for name in METRIC_COLUMNS})
+
+
+@dataclass(frozen=True)
+class RunEnded:
+    """The run is over: finished, stopped by the user, or failed; always the last event."""
+
+    status: RunStatus
+    """FINISHED, STOPPED or FAILED."""
+    reason: str = ""
+    """Why it ended, for users (e.g. "early stopping: val loss did not improve for 3 epochs")."""
+    hint: str = ""
+    """What to try next, for failures (e.g. "lower the learning rate")."""
+    epochs_done: int = 0
+    seconds: float = 0.0
+    test_accuracy: float | None = None
+    test_report: ClassReport | None = None
+    best_val_accuracy: float | None = None
+    history: tuple[EpochEnd, ...] = field(default=(), repr=False)
+
+
+TrainingEvent = RunPhase | RunStarted | BatchEnd | EpochEnd | RunEnded
+
+
+# ---------------------------------------------------------------- plain dicts (events.jsonl)
+
+EVENT_TYPES: dict[str, type] = {cls.__name__: cls for cls in (RunPhase, RunStarted, BatchEnd, EpochEnd, RunEnded)}
+
+
+def _plain(value: object) -> object:
+    """Tuples become lists and reports become dicts, recursively: what JSON can hold."""
+    if isinstance(value, ClassReport):
+        return value.to_dict()
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def event_to_dict(event: TrainingEvent) -> dict[str, object]:
+    """A JSON-ready dict with a "type" field; RunEnded.history is left out (the EpochEnds carry it)."""
+    doc: dict[str, object] = {"type": type(event).__name__}
+    for f in fields(event):
+        if isinstance(event, RunEnded) and f.name == "history":
+            continue
+        doc[f.name] = _plain(getattr(event, f.name))
+    return doc
+
+
+def report_from_dict(doc: dict) -> ClassReport:
+    """A ClassReport back from ClassReport.to_dict() (its metrics recomputed from the confusion matrix)."""
+    from tui_trainer.core.spec.metrics import report_from_confusion
+
+    return report_from_confusion([list(row) for row in doc["confusion_matrix"]], tuple(doc["classes"]))
+
+
+def event_from_dict(doc: dict) -> TrainingEvent:
+    """The event back from event_to_dict(); unknown keys are ignored (newer writers may add some).
+
+    Raises ValueError (with the reason) for an unknown type or a missing field.
+    """
+    cls = EVENT_TYPES.get(str(doc.get("type")))
+    if cls is None:
+        raise ValueError(f"unknown event type {doc.get('type')!r}")
+    values: dict[str, object] = {}
+    for f in fields(cls):
+        if f.name not in doc:
+            continue
+        value = doc[f.name]
+        if f.name in ("report", "test_report") and isinstance(value, dict):
+            value = report_from_dict(value)
+        elif isinstance(value, list):
+            value = tuple(value)
+        values[f.name] = value
+    try:
+        return cls(**values)
+    except (TypeError, KeyError, IndexError) as exc:
+        raise ValueError(f"{cls.__name__} is incomplete: {exc}") from None

@@ -1,0 +1,345 @@
+"""The training engine: fit() runs one experiment and reports through plain-value events."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from tui_trainer.core.spec.events import BatchEnd, EpochEnd, RunEnded, RunStarted, RunStatus, TrainingEvent
+from tui_trainer.core.spec.throttle import Clock
+from tui_trainer.core.training.devices import resolve_device
+from tui_trainer.core.training.evaluation import StopRequested, evaluate
+from tui_trainer.core.training.optim import init_weights, make_optimizer, make_schedule
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+    from tui_trainer.core.data.bundle import DataBundle
+    from tui_trainer.core.runs.checkpoint import CheckpointState
+    from tui_trainer.core.spec.experiment import Experiment, TrainSpec
+    from tui_trainer.core.training.batches import TensorBatches
+    from tui_trainer.core.training.speedups import Step
+
+EventSink = Callable[[TrainingEvent], None]
+StopFlag = Callable[[], bool]
+CheckpointHook = Callable[["CheckpointState"], None]
+"""Called on the training thread after each epoch with the state to save (e.g. RunWriter.checkpoint)."""
+
+EMIT_INTERVAL_S = 0.1
+"""At most this often a BatchEnd is emitted (and the loss read back from the device)."""
+
+
+_Stop = StopRequested
+"""Raised inside the loop when should_stop() turned true: a normal way out, not an error."""
+
+
+class _Diverged(Exception):
+    """The loss became NaN or infinite."""
+
+
+def _current_lr(optimizer) -> float:
+    return float(optimizer.param_groups[0]["lr"])
+
+
+@dataclass
+class _Run:
+    """What one fit() call trains with, and the counters that carry over epochs (and into checkpoints)."""
+
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: Any
+    schedule_when: str
+    batches: TensorBatches
+    generator: torch.Generator
+    device: str
+    speed: Step | None = None
+    """The opt-in speed-ups (mixed precision, channels-last, compile); None: the plain step."""
+    clock: Clock = time.perf_counter
+    """What epoch times and the BatchEnd rate cap count in (tests pass a simulated clock)."""
+    step: int = 0
+    train_seconds: float = 0.0
+    best_val_loss: float = math.inf
+    best_val_accuracy: float = -1.0
+    stale_epochs: int = 0
+
+
+def _setup(experiment: Experiment, data: DataBundle, device: str, resume: CheckpointState | None) -> _Run:
+    """Seed, build and initialise the model, batches, optimizer and schedule; restore a resumed run."""
+    import torch
+
+    from tui_trainer.core.training.batches import TensorBatches
+    from tui_trainer.core.training.model import build_model
+
+    t = experiment.train
+    if t.threads:
+        torch.set_num_threads(t.threads)
+    torch.manual_seed(t.seed)
+    model = build_model(experiment.layers, data.input_shape, data.n_classes)
+    init_weights(model, t.init, t.init_std)
+    model.to(device)
+    generator = torch.Generator().manual_seed(t.seed)
+    batches = TensorBatches(data.train_x.to(device), data.train_y.to(device), t.batch_size, generator=generator)
+    optimizer = make_optimizer(model.parameters(), t)
+    scheduler, schedule_when = make_schedule(optimizer, t, len(batches))
+    run = _Run(model, optimizer, scheduler, schedule_when, batches, generator, device)
+    if resume is not None:
+        from tui_trainer.core.training.state import restore
+
+        restore(resume, experiment, model, optimizer, scheduler, generator, device)
+        run.step, run.train_seconds, run.stale_epochs = resume.step, resume.train_seconds, resume.stale_epochs
+        run.best_val_loss, run.best_val_accuracy = resume.best_val_loss, resume.best_val_accuracy
+    if t.mixed_precision or t.channels_last or t.compile:
+        from tui_trainer.core.training.speedups import Step
+
+        run.speed = Step(model, t, device)
+    return run
+
+
+def _train_epoch(
+    run: _Run, t: TrainSpec, epoch: int, on_event: EventSink, should_stop: StopFlag
+) -> tuple[float, float]:
+    """One pass over the training batches; returns (mean loss, accuracy) of the epoch."""
+    import torch
+    import torch.nn.functional as F
+
+    model, optimizer, scheduler, batches = run.model, run.optimizer, run.scheduler, run.batches
+    per_batch_schedule = run.schedule_when == "batch"
+    total_steps = t.epochs * len(batches)
+    step = run.step
+    clock = run.clock
+    epoch_start = clock()
+    loss_total = torch.zeros((), device=run.device)
+    correct_total = torch.zeros((), dtype=torch.long, device=run.device)
+    window_loss = torch.zeros((), device=run.device)
+    window_batches = window_samples = 0
+    last_emit = epoch_start
+    seen = 0
+    model.train()
+    speed = run.speed
+    for batch, (xb, yb) in enumerate(batches, start=1):
+        if should_stop():
+            raise _Stop
+        if speed is None:  # the lecture's step, exactly
+            logits = model(xb)
+            loss = F.cross_entropy(logits, yb, label_smoothing=t.label_smoothing)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if t.grad_clip:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), t.grad_clip)
+            optimizer.step()
+        else:
+            with speed.autocast():
+                logits = speed.forward(speed.inputs(xb), on_event)
+                loss = F.cross_entropy(logits, yb, label_smoothing=t.label_smoothing)
+            optimizer.zero_grad(set_to_none=True)
+            speed.backward_step(loss, optimizer, t.grad_clip)
+        if per_batch_schedule and (t.schedule != "onecycle" or step + 1 < total_steps):
+            scheduler.step()  # one-cycle stepped past its last step would restart the cycle
+        step += 1
+        n = yb.shape[0]
+        seen += n
+        detached = loss.detach()
+        window_loss += detached
+        loss_total += detached * n
+        correct_total += (logits.argmax(1) == yb).sum()
+        window_batches += 1
+        window_samples += n
+        now = clock()
+        if now - last_emit >= EMIT_INTERVAL_S or batch == len(batches):
+            mean_loss = window_loss.item() / window_batches
+            if not math.isfinite(mean_loss):
+                raise _Diverged(f"the training loss became {mean_loss} at epoch {epoch}, batch {batch}")
+            on_event(
+                BatchEnd(
+                    epoch,
+                    batch,
+                    len(batches),
+                    step,
+                    mean_loss,
+                    _current_lr(optimizer),
+                    window_samples / max(now - last_emit, 1e-9),
+                    run.train_seconds + now - epoch_start,
+                )
+            )
+            window_loss.zero_()
+            window_batches = window_samples = 0
+            last_emit = now
+    run.step = step
+    return loss_total.item() / max(1, seen), correct_total.item() / max(1, seen)
+
+
+def _after_epoch(run: _Run, val_loss: float) -> None:
+    """Step an epoch or plateau schedule and count epochs without a better validation loss."""
+    if run.schedule_when == "epoch" and run.scheduler is not None:
+        run.scheduler.step()
+    elif run.schedule_when == "plateau":
+        run.scheduler.step(val_loss)
+    if val_loss < run.best_val_loss - 1e-12:
+        run.best_val_loss, run.stale_epochs = val_loss, 0
+    else:
+        run.stale_epochs += 1
+
+
+def _state(run: _Run, experiment: Experiment, data: DataBundle, history: list[EpochEnd]) -> CheckpointState:
+    """The run after its latest epoch, for the checkpoint hook (live tensors on the training device)."""
+    from tui_trainer.core.runs.checkpoint import CheckpointState
+    from tui_trainer.core.training.state import capture_rng
+
+    last = history[-1]
+    return CheckpointState(
+        experiment=experiment,
+        epoch=last.epoch,
+        model=run.model.state_dict(),
+        optimizer=run.optimizer.state_dict(),
+        scheduler=run.scheduler.state_dict() if run.scheduler is not None else None,
+        rng=capture_rng(run.generator, run.device),
+        step=run.step,
+        train_seconds=run.train_seconds,
+        best_val_loss=run.best_val_loss,
+        best_val_accuracy=run.best_val_accuracy,
+        stale_epochs=run.stale_epochs,
+        input_shape=tuple(data.input_shape),
+        class_names=tuple(data.class_names),
+        history=tuple(history),
+        is_best=last.is_best,
+    )
+
+
+def fit(
+    experiment: Experiment,
+    data: DataBundle,
+    *,
+    on_event: EventSink,
+    should_stop: StopFlag,
+    checkpoint: CheckpointHook | None = None,
+    resume: CheckpointState | None = None,
+    device: str | None = None,
+    clock: Clock = time.perf_counter,
+) -> RunEnded:
+    """Train the experiment's model on the data; every event goes to on_event, the last is RunEnded.
+
+    should_stop is polled before every batch; a missing device or divergence ends in a "failed"
+    RunEnded. The experiment must be valid (config.validate) and its layers must fit the data
+    (otherwise ModelError): the pipeline's prepare checks both. device: where to train (default:
+    resolved from the experiment); clock: what times and the BatchEnd cap count in (simulated in tests). checkpoint, when given, is called on
+    this thread after every epoch (after its EpochEnd) with the state to save. resume, a state saved
+    that way, continues that run at its next epoch: same weights, optimizer, schedule and random
+    streams, so on CPU the result equals an uninterrupted run; RunStarted.start_epoch says where.
+    """
+    import torch
+
+    t = experiment.train
+    started = clock()
+    history: list[EpochEnd] = list(resume.history) if resume is not None else []
+
+    def ended(status: RunStatus, reason: str = "", hint: str = "", **extra) -> RunEnded:
+        best = max((e.val_accuracy for e in history), default=None)
+        event = RunEnded(
+            status,
+            reason,
+            hint,
+            len(history),
+            clock() - started,
+            best_val_accuracy=best,
+            history=tuple(history),
+            **extra,
+        )
+        on_event(event)
+        return event
+
+    try:
+        device = device or resolve_device(t.device)
+    except ValueError as exc:
+        return ended(RunStatus.FAILED, str(exc), "choose device auto or cpu")
+    if resume is not None:
+        from tui_trainer.core.runs.checkpoint import resume_problem
+
+        problem = resume_problem(resume, experiment, data)
+        if problem:
+            return ended(RunStatus.FAILED, problem, "start a new run to change that")
+    run = _setup(experiment, data, device, resume)
+    run.clock = clock
+    val_x, val_y = data.val_x.to(device), data.val_y.to(device)
+    params = sum(p.numel() for p in run.model.parameters())
+    n_test = 0 if data.test_x is None else int(data.test_x.shape[0])
+    first_epoch = resume.epoch + 1 if resume is not None else 1
+    on_event(
+        RunStarted(
+            device=device,
+            params=params,
+            n_train=int(data.train_x.shape[0]),
+            n_val=int(val_x.shape[0]),
+            n_test=n_test,
+            epochs=t.epochs,
+            batches_per_epoch=len(run.batches),
+            batch_size=t.batch_size,
+            class_names=tuple(data.class_names),
+            input_shape=tuple(data.input_shape),
+            start_epoch=first_epoch,
+            speedups=run.speed.description if run.speed is not None else "",
+        )
+    )
+    try:
+        for epoch in range(first_epoch, t.epochs + 1):
+            epoch_start = clock()
+            epoch_lr = _current_lr(run.optimizer)
+            train_loss, train_accuracy = _train_epoch(run, t, epoch, on_event, should_stop)
+            val_loss, report = evaluate(run.model, val_x, val_y, data.class_names, should_stop, run.speed)
+            if not math.isfinite(val_loss):
+                raise _Diverged(f"the validation loss became {val_loss} at epoch {epoch}")
+            is_best = report.accuracy > run.best_val_accuracy
+            run.best_val_accuracy = max(run.best_val_accuracy, report.accuracy)
+            seconds = clock() - epoch_start
+            run.train_seconds += seconds
+            event = EpochEnd(
+                epoch=epoch,
+                epochs=t.epochs,
+                train_loss=train_loss,
+                train_accuracy=train_accuracy,
+                val_loss=val_loss,
+                val_accuracy=report.accuracy,
+                lr=epoch_lr,
+                seconds=seconds,
+                report=report,
+                is_best=is_best,
+            )
+            history.append(event)
+            on_event(event)
+            _after_epoch(run, val_loss)
+            if checkpoint is not None:
+                checkpoint(_state(run, experiment, data, history))
+            if t.patience and run.stale_epochs >= t.patience and epoch < t.epochs:
+                return _finish(
+                    ended,
+                    run.model,
+                    data,
+                    device,
+                    should_stop,
+                    f"early stopping: val loss did not improve for {t.patience} epochs",
+                )
+    except _Stop:
+        return ended(RunStatus.STOPPED, "stopped by the user")
+    except _Diverged as exc:
+        return ended(RunStatus.FAILED, str(exc), "lower the learning rate (or clip gradients, or use Adam)")
+    except torch.OutOfMemoryError:
+        return ended(RunStatus.FAILED, f"out of memory on {device}", "use a smaller batch size or a smaller model")
+    return _finish(ended, run.model, data, device, should_stop, f"trained {t.epochs} epochs", run.speed)
+
+
+def _finish(
+    ended, model, data: DataBundle, device: str, should_stop: StopFlag, reason: str, speed: Step | None = None
+) -> RunEnded:
+    """End a completed run, evaluating the test split when the dataset has one."""
+    if data.test_x is None or data.test_y is None:
+        return ended(RunStatus.FINISHED, reason)
+    try:
+        _, report = evaluate(
+            model, data.test_x.to(device), data.test_y.to(device), data.class_names, should_stop, speed
+        )
+    except _Stop:
+        return ended(RunStatus.STOPPED, "stopped by the user during the test evaluation")
+    return ended(RunStatus.FINISHED, reason, test_accuracy=report.accuracy, test_report=report)

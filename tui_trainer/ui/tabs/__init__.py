@@ -1,0 +1,1 @@
+"""The app's six tab panes: data, model, hparams, train, runs, help."""

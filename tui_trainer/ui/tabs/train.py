@@ -1,0 +1,347 @@
+"""The Train tab: status, progress, live loss/accuracy/lr plots, metrics panel and this session's runs."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import partial
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.timer import Timer
+from textual.widgets import Label, ProgressBar, Static
+
+from tui_trainer.core.spec.events import BatchEnd, EpochEnd, RunEnded, RunPhase, RunStarted, RunStatus, TrainingEvent
+from tui_trainer.core.spec.experiment import Experiment
+from tui_trainer.core.spec.throttle import Clock, Throttle
+from tui_trainer.ui.run_history import RunHistory, format_duration
+from tui_trainer.ui.widgets.class_metrics import ClassMetrics
+from tui_trainer.ui.widgets.confusion import ConfusionMatrix
+from tui_trainer.ui.widgets.curves import Curve, CurvePlot
+from tui_trainer.ui.widgets.runs_table import RunsTable
+
+REDRAW_INTERVAL_S = 0.25
+"""Plots and tables redraw at most this often (docs/architecture.md, "Throttles")."""
+TICK_S = REDRAW_INTERVAL_S / 2
+"""How often the pane looks whether a redraw is due (a check of two flags when nothing changed)."""
+STAGE_INTERVAL_S = 0.03
+"""The heavy redraws of one flush (each plot, each table) go out this far apart, one per frame:
+drawn together at an epoch's end they made long frames, during which a key press waits."""
+STATUS_CLASSES = ("idle", "starting", "running", "paused", "stopping", "finished", "stopped", "failed", "blocked")
+
+
+class TrainPane(VerticalScroll):
+    """The dashboard of the current run; the app feeds it events and run boundaries."""
+
+    BINDINGS = [
+        Binding("r", "app.retrain", "Retrain"),
+        Binding("n", "toggle_normalised", "Counts/rates"),
+        Binding("m", "app.show_tab('model')", "Edit model"),
+        Binding("h", "app.show_tab('hparams')", "Edit hparams"),
+    ]
+
+    def __init__(self, clock: Clock = time.monotonic) -> None:
+        """clock: what the redraw cap counts in (tests pass a simulated one)."""
+        super().__init__(id="train-pane")
+        self.redraws = Throttle(REDRAW_INTERVAL_S, clock)
+        """Lets a redraw through at most once per REDRAW_INTERVAL_S."""
+        self.runs: list[RunHistory] = []
+        self.overlays: list[tuple[str, list]] = []
+        """Saved runs picked on the Runs tab: (label, metrics rows with epoch/val_loss/val_accuracy)."""
+        self.normalised = False
+        self._dirty = False
+        self._runs_dirty = False
+        self._texts: dict[str | None, str] = {}
+        self._drawn_epochs: tuple[int, int, bool, int] | None = None
+        """(run id, epochs, normalised, overlays) of the metrics panel and accuracy plot as last drawn."""
+        self._stages: dict[str, Callable[[], None]] = {}
+        """Heavy redraws waiting for their frame, by what they draw (a newer one replaces an older)."""
+        self._stage_timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        # The status and note lines show names, reasons and class names (the user's): never markup.
+        yield Static("ready: press s to train", id="status", classes="idle", markup=False)
+        with Horizontal(id="progress-row"):
+            yield Label("epoch", classes="progress-label")
+            yield ProgressBar(id="epoch-progress", show_eta=False)
+            yield Label("run", classes="progress-label")
+            yield ProgressBar(id="run-progress", show_eta=False)
+        yield Static("", id="warning", markup=False)
+        yield Static("", id="blocked", markup=False)
+        with Horizontal(id="dashboard"):
+            with Vertical(id="plots"):
+                yield CurvePlot("loss (cross-entropy)", id="loss-plot")
+                yield CurvePlot("accuracy", id="acc-plot")
+                yield CurvePlot("learning rate", id="lr-plot")
+            with Vertical(id="metrics"):
+                yield Static("validation metrics appear after the first epoch", id="metrics-title", markup=False)
+                yield ConfusionMatrix(id="confusion")
+                yield Static("", id="metrics-summary", markup=False)
+                yield ClassMetrics(id="class-metrics")
+        yield Static("Runs this session", id="runs-title")
+        yield RunsTable(id="runs")
+
+    def on_mount(self) -> None:
+        self._set_note("#warning", "")
+        self._set_note("#blocked", "")
+        self.set_interval(TICK_S, self._tick)
+
+    # ------------------------------------------------------------ what the app calls
+
+    @property
+    def current(self) -> RunHistory | None:
+        """The newest run, if any."""
+        return self.runs[-1] if self.runs else None
+
+    def begin_run(self, experiment: Experiment, run_id: int) -> None:
+        """A new run starts: fresh curves, the previous run kept for the dimmed overlay."""
+        self.runs.append(RunHistory(run_id, experiment))
+        self._set_note("#blocked", "")
+        self._set_note("#warning", "")
+        self.query_one("#epoch-progress", ProgressBar).update(total=None, progress=0)
+        self.query_one("#run-progress", ProgressBar).update(total=None, progress=0)
+        self._set_status("starting", f"starting run {run_id}: {experiment.name} on {experiment.data.name}")
+        self._dirty = self._runs_dirty = True
+        self._flush(at_once=True)
+
+    def handle_event(self, event: TrainingEvent) -> None:
+        """One event of the current run (the app drops events of older runs)."""
+        run = self.current
+        if run is None:
+            return
+        if isinstance(event, RunPhase):
+            if run.started is None:
+                self._set_status("starting", f"{event.message}...")
+            else:  # a note while training (e.g. torch.compile fell back): the status stays the run's
+                self.app.notify(event.message, title="Training", severity="warning", markup=False)
+            return
+        run.add(event)
+        if isinstance(event, RunStarted):
+            total = event.epochs * event.batches_per_epoch
+            self.query_one("#run-progress", ProgressBar).update(total=total, progress=0)
+            self.query_one("#epoch-progress", ProgressBar).update(total=event.batches_per_epoch, progress=0)
+        elif isinstance(event, BatchEnd):
+            self._dirty = True  # status line and progress follow at the redraw rate (each costs a layout)
+            return
+        elif isinstance(event, EpochEnd):
+            self._runs_dirty = True
+        elif isinstance(event, RunEnded):
+            self._runs_dirty = True
+            if run.started is None:  # ended before training: no indeterminate bars left animating
+                for bar in self.query(ProgressBar):
+                    bar.update(total=1, progress=0)
+            elif event.status == RunStatus.FINISHED:  # a followed run's log is thinned: its last batch may be missing
+                for bar in self.query(ProgressBar):
+                    bar.update(progress=bar.total or 0)
+        if run.status not in ("paused", "stopping") or isinstance(event, RunEnded):
+            self._set_status(run.status, self._status_text(run))
+        self._dirty = True
+
+    def thread_done(self, run_id: int) -> None:
+        """The run's thread returned (after RunEnded): nothing keeps the next run waiting."""
+        self._flush(at_once=True)
+
+    def set_paused(self, paused: bool) -> None:
+        """Show the paused state of the current run."""
+        run = self.current
+        if run is None or run.done:
+            return
+        run.status = "paused" if paused else "running"
+        self._set_status(run.status, self._status_text(run))
+
+    def set_overlays(self, overlays: list[tuple[str, list]]) -> None:
+        """Saved runs to draw dimmed beside the current one."""
+        self.overlays = overlays
+        self._dirty = True
+
+    def show_stopping(self, text: str) -> None:
+        """The current run was asked to stop: say so (with text) until its RunEnded arrives."""
+        run = self.current
+        if run is not None and not run.done:
+            run.status = "stopping"
+        self._set_status(run.status if run else "idle", text)
+
+    def show_blocked(self, reasons: list[str]) -> None:
+        """Say why training cannot start."""
+        self._set_status("blocked", "cannot train yet: fix the settings below (edits are kept)")
+        self._set_note("#blocked", "\n".join(f"- {r}" for r in reasons))
+
+    # ------------------------------------------------------------ drawing
+
+    def _set_status(self, status: str, text: str) -> None:
+        widget = self.query_one("#status", Static)
+        widget.set_classes(status if status in STATUS_CLASSES else "idle")
+        self._update_text(widget, text)
+
+    def _update_text(self, widget: Static, text: str) -> None:
+        """Update a Static only when its text changes, with a layout pass (costly on a full dashboard)
+        only when the new text's wrapped height differs from the height it has."""
+        if self._texts.get(widget.id) == text:
+            return
+        self._texts[widget.id] = text
+        width, height = widget.content_size
+        widget.update(text, layout=False)
+        if width <= 0 or widget.get_content_height(widget.content_size, self.app.size, width) != height:
+            widget.refresh(layout=True)
+
+    def _set_note(self, selector: str, text: str) -> None:
+        """Show a one-off note line, hidden while empty."""
+        widget = self.query_one(selector, Static)
+        self._update_text(widget, text)
+        widget.display = bool(text)
+
+    def _show_progress(self, run: RunHistory) -> None:
+        """Status line and progress bars from the last batch (called at the redraw rate)."""
+        b = run.last_batch
+        if b is None or run.done:
+            return
+        self.query_one("#epoch-progress", ProgressBar).update(total=b.batches, progress=b.batch)
+        if run.started:
+            self.query_one("#run-progress", ProgressBar).update(progress=(b.epoch - 1) * b.batches + b.batch)
+        if run.status not in ("paused", "stopping"):
+            self._set_status(run.status, self._status_text(run))
+
+    def _status_text(self, run: RunHistory) -> str:
+        s, b = run.started, run.last_batch
+        if run.done:
+            text = f"{run.status}: {run.reason}"
+            if run.hint:
+                text += f" - try: {run.hint}"
+            if run.ended and run.ended.test_accuracy is not None:
+                text += f"  test accuracy {run.ended.test_accuracy:.2%}"
+            return text
+        if s is None:
+            return f"{run.status}..."
+        parts = [f"{run.status}", f"epoch {b.epoch if b else s.start_epoch}/{s.epochs}"]
+        if b:
+            parts += [
+                f"batch {b.batch}/{b.batches}",
+                f"ETA {format_duration(run.eta_seconds())}",
+                f"{b.samples_per_s:,.0f} samples/s",
+                f"loss {b.loss:.4f}",
+            ]
+        parts.append(f"{s.device} + {s.speedups}" if s.speedups else s.device)
+        return "  ".join(parts)
+
+    def action_toggle_normalised(self) -> None:
+        """Switch the confusion matrix between counts and row-normalised rates."""
+        self.normalised = not self.normalised
+        run = self._run_with_epochs()
+        self.query_one(ConfusionMatrix).show(run.epochs[-1].report if run else None, self.normalised)
+
+    def _run_with_epochs(self) -> RunHistory | None:
+        for run in reversed(self.runs):
+            if run.epochs:
+                return run
+        return None
+
+    def _previous(self) -> RunHistory | None:
+        """The run before the current one that got at least one epoch (drawn dimmed)."""
+        for run in reversed(self.runs[:-1]):
+            if run.epochs:
+                return run
+        return None
+
+    def _tick(self) -> None:
+        """The timer: redraw what changed, when the cap allows."""
+        if (self._dirty or self._runs_dirty) and self.redraws.ready():
+            self._flush()
+
+    def _flush(self, at_once: bool = False) -> None:
+        """Redraw what changed since the last redraw (capped rate): progress and notes now, each plot
+        and table in a frame of its own (STAGE_INTERVAL_S apart), or all now with at_once."""
+        if self._dirty:
+            self._dirty = False
+            run = self.current
+            if run is None and self.overlays:
+                run = RunHistory(0, Experiment())  # nothing trained yet: show the picked runs alone
+            if run is not None:
+                self._show_progress(run)
+                drawn = (run.run_id, len(run.epochs), self.normalised, id(self.overlays))
+                epochs_changed, self._drawn_epochs = self._drawn_epochs != drawn, drawn
+                previous = self._previous()
+                self._stages["loss"] = partial(self._draw_loss, run, previous)
+                self._stages["lr"] = partial(self._draw_lr, run)
+                if epochs_changed:
+                    self._stages["acc"] = partial(self._draw_acc, run, previous)
+                    if run.epochs:
+                        self._stages["confusion"] = partial(self._draw_confusion, run)
+                        self._stages["class-metrics"] = partial(self._draw_class_metrics, run)
+                self._set_note(
+                    "#warning",
+                    "overfitting? validation loss is rising while training loss falls: try Dropout, weight decay, "
+                    "fewer epochs or early stopping (patience)"
+                    if run.overfitting()
+                    else "",
+                )
+        if self._runs_dirty:
+            self._runs_dirty = False
+            self._stages["runs"] = lambda: self.query_one(RunsTable).show(self.runs)
+        if at_once:
+            while self._stages:
+                self._next_stage()
+        elif self._stages and self._stage_timer is None:  # not in the frame of the status and progress
+            self._stage_timer = self.set_timer(STAGE_INTERVAL_S, self._next_stage)
+
+    def _next_stage(self) -> None:
+        """Draw the oldest waiting plot or table; the next one follows in the next frame."""
+        self._stage_timer = None
+        if not self._stages:
+            return
+        key = next(iter(self._stages))
+        self._stages.pop(key)()
+        if self._stages:
+            self._stage_timer = self.set_timer(STAGE_INTERVAL_S, self._next_stage)
+
+    def _dimmed(self, previous: RunHistory | None) -> list[tuple[str, list]]:
+        """(label, epoch rows) of the runs drawn dimmed: the previous run's, then the picked saved runs."""
+        dimmed = [(label, rows) for label, rows in self.overlays]
+        if previous is not None:
+            dimmed.insert(0, (f"run {previous.run_id} val", previous.epochs))
+        return dimmed
+
+    def _draw_loss(self, run: RunHistory, previous: RunHistory | None) -> None:
+        ex = [e.epoch for e in run.epochs]
+        loss = [
+            Curve("batch (smoothed)", run.batch_loss.xs, run.batch_loss.ys, "secondary"),
+            Curve("train", ex, [e.train_loss for e in run.epochs], "primary", markers=True),
+            Curve("val", ex, [e.val_loss for e in run.epochs], "warning", markers=True),
+        ]
+        for label, rows in reversed(self._dimmed(previous)):
+            loss.insert(0, Curve(label, [r.epoch for r in rows], [r.val_loss for r in rows], "muted"))
+        self.query_one("#loss-plot", CurvePlot).show(loss)
+
+    def _draw_acc(self, run: RunHistory, previous: RunHistory | None) -> None:
+        ex = [e.epoch for e in run.epochs]
+        acc = [
+            Curve("train", ex, [e.train_accuracy for e in run.epochs], "primary", markers=True),
+            Curve("val", ex, [e.val_accuracy for e in run.epochs], "warning", markers=True),
+        ]
+        for label, rows in reversed(self._dimmed(previous)):
+            acc.insert(0, Curve(label, [r.epoch for r in rows], [r.val_accuracy for r in rows], "muted"))
+        values = [y for curve in acc for y in curve.ys]
+        low = max(0.0, min(values) - 0.02) if values else 0.0  # zoom in: the train/val gap must show
+        self.query_one("#acc-plot", CurvePlot).show(acc, ylim=(low, 1.0))
+
+    def _draw_lr(self, run: RunHistory) -> None:
+        self.query_one("#lr-plot", CurvePlot).show([Curve("lr", run.lr.xs, run.lr.ys, "accent")])
+
+    def _draw_confusion(self, run: RunHistory) -> None:
+        last = run.epochs[-1]
+        self._update_text(
+            self.query_one("#metrics-title", Static),
+            f"validation, epoch {last.epoch}: accuracy {last.report.accuracy:.2%}  "
+            f"({'row-normalised' if self.normalised else 'counts'}; rows = true class; n toggles)",
+        )
+        self.query_one(ConfusionMatrix).show(last.report, self.normalised)
+
+    def _draw_class_metrics(self, run: RunHistory) -> None:
+        report = run.epochs[-1].report
+        pairs = report.most_confused(3)
+        confused = ", ".join(f"{t}->{p} ({n})" for t, p, n in pairs) or "none"
+        self._update_text(
+            self.query_one("#metrics-summary", Static),
+            f"macro F1 {report.macro.f1:.3f}  weighted F1 {report.weighted.f1:.3f}  most confused (true->pred): {confused}",
+        )
+        self.query_one(ClassMetrics).show(report)
