@@ -3,10 +3,10 @@
 PY ?= .venv/bin/python
 
 test:
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2
 
 test-fast:  # everything but the tests that start Python subprocesses
-	$(PY) -m pytest -q -m "not process"
+	$(PY) -m pytest -q -n 2 -m "not process"
 
 lint:
 	$(PY) -m ruff check .

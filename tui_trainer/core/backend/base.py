@@ -113,6 +113,30 @@ class RunControl:
         return self._stop.is_set()
 
 
+class ControlledRun:
+    """A RunHandle's controls over its RunControl; subclasses add events()."""
+
+    def __init__(self) -> None:
+        self.control = RunControl()
+
+    def stop(self) -> None:
+        """Ask the run to stop at its next batch (also ends a pause)."""
+        self.control.stop()
+
+    def pause(self) -> None:
+        """Park the run at its next batch."""
+        self.control.pause()
+
+    def resume(self) -> None:
+        """Go on after pause()."""
+        self.control.resume()
+
+    @property
+    def paused(self) -> bool:
+        """True between pause() and resume()."""
+        return self.control.paused
+
+
 class PreviewQueue:
     """Previews wait while a run trains; only the newest request is answered (older ones get None)."""
 

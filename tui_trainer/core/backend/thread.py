@@ -6,7 +6,7 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 
-from tui_trainer.core.backend.base import BackendError, PreviewQueue, RunControl, RunFunction, auto_threads
+from tui_trainer.core.backend.base import BackendError, ControlledRun, PreviewQueue, RunFunction, auto_threads
 from tui_trainer.core.data.preview import PreviewData
 from tui_trainer.core.pipeline.request import RunRequest
 from tui_trainer.core.spec.events import RunEnded, RunStatus, TrainingEvent
@@ -34,11 +34,11 @@ def preview_here(data: DataSpec) -> PreviewData:
     return preview_or_message(data)
 
 
-class ThreadRun:
+class ThreadRun(ControlledRun):
     """A run training in a thread of its own; its events pass through a queue to events()."""
 
     def __init__(self, request: RunRequest, run: RunFunction, on_done: Callable[[], None]) -> None:
-        self.control = RunControl()
+        super().__init__()
         self._queue: queue.SimpleQueue[TrainingEvent | None] = queue.SimpleQueue()
         self._on_done = on_done
         self._thread = threading.Thread(target=self._body, args=(request, run), name="training-run", daemon=True)
@@ -67,19 +67,6 @@ class ThreadRun:
             yield event
         # The thread has only its on_done left: once events() ends, start() may take the next run.
         self._thread.join()
-
-    def stop(self) -> None:
-        self.control.stop()
-
-    def pause(self) -> None:
-        self.control.pause()
-
-    def resume(self) -> None:
-        self.control.resume()
-
-    @property
-    def paused(self) -> bool:
-        return self.control.paused
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait for the run's thread; True when it has returned."""

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from tui_trainer.core.backend.base import BackendError, PreviewQueue, RunControl, RunFunction, auto_threads
+from tui_trainer.core.backend.base import BackendError, ControlledRun, PreviewQueue, RunFunction, auto_threads
 from tui_trainer.core.backend.process import protocol as p
 from tui_trainer.core.backend.process.pipes import spawn
 from tui_trainer.core.data.preview import PreviewData
@@ -28,28 +28,15 @@ READY_TIMEOUT_S = 120.0
 DIED_HINT = "out of memory? try a smaller batch or model; the next run starts a new process"
 
 
-class ProcessRun:
+class ProcessRun(ControlledRun):
     """One run in the child: events() sends it and relays its events, forwarding stop and pause."""
 
     def __init__(self, backend: ProcessBackend, request: RunRequest) -> None:
         self.backend = backend
         self.request = request
-        self.control = RunControl()
+        super().__init__()
         self.parked = threading.Event()
         """Set while the child has acknowledged a pause (it is parked inside its own should_stop)."""
-
-    def stop(self) -> None:
-        self.control.stop()
-
-    def pause(self) -> None:
-        self.control.pause()
-
-    def resume(self) -> None:
-        self.control.resume()
-
-    @property
-    def paused(self) -> bool:
-        return self.control.paused
 
     def events(self) -> Iterator[TrainingEvent]:
         """Send the run and yield its events until it ended; a dead child ends it "failed"."""
