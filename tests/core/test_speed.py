@@ -11,7 +11,7 @@ from helpers import experiment as base_experiment
 from tui_trainer.core.spec.events import RunPhase, RunStarted
 from tui_trainer.core.spec.experiment import LayerSpec, TrainSpec
 from tui_trainer.core.training.engine import fit
-from tui_trainer.core.training.speedups import Step
+from tui_trainer.core.training.speedups import SpeedUps
 
 L = LayerSpec
 CNN = (  # this file's own stack, without helpers.CNN's BatchNorm and Dropout: the tolerances below are for it
@@ -90,7 +90,7 @@ def test_compile_trains_as_the_plain_model(tiny_bundle):
 def test_the_float16_path_scales_unscales_clips_and_steps():
     """The GradScaler path (CUDA float16 in real runs) driven on the CPU: finite, clipped, stepped."""
     model = torch.nn.Linear(4, 3)
-    step = Step(model, TrainSpec(mixed_precision=True), "cpu")
+    step = SpeedUps(model, TrainSpec(mixed_precision=True), "cpu")
     step.scaler = torch.amp.GradScaler("cpu", init_scale=1024.0)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     before = model.weight.detach().clone()

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from tui_trainer.core.spec.experiment import TrainSpec
-from tui_trainer.core.training.speedups import Step, amp_dtype_name, scaled_amp
+from tui_trainer.core.training.speedups import SpeedUps, amp_dtype_name, scaled_amp
 
 
 @pytest.mark.parametrize(
@@ -29,8 +29,8 @@ def test_the_dtype_and_the_scaler_follow_the_device(device, dtype, scaled):
 
 @pytest.mark.parametrize("device", ["mps", "cpu"])
 def test_a_step_off_cuda_autocasts_to_bfloat16_without_a_scaler(device):
-    """Step only parses the device string here (nothing is moved to it), so MPS needs no Mac."""
-    step = Step(torch.nn.Linear(4, 3), TrainSpec(mixed_precision=True), device)
+    """SpeedUps only parses the device string here (nothing is moved to it), so MPS needs no Mac."""
+    step = SpeedUps(torch.nn.Linear(4, 3), TrainSpec(mixed_precision=True), device)
     assert step.amp_dtype is torch.bfloat16
     assert step.scaler is None
     assert step.description == "mixed precision (bfloat16)"

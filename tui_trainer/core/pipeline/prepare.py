@@ -1,4 +1,4 @@
-"""prepare: every check before training, in the order that fails cheapest first; a Problem, never an exception."""
+"""prepare: every check before training, cheap ones first, files written last; a Problem, never an exception."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui_trainer.core.data.errors import DatasetError
-from tui_trainer.core.pipeline.checks import DATASET_HINT, FIT_HINT, SETTING_HINT, fit_problems, start_problems
+from tui_trainer.core.pipeline.checks import DATASET_HINT, SETTING_HINT, fit_problems, start_problems
 from tui_trainer.core.pipeline.request import RunRequest
 from tui_trainer.core.runs.files import RunError, root_problem
 from tui_trainer.core.spec.events import RunPhase, TrainingEvent
@@ -118,6 +118,3 @@ def prepare(
         on_event(RunPhase(f"not saving this run: {exc}"))
     on_event(RunPhase("building the model"))
     return PreparedRun(experiment, data, summary, device, writer, resumable.state if resumable else None)
-
-
-__all__ = ["FIT_HINT", "PreparedRun", "prepare"]

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from tui_trainer.core.runs.checkpoint import CheckpointState
     from tui_trainer.core.spec.experiment import Experiment, TrainSpec
     from tui_trainer.core.training.batches import TensorBatches
-    from tui_trainer.core.training.speedups import Step
+    from tui_trainer.core.training.speedups import SpeedUps
 
 EventSink = Callable[[TrainingEvent], None]
 StopFlag = Callable[[], bool]
@@ -56,7 +56,7 @@ class _Run:
     batches: TensorBatches
     generator: torch.Generator
     device: str
-    speed: Step | None = None
+    speed: SpeedUps | None = None
     """The opt-in speed-ups (mixed precision, channels-last, compile); None: the plain step."""
     clock: Clock = time.perf_counter
     """What epoch times and the BatchEnd rate cap count in (tests pass a simulated clock)."""
@@ -93,9 +93,9 @@ def _setup(experiment: Experiment, data: DataBundle, device: str, resume: Checkp
         run.step, run.train_seconds, run.stale_epochs = resume.step, resume.train_seconds, resume.stale_epochs
         run.best_val_loss, run.best_val_accuracy = resume.best_val_loss, resume.best_val_accuracy
     if t.mixed_precision or t.channels_last or t.compile:
-        from tui_trainer.core.training.speedups import Step
+        from tui_trainer.core.training.speedups import SpeedUps
 
-        run.speed = Step(model, t, device)
+        run.speed = SpeedUps(model, t, device)
     return run
 
 
@@ -331,7 +331,7 @@ def fit(
 
 
 def _finish(
-    ended, model, data: DataBundle, device: str, should_stop: StopFlag, reason: str, speed: Step | None = None
+    ended, model, data: DataBundle, device: str, should_stop: StopFlag, reason: str, speed: SpeedUps | None = None
 ) -> RunEnded:
     """End a completed run, evaluating the test split when the dataset has one."""
     if data.test_x is None or data.test_y is None:

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from torch import nn
 
     from tui_trainer.core.spec.metrics import ClassReport
-    from tui_trainer.core.training.speedups import Step
+    from tui_trainer.core.training.speedups import SpeedUps
 
 EVAL_CHUNK = 2048
 """Samples per forward pass when evaluating."""
@@ -30,7 +30,7 @@ def evaluate(
     y: torch.Tensor,
     class_names: tuple[str, ...],
     should_stop: Callable[[], bool],
-    speed: Step | None = None,
+    speed: SpeedUps | None = None,
 ) -> tuple[float, ClassReport]:
     """Mean cross-entropy and the classification report on a whole split, in chunks (with the run's
     mixed precision and memory format when speed is given; never compiled)."""

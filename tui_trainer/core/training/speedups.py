@@ -34,7 +34,7 @@ def scaled_amp(device: str) -> bool:
     return device.split(":", 1)[0] == "cuda"
 
 
-class Step:
+class SpeedUps:
     """How one run computes logits and applies a loss: the model as built, or sped up as asked.
 
     forward(x) gives logits (compiled when asked, falling back to the plain model with a note if

@@ -23,8 +23,8 @@ from tui_trainer.ui.widgets.runs_table import RunsTable
 
 REDRAW_INTERVAL_S = 0.25
 """Plots and tables redraw at most this often (docs/architecture.md, "Throttles")."""
-TICK_S = REDRAW_INTERVAL_S / 2
-"""How often the pane looks whether a redraw is due (a check of two flags when nothing changed)."""
+TIMER_SLACK_S = 0.02
+"""The pane's timer ticks every REDRAW_INTERVAL_S, and a tick may come this much early: the cap lets it through."""
 STAGE_INTERVAL_S = 0.03
 """The heavy redraws of one flush (each plot, each table) go out this far apart, one per frame:
 drawn together at an epoch's end they made long frames, during which a key press waits."""
@@ -44,8 +44,8 @@ class TrainPane(VerticalScroll):
     def __init__(self, clock: Clock = time.monotonic) -> None:
         """clock: what the redraw cap counts in (tests pass a simulated one)."""
         super().__init__(id="train-pane")
-        self.redraws = Throttle(REDRAW_INTERVAL_S, clock)
-        """Lets a redraw through at most once per REDRAW_INTERVAL_S."""
+        self.redraws = Throttle(REDRAW_INTERVAL_S - TIMER_SLACK_S, clock)
+        """Lets a redraw through at most once per REDRAW_INTERVAL_S (less the timer's slack)."""
         self.runs: list[RunHistory] = []
         self.overlays: list[tuple[str, list]] = []
         """Saved runs picked on the Runs tab: (label, metrics rows with epoch/val_loss/val_accuracy)."""
@@ -85,7 +85,7 @@ class TrainPane(VerticalScroll):
     def on_mount(self) -> None:
         self._set_note("#warning", "")
         self._set_note("#blocked", "")
-        self.set_interval(TICK_S, self._tick)
+        self.set_interval(REDRAW_INTERVAL_S, self._tick)
 
     # ------------------------------------------------------------ what the app calls
 
