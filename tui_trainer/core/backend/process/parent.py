@@ -95,9 +95,21 @@ class ProcessBackend:
         self._devices = None
 
     def wait_ready(self, timeout: float = READY_TIMEOUT_S) -> tuple[str, ...]:
-        """Start the child if needed and wait until it has imported torch; returns its devices."""
-        with self._lock:
-            return self._ready_locked(timeout)
+        """Start the child if needed and wait until it has imported torch; returns its devices.
+
+        Returns as soon as the devices are known, also while another thread holds the child (a preview
+        reads the Ready message first, then waits for its own answer).
+        """
+        deadline = time.monotonic() + timeout
+        while self._devices is None:
+            if self._lock.acquire(timeout=POLL_S):
+                try:
+                    return self._ready_locked(max(0.0, deadline - time.monotonic()))
+                finally:
+                    self._lock.release()
+            if time.monotonic() > deadline:
+                raise BackendError(f"the training process did not start within {timeout:.0f} s")
+        return self._devices
 
     def _ready_locked(self, timeout: float) -> tuple[str, ...]:
         self._spawn_locked()
