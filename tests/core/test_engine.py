@@ -588,3 +588,26 @@ def test_device_resolution():
     assert devices.available_devices()[0] == "cpu"
     with pytest.raises(ValueError, match="not available"):
         devices.resolve_device("cuda:99")
+
+
+def test_divergence_names_the_first_batch_whose_loss_is_not_finite_whatever_the_emit_rate(tiny_bundle):
+    """The loss is read back only at emits, but the failure names the exact first bad batch: the same one
+    whether BatchEnd is emitted after every batch (clock step 1 s) or only at the epoch's end (step 0)."""
+    from helpers import SimulatedClock
+
+    from tui_trainer.core.training.engine import fit
+
+    data = tiny_bundle((4,), 3, n_train=256)
+    exp = experiment(lr=100.0, momentum=0.0, epochs=10, batch_size=4)
+    reasons = []
+    for step in (1.0, 0.0, 0.0):
+        events = []
+        end = fit(exp, data, on_event=events.append, should_stop=lambda: False, clock=SimulatedClock(step=step))
+        assert end.status == "failed"
+        reasons.append(end.reason)
+        if step:  # every batch emitted: the last BatchEnd is the batch before the bad one
+            last = [e for e in events if isinstance(e, BatchEnd)][-1]
+            assert f"epoch {last.epoch}, batch {last.batch + 1}" in end.reason or (
+                last.batch == last.batches and f"epoch {last.epoch + 1}, batch 1" in end.reason
+            )
+    assert reasons[0] == reasons[1] == reasons[2], reasons

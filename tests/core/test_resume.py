@@ -219,10 +219,17 @@ def test_cli_resume_refusals(tmp_path, capsys):
     assert {p.name: p.read_bytes() for p in run.iterdir()} == before  # refusals change nothing
 
     summary = json.loads((run / "summary.json").read_text())
-    (run / "summary.json").write_text(
-        json.dumps({**summary, "status": "running", "pid": os.getpid(), "host": socket.gethostname()})
-    )
+    from tui_trainer.core.runs.lock import LOCK, RunLock
+
+    held = RunLock.acquire(run)  # another trainer holds the run's lock (here: another open file of this process)
+    _error(capsys, [*resume, "--set", "epochs=5"], f"is being trained by process {os.getpid()}")
+    held.release()
+    running = json.dumps({**summary, "status": "running", "pid": os.getpid(), "host": socket.gethostname()})
+    (run / "summary.json").write_text(running)
+    lock_text = (run / LOCK).read_bytes()
+    (run / LOCK).unlink()  # a run of an older version (no lock file): its live pid says it is being written
     _error(capsys, [*resume, "--set", "epochs=5"], "still being written by process")
+    (run / LOCK).write_bytes(lock_text)
     (run / "summary.json").write_text(json.dumps({**summary, "format": 2}))
     _error(capsys, [*resume, "--set", "epochs=5"], "newer tui-trainer")
     (run / "summary.json").write_text(json.dumps(summary))

@@ -312,7 +312,8 @@ class TrainerApp(App):
 
     @on(TabbedContent.TabActivated)
     def _focus_tab(self, event: TabbedContent.TabActivated) -> None:
-        self.refresh_bindings()
+        if self.screen_stack:  # a tab activated while the app closes has no footer to refresh
+            self.refresh_bindings()
 
     def get_system_commands(self, screen: Screen):
         yield from super().get_system_commands(screen)

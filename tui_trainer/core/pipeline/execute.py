@@ -21,19 +21,25 @@ def execute(prepared: PreparedRun, *, on_event: EventSink, should_stop: StopFlag
     from tui_trainer.core.training.engine import fit
 
     writer = prepared.writer
+    sink = writer.wrap(on_event) if writer else on_event
     try:
         return fit(
             prepared.experiment,
             prepared.data,
-            on_event=writer.wrap(on_event) if writer else on_event,
+            on_event=sink,
             should_stop=should_stop,
             checkpoint=writer.checkpoint if writer else None,
             resume=prepared.resume,
             device=prepared.device,
         )
+    except Exception as exc:  # e.g. out of memory while the model moves to its device: "failed", never a traceback
+        from tui_trainer.core.training.failures import describe_failure
+
+        end = RunEnded(RunStatus.FAILED, *describe_failure(exc, None, prepared.experiment.train, prepared.device))
+        sink(end)
+        return end
     finally:
-        if writer is not None:
-            writer.close()
+        prepared.release()
 
 
 def failed(problem: Problem, on_event: EventSink) -> RunEnded:
@@ -57,7 +63,6 @@ def run(request: RunRequest, *, on_event: EventSink, should_stop: StopFlag, data
         writer = prepared.writer
         end = RunEnded(RunStatus.STOPPED, "stopped before training started")
         (writer.wrap(on_event) if writer else on_event)(end)
-        if writer is not None:
-            writer.close()
+        prepared.release()
         return end
     return execute(prepared, on_event=on_event, should_stop=should_stop)

@@ -11,6 +11,7 @@ from tui_trainer.core.data.errors import DatasetError
 from tui_trainer.core.pipeline.checks import DATASET_HINT, SETTING_HINT, fit_problems, start_problems
 from tui_trainer.core.pipeline.request import RunRequest
 from tui_trainer.core.runs.files import RunError, root_problem
+from tui_trainer.core.runs.lock import RunLock
 from tui_trainer.core.spec.events import RunPhase, TrainingEvent
 from tui_trainer.core.spec.experiment import Experiment, Problem, validate
 from tui_trainer.core.spec.summary import ModelSummary, summarize
@@ -41,6 +42,15 @@ class PreparedRun:
     """None: the run is not saved."""
     resume: CheckpointState | None
     """The checkpoint a resumed run continues from."""
+    lock: RunLock | None = None
+    """The run directory's lock, held until execute() ends (None: not saved, or no locks here)."""
+
+    def release(self) -> None:
+        """Close the run directory and give its lock back (execute does it; call it if you do not execute)."""
+        if self.writer is not None:
+            self.writer.close()
+        if self.lock is not None:
+            self.lock.release()
 
 
 def prepare(
@@ -104,17 +114,22 @@ def prepare(
             return Problem("", problem)
         on_event(RunPhase(f"not saving this run: {problem}"))
         save_to = None
-    writer = None
+    writer, lock = None, None
     try:
         if resumable is not None:
+            lock = RunLock.acquire(resumable.path)  # before anything is rewritten: one trainer per run
             writer = resumable.writer(experiment)
         elif save_to is not None:
             from tui_trainer.core.runs.writer import RunWriter
 
             writer = RunWriter.create(save_to, experiment)
+            lock = RunLock.acquire(writer.path)
     except RunError as exc:
+        if lock is not None:
+            lock.release()
         if resumable is not None or request.must_save:
             return Problem("", str(exc), RESUME_HINT if resumable is not None else "")
         on_event(RunPhase(f"not saving this run: {exc}"))
+        writer = None
     on_event(RunPhase("building the model"))
-    return PreparedRun(experiment, data, summary, device, writer, resumable.state if resumable else None)
+    return PreparedRun(experiment, data, summary, device, writer, resumable.state if resumable else None, lock)

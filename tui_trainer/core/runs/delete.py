@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 from tui_trainer.core.runs.files import RUN_FILES, TEMP_PREFIX, RunError
+from tui_trainer.core.runs.lock import holder, is_locked
 
 
 def delete_run(run_dir: str | Path) -> None:
@@ -18,6 +19,8 @@ def delete_run(run_dir: str | Path) -> None:
     path = Path(run_dir)
     if path.is_symlink() or not path.is_dir():
         raise RunError(f"{path} is not a run directory: nothing deleted")
+    if is_locked(path):
+        raise RunError(f"{path} is being trained by {holder(path)}: stop it first, nothing deleted")
     names = {child.name for child in path.iterdir()}
     if not names & {"experiment.toml", "summary.json"}:
         raise RunError(f"{path} has no experiment.toml or summary.json: not a run directory, nothing deleted")

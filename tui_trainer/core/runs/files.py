@@ -23,7 +23,9 @@ EVENTS = "events.jsonl"
 SUMMARY = "summary.json"
 LAST = "last.pt"
 BEST = "best.pt"
-RUN_FILES = (EXPERIMENT, SUMMARY, METRICS, EVENTS, LAST, BEST)
+LOCK = "train.lock"
+"""Held (flock) by the process that trains the run: runs/lock.py."""
+RUN_FILES = (EXPERIMENT, SUMMARY, METRICS, EVENTS, LAST, BEST, LOCK)
 TEMP_PREFIX = ".tmp-"
 """Temporary files (before their atomic rename) start with this; listings ignore them."""
 

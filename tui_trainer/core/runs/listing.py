@@ -21,6 +21,7 @@ from tui_trainer.core.runs.files import (
     RunError,
     newer_format_problem,
 )
+from tui_trainer.core.runs.lock import is_locked
 from tui_trainer.core.spec.events import METRIC_COLUMNS, EpochMetrics, RunStatus
 from tui_trainer.core.spec.experiment import ConfigError, Experiment, load
 
@@ -117,6 +118,12 @@ def _created(path: Path, summary: dict[str, Any] | None) -> datetime | None:
     return None
 
 
+def trained_now(path: Path, summary: dict[str, Any]) -> bool:
+    """Whether a process trains the run now: by its lock; for runs without one (older versions), by the pid."""
+    locked = is_locked(path)
+    return _alive(summary) if locked is None else locked
+
+
 def _alive(summary: dict[str, Any]) -> bool:
     """Whether the process that wrote a "running" summary still runs (assumed so on another host)."""
     if summary.get("host") != socket.gethostname():
@@ -166,7 +173,7 @@ def load_run(run_dir: str | Path) -> RunRecord:
     except RunError as exc:
         problems.append(str(exc))
     status = _status((summary or {}).get("status"))
-    if status == RunStatus.RUNNING and summary is not None and not _alive(summary):
+    if status == RunStatus.RUNNING and summary is not None and not trained_now(path, summary):
         status = RunStatus.INTERRUPTED
     best = _number((summary or {}).get("best_val_accuracy"))
     if best is None and epochs:

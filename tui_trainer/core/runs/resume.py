@@ -8,7 +8,8 @@ from typing import Any
 
 from tui_trainer.core.runs.checkpoint import CheckpointState, load_checkpoint, resume_problem
 from tui_trainer.core.runs.files import LAST, SUMMARY, RunError, root_problem
-from tui_trainer.core.runs.listing import _alive, read_summary
+from tui_trainer.core.runs.listing import read_summary, trained_now
+from tui_trainer.core.runs.lock import holder, is_locked
 from tui_trainer.core.runs.writer import RunWriter
 from tui_trainer.core.spec.events import RunStatus
 from tui_trainer.core.spec.experiment import Experiment
@@ -55,7 +56,9 @@ def open_resumable(run_dir: str | Path) -> Resumable:
         except RunError as exc:
             if "newer tui-trainer" in str(exc):
                 raise
-    if summary is not None and summary.get("status") == RunStatus.RUNNING and _alive(summary):
+    if is_locked(path):
+        raise RunError(f"{path} is being trained by {holder(path)}: wait for it to end, or stop it first")
+    if summary is not None and summary.get("status") == RunStatus.RUNNING and trained_now(path, summary):
         raise RunError(
             f"{path} is still being written by process {summary.get('pid')}: wait for it to end, or stop it first"
         )

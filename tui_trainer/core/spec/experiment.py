@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tui_trainer.core.spec.layers import LayerSpec, Value, check_layer
+from tui_trainer.core.spec.numbers import number_text
 
 __all__ = ["LayerSpec", "Value"]  # re-exported: an Experiment is built from them
 
@@ -253,11 +254,11 @@ def check_field(spec_type: type, name: str, value: Any) -> str | None:
     lo, hi = meta.get("min"), meta.get("max")
     if lo is not None:
         if meta.get("min_exclusive") and value <= lo:
-            return f"must be greater than {lo:g}, not {value:g}"
+            return f"must be greater than {number_text(lo)}, not {number_text(value)}"
         if value < lo:
-            return f"must be at least {lo:g}, not {value:g}"
+            return f"must be at least {number_text(lo)}, not {number_text(value)}"
     if hi is not None and value > hi:
-        return f"must be at most {hi:g}, not {value:g}"
+        return f"must be at most {number_text(hi)}, not {number_text(value)}"
     return None
 
 
@@ -287,6 +288,14 @@ def validate(experiment: Experiment) -> list[Problem]:
     for index, layer in enumerate(experiment.layers, start=1):
         for why in check_layer(layer):
             problems.append(Problem(f"layers[{index}]", f"layer {index} {layer.type}: {why}"))
+    if t.batch_size == 1 and any(layer.type == "BatchNorm" for layer in experiment.layers):
+        problems.append(
+            Problem(
+                "train.batch_size",
+                "BatchNorm normalises over the batch and cannot learn from a batch of 1: use batch_size 2 or more, "
+                "or remove the BatchNorm layers",
+            )
+        )
     return problems
 
 

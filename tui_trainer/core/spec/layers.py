@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from tui_trainer.core.spec.numbers import number_text
+
 Value = int | float | bool | str
 """A setting's value as TOML holds it."""
 
@@ -187,9 +189,9 @@ def check_layer(spec: LayerSpec) -> list[str]:
             problems.append(f"{a.name} must be {kind}, not {value!r}")
             continue
         if a.min is not None and value < a.min:
-            problems.append(f"{a.name} must be at least {a.min:g}, not {value:g}")
+            problems.append(f"{a.name} must be at least {number_text(a.min)}, not {number_text(value)}")
         if a.max is not None and value > a.max:
-            problems.append(f"{a.name} must be at most {a.max:g}, not {value:g}")
+            problems.append(f"{a.name} must be at most {number_text(a.max)}, not {number_text(value)}")
     return problems
 
 

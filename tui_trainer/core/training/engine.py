@@ -8,10 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tui_trainer.core.spec.events import BatchEnd, EpochEnd, RunEnded, RunStarted, RunStatus, TrainingEvent
+from tui_trainer.core.spec.events import BatchEnd, EpochEnd, RunEnded, RunPhase, RunStarted, RunStatus, TrainingEvent
 from tui_trainer.core.spec.throttle import Clock
 from tui_trainer.core.training.devices import resolve_device
 from tui_trainer.core.training.evaluation import StopRequested, evaluate
+from tui_trainer.core.training.failures import describe_failure
 from tui_trainer.core.training.optim import init_weights, make_optimizer, make_schedule
 
 if TYPE_CHECKING:
@@ -115,6 +116,9 @@ def _train_epoch(
     loss_total = torch.zeros((), device=run.device)
     correct_total = torch.zeros((), dtype=torch.long, device=run.device)
     window_loss = torch.zeros((), device=run.device)
+    no_bad_batch = len(batches) + 1
+    first_bad = torch.full((), no_bad_batch, dtype=torch.long, device=run.device)
+    """The first batch of this epoch whose loss was not finite (kept on the device: no sync per batch)."""
     window_batches = window_samples = 0
     last_emit = epoch_start
     seen = 0
@@ -143,6 +147,7 @@ def _train_epoch(
         n = yb.shape[0]
         seen += n
         detached = loss.detach()
+        first_bad = torch.minimum(first_bad, torch.where(torch.isfinite(detached), no_bad_batch, batch))
         window_loss += detached
         loss_total += detached * n
         correct_total += (logits.argmax(1) == yb).sum()
@@ -152,7 +157,8 @@ def _train_epoch(
         if now - last_emit >= EMIT_INTERVAL_S or batch == len(batches):
             mean_loss = window_loss.item() / window_batches
             if not math.isfinite(mean_loss):
-                raise _Diverged(f"the training loss became {mean_loss} at epoch {epoch}, batch {batch}")
+                bad = int(first_bad.item())
+                raise _Diverged(f"the training loss became {mean_loss} at epoch {epoch}, batch {bad}")
             on_event(
                 BatchEnd(
                     epoch,
@@ -230,7 +236,6 @@ def fit(
     that way, continues that run at its next epoch: same weights, optimizer, schedule and random
     streams, so on CPU the result equals an uninterrupted run; RunStarted.start_epoch says where.
     """
-    import torch
 
     t = experiment.train
     started = clock()
@@ -283,6 +288,13 @@ def fit(
             speedups=run.speed.description if run.speed is not None else "",
         )
     )
+    n_train = int(data.train_x.shape[0])
+    if t.batch_size > n_train:
+        on_event(
+            RunPhase(
+                f"note: batch_size {t.batch_size} is larger than the {n_train} training samples: each epoch is one batch of {n_train}"
+            )
+        )
     try:
         for epoch in range(first_epoch, t.epochs + 1):
             epoch_start = clock()
@@ -325,8 +337,8 @@ def fit(
         return ended(RunStatus.STOPPED, "stopped by the user")
     except _Diverged as exc:
         return ended(RunStatus.FAILED, str(exc), "lower the learning rate (or clip gradients, or use Adam)")
-    except torch.OutOfMemoryError:
-        return ended(RunStatus.FAILED, f"out of memory on {device}", "use a smaller batch size or a smaller model")
+    except Exception as exc:  # out of memory, or anything else: the run ends "failed" in one line, never a traceback
+        return ended(RunStatus.FAILED, *describe_failure(exc, run.model, t, device))
     return _finish(ended, run.model, data, device, should_stop, f"trained {t.epochs} epochs", run.speed)
 
 

@@ -14,6 +14,7 @@ from textual.widgets import Button, Footer, Input, Label, Select, Static, Switch
 
 from tui_trainer.core.spec.experiment import LayerSpec
 from tui_trainer.core.spec.layers import CATALOGUE, Arg, check_layer
+from tui_trainer.core.spec.numbers import number_text
 
 FitText = Callable[[LayerSpec], tuple[str, bool]]
 """Given a candidate layer, one line on how it fits in the stack (output shape or why not) and
@@ -88,7 +89,7 @@ class ArgRow(Vertical):
 
 def _limits(arg: Arg) -> str:
     if arg.min is not None and arg.max is not None:
-        return f"({arg.min:g} to {arg.max:g})"
+        return f"({number_text(arg.min)} to {number_text(arg.max)})"
     return ""
 
 
