@@ -108,13 +108,13 @@ async def test_dataset_and_preset_names_on_the_data_model_and_hyperparams_tabs(t
         await wait_until(pilot, lambda: app.query("#data-form"), what="the options form")
         assert static_text(app, "#options-title") == f"Options of {FOLDER}"
         assert static_text(app, "#preview-title") == f"Preview of {FOLDER}"
-        assert FOLDER in table_text(app, "#datasets")
-        assert PRESET_FILE in table_text(app, "#presets")
+        await wait_until(pilot, lambda: FOLDER in table_text(app, "#datasets"), what="#datasets drawn")
+        await wait_until(pilot, lambda: PRESET_FILE in table_text(app, "#presets"), what="#presets drawn")
 
         await pilot.press("2")
         await wait_until(pilot, lambda: app.screen.focused is app.query_one("#layers"), what="the Model tab")
         assert static_text(app, "#model-title") == f"Layers of {PRESET} on {FOLDER} (shape not known yet)"
-        assert FOLDER in table_text(app, "#layers")
+        await wait_until(pilot, lambda: FOLDER in table_text(app, "#layers"), what="#layers drawn")
         assert FOLDER in static_text(app, "#model-problems")
         # Notifications built from the preset's name and its layer types.
         app.query_one("#layers", DataTable).move_cursor(row=1)
@@ -142,7 +142,7 @@ async def test_dataset_and_preset_names_on_the_data_model_and_hyperparams_tabs(t
         await wait_until(pilot, lambda: app.experiment.data.name == CSV)
         await wait_until(pilot, lambda: static_text(app, "#options-title") == f"Options of {CSV}")
         assert static_text(app, "#preview-title") == f"Preview of {CSV}"
-        assert CSV in table_text(app, "#datasets")
+        await wait_until(pilot, lambda: CSV in table_text(app, "#datasets"), what="#datasets drawn")
 
         # Picking a preset row notifies with its name (the table lists only the current one of the own datasets).
         await pick(pilot, "presets", "lenet5")
@@ -197,9 +197,12 @@ async def test_a_run_shows_names_reasons_and_class_names_as_they_are(tmp_path: P
         assert "[old]dog->cat[/b] (2)" in static_text(app, "#metrics-summary")
         assert "cat[/b]->[old]dog (5)" in static_text(app, "#metrics-summary")
         await wait_until(pilot, lambda: CSV in table_text(app, "RunsTable"), what="the session's runs table")
-        assert PRESET in table_text(app, "RunsTable")
-        assert "[old]d" in table_text(app, "#confusion")  # the matrix clips class names to 6 characters
-        assert "[old]dog" in table_text(app, "#class-metrics") and "cat[/b]" in table_text(app, "#class-metrics")
+        await wait_until(pilot, lambda: PRESET in table_text(app, "RunsTable"), what="RunsTable drawn")
+        await wait_until(
+            pilot, lambda: "[old]d" in table_text(app, "#confusion"), what="#confusion drawn"
+        )  # the matrix clips class names to 6 characters
+        await wait_until(pilot, lambda: "[old]dog" in table_text(app, "#class-metrics"), what="the class table drawn")
+        await wait_until(pilot, lambda: "cat[/b]" in table_text(app, "#class-metrics"), what="#class-metrics drawn")
 
 
 async def test_why_training_cannot_start_names_the_dataset_as_typed(_here: Path) -> None:
@@ -221,6 +224,8 @@ async def test_the_runs_tab_shows_saved_runs_and_their_folder_as_they_are(tmp_pa
         await pilot.press("5")
         await wait_until(pilot, lambda: app.query_one("#runs-list", DataTable).row_count == 1, what="the listing")
         await wait_until(pilot, lambda: static_text(app, "#runs-note") == f"1 runs in {root}, by date")
+        # the row is drawn at the next refresh after it is added: wait for the drawing, then read it
+        await wait_until(pilot, lambda: CSV in table_text(app, "#runs-list"), what="the row drawn")
         listed = table_text(app, "#runs-list")
         assert CSV in listed and PRESET in listed
         await pilot.press("d")
