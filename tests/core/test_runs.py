@@ -504,3 +504,20 @@ def test_delete_run_removes_only_run_directories(tmp_path) -> None:
     with pytest.raises(RunError):
         delete_run(link)
     assert (mixed / "thesis.tex").exists() and (other / "todo.txt").exists()
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o002, 0o077])
+def test_run_files_respect_the_umask(tmp_path, umask):
+    """Run files get what the user's umask gives a new file (a shared server's group may read them)."""
+    import os
+    import stat
+
+    from tui_trainer.core.runs.files import atomic_write_text
+
+    previous = os.umask(umask)
+    try:
+        atomic_write_text(tmp_path / "summary.json", "{}")
+        atomic_write_text(tmp_path / "summary.json", "{}")  # replaced: still the umask's mode
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "summary.json").stat().st_mode) == 0o666 & ~umask

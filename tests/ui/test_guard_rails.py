@@ -83,7 +83,7 @@ async def test_plot_redraws_are_capped_whatever_the_event_rate(monkeypatch: pyte
     simulated_s = engine.sent * EVENT_S
     assert engine.sent == FLOOD_EVENTS and clock.now == pytest.approx(simulated_s)
     # Uncapped, each chunk's tick would redraw: at least 2 plots x FLOOD_EVENTS / CHUNK = 40 redraws.
-    assert ticks[0] > FLOOD_EVENTS // CHUNK
+    assert ticks[0] >= FLOOD_EVENTS // CHUNK  # each chunk waited for a tick of its own
     # Capped: one redraw per interval of the cap (REDRAW_INTERVAL_S less the timer's slack) of simulated
     # time (+1: the first is always ready), and the unthrottled ones at the run's start and end.
     assert pane.redraws.interval <= REDRAW_INTERVAL_S

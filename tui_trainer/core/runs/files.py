@@ -37,10 +37,13 @@ class RunError(Exception):
 def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
     """Write a file through a temporary file in the same folder, then rename it over `path`.
 
-    A crash or kill at any moment leaves either the old file or the new one, never half of one.
+    A crash or kill at any moment leaves either the old file or the new one, never half of one. The file gets
+    the permissions the user's umask gives a new file (mkstemp's own are 0600: a shared server's group could not
+    read the runs).
     """
     fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX + path.name + ".", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~current_umask())
         with os.fdopen(fd, "wb") as handle:
             write(handle)
             handle.flush()
@@ -52,6 +55,13 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
         except OSError:
             pass
         raise
+
+
+def current_umask() -> int:
+    """The process's umask (read by setting it and putting it back: there is no other portable way)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def atomic_write_text(path: Path, text: str) -> None:
