@@ -34,9 +34,9 @@ def _resume_experiment(args: argparse.Namespace):
     changes: dict[str, Any] = {"data_dir": args.data_dir} if args.data_dir else {}
     experiment = resumable.experiment.with_data(**changes, **({"download": True} if args.download else {}))
     experiment = with_settings(experiment, args.set)
-    problem = next(iter(validate(experiment)), None) or resumable.problem(experiment)
-    if problem:
-        raise UsageError(str(problem))
+    problems = validate(experiment)  # with the field named; whether the run may continue so: prepare says
+    if problems:
+        raise UsageError(str(problems[0]))
     return resumable, experiment
 
 

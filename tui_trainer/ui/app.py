@@ -205,10 +205,6 @@ class TrainerApp(App):
 
     # ------------------------------------------------------------ tabs and keys
 
-    @property
-    def train_pane(self) -> TrainPane:
-        return self.query_one(TrainPane)
-
     def action_show_tab(self, tab: str) -> None:
         """Show a tab and move the focus into it (a focused widget left behind would pull it back)."""
         tabs = self.query_one(TabbedContent)

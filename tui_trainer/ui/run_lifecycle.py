@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from textual.css.query import NoMatches
+
 from tui_trainer.core.backend import BackendError, RunHandle, TrainingBackend
 from tui_trainer.core.pipeline.request import RunRequest
 from tui_trainer.core.spec.events import RunEnded, RunStarted, RunStatus
@@ -200,8 +202,6 @@ class RunLifecycle:
 
     def _pane_if_shown(self) -> TrainPane | None:
         """The Train tab, or None once the app is closing (events may still arrive then)."""
-        from textual.css.query import NoMatches
-
         try:
             return self.pane
         except NoMatches:

@@ -7,14 +7,13 @@ package without importing torch.
 
 from __future__ import annotations
 
-from tui_trainer.core.backend.base import BackendError, RunControl, RunHandle, TrainingBackend
+from tui_trainer.core.backend.base import BackendError, RunHandle, TrainingBackend
 from tui_trainer.core.backend.choose import DEFAULT_TRAIN_IN, TRAIN_IN, open_backend
 
 __all__ = [
     "DEFAULT_TRAIN_IN",
     "TRAIN_IN",
     "BackendError",
-    "RunControl",
     "RunHandle",
     "TrainingBackend",
     "open_backend",

@@ -66,7 +66,7 @@ class ThreadRun(ControlledRun):
         while (event := self._queue.get()) is not None:
             yield event
         # The thread has only its on_done left: once events() ends, start() may take the next run.
-        self._thread.join()
+        self.join()
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait for the run's thread; True when it has returned."""

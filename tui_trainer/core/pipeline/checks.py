@@ -27,9 +27,14 @@ def fit_problems(summary: ModelSummary) -> list[Problem]:
     return [Problem("model", message, FIT_HINT) for message in summary.problems]
 
 
+def setting_problems(experiment: Experiment) -> list[Problem]:
+    """validate()'s problems, each with a hint."""
+    return [Problem(p.field, p.message, p.hint or SETTING_HINT) for p in validate(experiment)]
+
+
 def start_problems(experiment: Experiment, known: Mapping[str, DataShape] | None = None) -> list[Problem]:
     """Every reason the experiment cannot train that shows without loading data; empty when none does."""
-    problems = [Problem(p.field, p.message, p.hint or SETTING_HINT) for p in validate(experiment)]
+    problems = setting_problems(experiment)
     try:
         dataset_info(experiment.data.name)
     except DatasetError as exc:

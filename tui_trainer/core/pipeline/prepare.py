@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui_trainer.core.data.errors import DatasetError
-from tui_trainer.core.pipeline.checks import DATASET_HINT, SETTING_HINT, fit_problems, start_problems
+from tui_trainer.core.pipeline.checks import DATASET_HINT, fit_problems, setting_problems, start_problems
 from tui_trainer.core.pipeline.request import RunRequest
 from tui_trainer.core.runs.files import RunError, root_problem
 from tui_trainer.core.runs.lock import RunLock
 from tui_trainer.core.spec.events import RunPhase, TrainingEvent
-from tui_trainer.core.spec.experiment import Experiment, Problem, validate
+from tui_trainer.core.spec.experiment import Experiment, Problem
 from tui_trainer.core.spec.summary import ModelSummary, summarize
 
 if TYPE_CHECKING:
@@ -84,7 +84,7 @@ def prepare(
     if data is None:
         problems = start_problems(experiment)
     else:  # the caller's bundle (tests, benchmarks): its name need not be registered; layers are checked on it below
-        problems = [Problem(p.field, p.message, p.hint or SETTING_HINT) for p in validate(experiment)]
+        problems = setting_problems(experiment)
     if problems:
         return problems[0]
     try:

@@ -13,7 +13,14 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from tui_trainer.core.backend.base import BackendError, ControlledRun, PreviewQueue, RunFunction, auto_threads
+from tui_trainer.core.backend.base import (
+    BackendError,
+    ControlledRun,
+    PreviewQueue,
+    RunFunction,
+    RunHandle,
+    auto_threads,
+)
 from tui_trainer.core.backend.process import protocol as p
 from tui_trainer.core.backend.process.pipes import spawn
 from tui_trainer.core.data.preview import PreviewData
@@ -133,14 +140,23 @@ class ProcessBackend:
 
     def devices(self) -> tuple[str, ...]:
         """The child's devices once it is ready; if it cannot start, this process's (and notice says why)."""
-        if self.fallback is None:
-            try:
-                return self.wait_ready()
-            except BackendError as exc:
-                if self._closed:
-                    raise
-                self._fall_back(str(exc))
+        if self._child_ready():
+            return self.wait_ready()
         return self.fallback.devices()
+
+    def _child_ready(self) -> bool:
+        """Wait until the child can work; False when it cannot start (the backend then trains and previews in
+        a thread of this process from now on). BackendError once closed."""
+        if self.fallback is not None:
+            return False
+        try:
+            self.wait_ready()
+        except BackendError as exc:
+            if self._closed:
+                raise
+            self._fall_back(str(exc))
+            return False
+        return True
 
     def _fall_back(self, reason: str) -> None:
         from tui_trainer.core.backend.thread import ThreadBackend
@@ -194,18 +210,11 @@ class ProcessBackend:
             return self.fallback.preview(data, on_wait)
         if not self._previews.wait_turn(on_wait):
             return None
-        with self._lock:
-            try:
-                self._ready_locked(READY_TIMEOUT_S)
-            except BackendError as exc:
-                cannot_start = str(exc)
-            else:
-                cannot_start = ""
-        if cannot_start:  # as devices() does: train and preview in this process from now on
-            if self._closed:
-                return None
-            self._fall_back(cannot_start)
-            return self.fallback.preview(data, on_wait)
+        try:
+            if not self._child_ready():
+                return self.fallback.preview(data, on_wait)
+        except BackendError:  # closed
+            return None
         with self._lock:
             try:
                 self._ready_locked(READY_TIMEOUT_S)
@@ -222,7 +231,7 @@ class ProcessBackend:
 
     # ------------------------------------------------------------ runs
 
-    def start(self, request: RunRequest) -> Any:
+    def start(self, request: RunRequest) -> RunHandle:
         """A handle on one run in the child; it is sent when its events are read."""
         if self.fallback is not None:
             return self.fallback.start(request)
