@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import signal
 from pathlib import Path
 
 from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container
+from textual.driver import Driver
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane, Tabs
@@ -30,6 +32,7 @@ from tui_trainer.ui.tabs.hparams import HparamsPane
 from tui_trainer.ui.tabs.model import ModelPane
 from tui_trainer.ui.tabs.runs import RunsPane
 from tui_trainer.ui.tabs.train import TrainPane
+from tui_trainer.ui.terminal import hang_up_proof
 
 STYLES = Path(__file__).parent / "styles"
 TABS = ("data", "model", "hparams", "train", "runs", "help")
@@ -77,11 +80,14 @@ class TrainerApp(App):
         watch: str | Path | None = None,
         experiment: Experiment | None = None,
         tune_gc: bool = False,
+        signals: bool = False,
     ) -> None:
         """backend: where runs train (default: open_backend(), the warm training process); watch: a run
         directory to follow on the Train tab at start; experiment: the one to edit (default: the preset
         on the dataset); tune_gc: freeze the start-up objects and collect less often (see gc_tuning),
-        which changes the whole process's garbage collector (`tui-trainer` does it; tests do not)."""
+        which changes the whole process's garbage collector (`tui-trainer` does it; tests do not); signals:
+        handle SIGHUP and SIGTERM (see on_exit_signal), which replaces the process's handlers while the app
+        runs (`tui-trainer` does it; tests that run in-process do not)."""
         super().__init__()
         if backend is None:
             from tui_trainer.core.backend import open_backend
@@ -94,6 +100,13 @@ class TrainerApp(App):
         """Where runs are saved (None: not saved); the Runs tab lists and changes it."""
         self.watch_dir = watch
         self.tune_gc = tune_gc
+        self.signals = signals
+        self.exit_signal: signal.Signals | None = None
+        """The signal that ended the app (SIGHUP: the terminal hung up; SIGTERM), else None."""
+        self.detached_pid: int | None = None
+        """After a hang-up: the training process that trains the run on headless."""
+        self.stopped_at_exit = False
+        """True when a run was going as the app ended (and was asked to stop)."""
         self.known_shapes: dict[str, DataShape] = {}
         """(input shape, classes) of datasets seen in a run (csv:/folder: are unknown before)."""
         if experiment is not None:  # e.g. the run being watched
@@ -109,6 +122,10 @@ class TrainerApp(App):
             )
         self.set_reactive(TrainerApp.experiment, start)
         self.set_reactive(TrainerApp.preset_name, self.preset_experiment.name)
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver, writing nothing once the terminal hung up (ui/terminal.py says why)."""
+        return hang_up_proof(super().get_driver_class())
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -130,6 +147,8 @@ class TrainerApp(App):
         yield Footer()
 
     def on_mount(self) -> None:
+        if self.signals:
+            self._handle_exit_signals()
         self.set_timer(1.0, self.settle_memory)  # once the deferred forms are mounted
         if self.watch_dir is not None:
             self.call_after_refresh(self.runs.attach, self.watch_dir)
@@ -151,9 +170,35 @@ class TrainerApp(App):
         self.post_message(DevicesFound(devices, self.backend.notice))
 
     async def on_unmount(self) -> None:
-        """Stop a run that is going and end the training process (a run stops at its next batch)."""
+        """Stop a run that is going and end the training process (a run stops at its next batch), unless the
+        terminal hung up: then a run in the training process goes on headless (docs/architecture.md)."""
+        if self.exit_signal == signal.SIGHUP:
+            pid = getattr(self.backend, "pid", None)
+            if self.backend.detach():
+                self.detached_pid = pid
+                return
+        self.stopped_at_exit = self.runs.running
         self.runs.stop_run()
         await asyncio.to_thread(self.backend.close)
+
+    def _handle_exit_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (getattr(signal, "SIGHUP", None), signal.SIGTERM):
+            if sig is None:  # Windows has no SIGHUP
+                continue
+            try:
+                loop.add_signal_handler(sig, self.on_exit_signal, sig)
+            except (NotImplementedError, RuntimeError, ValueError):  # no such handlers here (not the main thread)
+                return
+
+    def on_exit_signal(self, sig: signal.Signals) -> None:
+        """SIGHUP (the SSH connection dropped, the terminal closed) or SIGTERM: restore the terminal and exit.
+
+        After SIGHUP a run training in the training process goes on headless, writing its run directory
+        (`tui-trainer watch` or the Runs tab attaches to it later); after SIGTERM it ends "stopped",
+        resumable. The exit status is 0 either way: nothing was lost."""
+        self.exit_signal = signal.Signals(sig)
+        self.exit()
 
     def on_devices_found(self, message: DevicesFound) -> None:
         self.devices = message.devices

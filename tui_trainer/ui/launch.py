@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tui_trainer.core.runs import DEFAULT_ROOT
+
+if TYPE_CHECKING:
+    from tui_trainer.ui.app import TrainerApp
 
 
 class LaunchError(ValueError):
@@ -33,12 +38,11 @@ def open_app(
     from tui_trainer.ui.app import TrainerApp
 
     try:
-        app = TrainerApp(backend=backend, dataset=dataset, preset=preset, runs_dir=runs_dir, tune_gc=True)
+        app = TrainerApp(backend=backend, dataset=dataset, preset=preset, runs_dir=runs_dir, tune_gc=True, signals=True)
     except PresetError as exc:
         backend.close()
         raise LaunchError(str(exc)) from None
-    app.run()
-    return app.return_code or 0
+    return _run(app)
 
 
 def watch_run(run_dir: str | Path, train_in: str | None = None) -> int:
@@ -54,9 +58,37 @@ def watch_run(run_dir: str | Path, train_in: str | None = None) -> int:
     backend = _backend(train_in)
     from tui_trainer.ui.app import TrainerApp
 
-    app = TrainerApp(backend=backend, experiment=record.experiment, runs_dir=str(path.parent), watch=path, tune_gc=True)
+    app = TrainerApp(
+        backend=backend, experiment=record.experiment, runs_dir=str(path.parent), watch=path, tune_gc=True, signals=True
+    )
+    return _run(app)
+
+
+def _run(app: TrainerApp) -> int:
+    """Run the app until it exits; after SIGHUP or SIGTERM say on stderr what became of the run."""
     app.run()
+    note = exit_note(app)
+    if note:
+        try:
+            print(note, file=sys.stderr, flush=True)
+        except OSError:  # the terminal hung up: nobody reads it
+            pass
     return app.return_code or 0
+
+
+def exit_note(app: TrainerApp) -> str:
+    """One line on what a signal did to the app and its run ("" when no signal ended it)."""
+    if app.exit_signal is None:
+        return ""
+    if app.detached_pid is not None:
+        return (
+            f"tui-trainer: the terminal hung up; the run goes on headless in process {app.detached_pid} "
+            "(`tui-trainer runs` lists it, `tui-trainer watch RUN_DIR` follows it)"
+        )
+    ended = f"tui-trainer: ended by {app.exit_signal.name}"
+    if app.stopped_at_exit:
+        return f"{ended}; the run was stopped and can be resumed (Runs tab, or `tui-trainer train --resume RUN_DIR`)"
+    return ended
 
 
 def _backend(train_in: str | None):

@@ -75,6 +75,11 @@ class TrainingBackend(Protocol):
         """Stop a run in flight (it ends "stopped") and release the process or thread."""
         ...
 
+    def detach(self) -> bool:
+        """The app is going away but its run should not (the terminal hung up): leave the run in flight to train
+        on headless, writing its run directory; True when one goes on so (then close() is not called)."""
+        ...
+
 
 class RunControl:
     """Stop and pause flags of one run, set from any thread; `wait_if_paused` parks the training thread."""

@@ -116,6 +116,10 @@ class ThreadBackend:
         self._current = ThreadRun(request, self.run_function, lambda: self._previews.set_training(False))
         return self._current
 
+    def detach(self) -> bool:
+        """A run in a thread cannot outlive this process: False (close() then stops it, resumable)."""
+        return False
+
     def close(self, timeout: float = 10.0) -> None:
         """Stop the run in flight and wait up to timeout seconds for it to end "stopped"."""
         self._closed = True

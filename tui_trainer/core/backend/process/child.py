@@ -7,6 +7,7 @@ messages are those of protocol.py.
 from __future__ import annotations
 
 import pickle
+import signal
 import sys
 
 from tui_trainer.core.backend.process import protocol as p
@@ -17,11 +18,19 @@ BUG_HINT = "this looks like a bug: please report it"
 
 
 class Controls:
-    """The run's should_stop in the child: reads the parent's controls without blocking; parks while paused."""
+    """The run's should_stop in the child: reads the parent's controls without blocking; parks while paused.
+
+    Also the child's side of the connection: once the app is gone (Detach, or the pipe closed) the run goes
+    on headless and nothing more is sent.
+    """
 
     def __init__(self, conn: Duplex) -> None:
         self.conn = conn
         self.stopped = self.paused = self.quit = False
+        self.detached = False
+        """True once the app is gone: the run trains on, writing only its run directory."""
+        self.training = False
+        """True while a run trains (a SIGTERM then stops it; between runs it exits at once)."""
 
     def reset(self) -> None:
         """Before each run: not stopped, not paused."""
@@ -36,18 +45,49 @@ class Controls:
             self.paused = True
         elif isinstance(message, p.Resume):
             self.paused = False
+        elif isinstance(message, p.Detach):
+            self.app_gone()
+
+    def app_gone(self) -> None:
+        """The app went away: train on headless; a paused run has nobody to resume it, so it stops (resumable)."""
+        self.detached = self.quit = True
+        self.stopped = self.stopped or self.paused
+
+    def terminate(self) -> None:
+        """SIGTERM (e.g. `kill PID` of a headless run): the run stops at its next batch, resumable, then the
+        process exits; between runs it exits at once."""
+        self.stopped = self.quit = True
+        if not self.training:
+            raise SystemExit(0)
+
+    def send(self, message: p.FromChild) -> None:
+        """Send to the app while it is there; a closed pipe means it is gone."""
+        if self.detached:
+            return
+        try:
+            self.conn.send(message)
+        except OSError:  # BrokenPipeError: the app exited
+            self.app_gone()
+
+    def _read(self, block: bool) -> bool:
+        """Handle one waiting control message (wait for one when block); False when none came or the app is gone."""
+        if self.detached or not (block or self.conn.poll()):
+            return False
+        try:
+            self.handle(self.conn.recv())
+        except (EOFError, OSError):  # the app is gone
+            self.app_gone()
+            return False
+        return True
 
     def __call__(self) -> bool:
-        while self.conn.poll():
-            self.handle(self.conn.recv())
+        while self._read(block=False):
+            pass
         if self.paused and not self.stopped:
-            self.conn.send(p.PauseAck(True))
+            self.send(p.PauseAck(True))
             while self.paused and not self.stopped:  # parked: no CPU until the parent says more
-                try:
-                    self.handle(self.conn.recv())
-                except (EOFError, OSError):  # the app is gone
-                    self.stopped = self.quit = True
-            self.conn.send(p.PauseAck(False))
+                self._read(block=True)
+            self.send(p.PauseAck(False))
         return self.stopped
 
 
@@ -68,9 +108,10 @@ def serve(conn: Duplex) -> None:
         conn.send(p.Broken(f"{type(exc).__name__}: {exc}"))
         return
     controls = Controls(conn)
+    signal.signal(signal.SIGTERM, lambda _sig, _frame: controls.terminate())
 
     def send_event(event) -> None:
-        conn.send(p.RunEvent(event))
+        controls.send(p.RunEvent(event))
 
     while not controls.quit:
         try:
@@ -90,17 +131,15 @@ def serve(conn: Duplex) -> None:
         controls.reset()
         threads = request.experiment.train.threads if request.experiment is not None else 0
         torch.set_num_threads(threads or init.threads)
+        controls.training = True
         try:
             end = run(request, on_event=send_event, should_stop=controls)
-        except (BrokenPipeError, EOFError):
-            return
         except Exception as exc:  # a bug or an unexpected failure: the app shows it and stays alive
             end = RunEnded(RunStatus.FAILED, f"{type(exc).__name__}: {exc}", BUG_HINT)
             send_event(end)
-        try:
-            conn.send(p.Done(end))
-        except OSError:
-            return
+        finally:
+            controls.training = False
+        controls.send(p.Done(end))
 
 
 if __name__ == "__main__":

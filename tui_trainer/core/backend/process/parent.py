@@ -80,6 +80,7 @@ class ProcessBackend:
         self._proc: Any = None
         self._conn: Any = None
         self._closed = False
+        self._detached = False
 
     # ------------------------------------------------------------ life cycle
 
@@ -192,6 +193,18 @@ class ProcessBackend:
             proc.wait(timeout)
         conn.close()
 
+    def detach(self) -> bool:
+        """Leave the run in flight to the child, which trains it on headless (writing its run directory) and
+        exits when it ends; True when a run goes on so. Without a run in flight (or training in a thread,
+        which cannot outlive this process) nothing is left: False, and close() ends the rest as usual."""
+        if self.fallback is not None or not self._training or self.pid is None:
+            return False
+        self._detached = self._closed = True
+        self._previews.close()
+        self._try_send(p.Detach())
+        self._proc = None  # never killed nor waited for from here on: its exit is its own
+        return True
+
     @property
     def closed(self) -> bool:
         """True once close() was called (the app is ending)."""
@@ -266,6 +279,8 @@ class ProcessBackend:
             return
         try:
             yield from self._relay(run)
+            if self._detached:
+                self._conn.close()
         except GeneratorExit:
             # the reader stopped reading: the child goes on with this run and would answer the next
             # request with its events; a new child is the only clean state.
@@ -279,7 +294,7 @@ class ProcessBackend:
         conn, proc, control = self._conn, self._proc, run.control
         stop_sent = paused_sent = False
         try:
-            while True:
+            while not self._detached:
                 if not stop_sent:
                     if control.stop_requested:
                         self._send(p.Stop())
@@ -308,6 +323,8 @@ class ProcessBackend:
                         break
         except (EOFError, OSError):
             pass
+        if self._detached:
+            return
         try:
             proc.wait(1.0)
         except subprocess.TimeoutExpired:

@@ -1,7 +1,7 @@
 """The messages between the app and its training process: frozen dataclasses, pickled over two pipes.
 
 Parent -> child: Init once (then the child imports torch), then any of Train, Stop, Pause, Resume,
-Preview, Quit. Child -> parent: Ready (torch imported, devices listed) or Broken once; per run, its
+Preview, Detach, Quit. Child -> parent: Ready (torch imported, devices listed) or Broken once; per run, its
 events as RunEvent, PauseAck when it parks or goes on, and Done when the run returned; PreviewDone
 answers a Preview; Unreadable answers a request the child could not unpickle.
 """
@@ -55,6 +55,12 @@ class Preview:
     """A dataset preview, computed where torch lives; answered by PreviewDone."""
 
     data: DataSpec
+
+
+@dataclass(frozen=True)
+class Detach:
+    """The app is going away (its terminal hung up): train the run on headless, writing its run directory, then
+    exit; a paused run stops (resumable). Unanswered: the parent reads nothing more."""
 
 
 @dataclass(frozen=True)
@@ -114,7 +120,7 @@ class Unreadable:
     message: str
 
 
-ToChild = Init | Train | Stop | Pause | Resume | Preview | Quit
+ToChild = Init | Train | Stop | Pause | Resume | Preview | Detach | Quit
 FromChild = Ready | Broken | RunEvent | PauseAck | Done | PreviewDone | Unreadable
-CONTROLS: tuple[type[Any], ...] = (Stop, Pause, Resume, Quit)
+CONTROLS: tuple[type[Any], ...] = (Stop, Pause, Resume, Detach, Quit)
 """The messages that may arrive while a run trains."""
