@@ -337,6 +337,45 @@ def test_corrupt_mnist_is_a_dataset_error(tmp_path: Path) -> None:
         load_dataset(DataSpec(name="mnist", data_dir=str(tmp_path)))
 
 
+@pytest.mark.parametrize("where", ["chmod", "before-loading", "inside-torchvision"])
+def test_unreadable_mnist_says_permission_denied_not_damaged(tmp_path: Path, monkeypatch, where: str) -> None:
+    """A file this user may not read is named as such (fix its permissions), never as damaged (delete it).
+
+    chmod 000 blocks reads except for root; "before-loading" and "inside-torchvision" deny the file by
+    simulation instead: from its first open, or only once torchvision opens it (after the readability check).
+    """
+    write_mnist(tmp_path)
+    locked = tmp_path / "MNIST" / "raw" / "t10k-labels-idx1-ubyte"
+    if where == "chmod":
+        if os.geteuid() == 0:
+            pytest.skip("root reads a file whatever its mode")
+        locked.chmod(0)
+    else:
+        real_open, opened = open, {"n": 0}
+
+        def denying_open(file, *args, **kwargs):
+            if os.fspath(file) == str(locked):
+                opened["n"] += 1
+                if where == "before-loading" or opened["n"] > 1:
+                    raise PermissionError(13, "Permission denied", str(locked))
+            return real_open(file, *args, **kwargs)
+
+        monkeypatch.setattr("builtins.open", denying_open)
+    with pytest.raises(DatasetError) as err:
+        load_dataset(DataSpec(name="mnist", data_dir=str(tmp_path)))
+    message = str(err.value)
+    assert message.startswith(f"cannot read {locked}: permission denied") and "\n" not in message
+    assert "damaged" not in message and "delete" not in message
+
+
+def test_damaged_mnist_stays_damaged(tmp_path: Path) -> None:
+    write_mnist(tmp_path)
+    (tmp_path / "MNIST" / "raw" / "t10k-labels-idx1-ubyte").write_bytes(b"\x00\x00\x08\x01\x00")  # cut short
+    with pytest.raises(DatasetError) as err:
+        load_dataset(DataSpec(name="mnist", data_dir=str(tmp_path)))
+    assert "may be damaged or incomplete; delete them" in str(err.value) and "permission" not in str(err.value)
+
+
 def test_failed_download_is_a_dataset_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import torchvision.datasets
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import errno
 import json
 import os
 import subprocess
@@ -228,13 +229,15 @@ def test_a_failed_replace_leaves_the_old_file(tmp_path, monkeypatch):
 
 
 def test_write_failures_never_stop_training(tmp_path, image_data, monkeypatch):
+    """A write that fails for another reason than a full disk (tests/core/test_disk_damage.py) only stops the
+    run directory being updated."""
     calls = []
     real = run_files.atomic_write
 
     def failing_after_a_while(path, write):
         calls.append(path.name)
         if len(calls) > 4:
-            raise OSError(28, "No space left on device")
+            raise OSError(errno.EIO, "Input/output error")
         real(path, write)
 
     monkeypatch.setattr(writer_module, "atomic_write", failing_after_a_while)
@@ -243,7 +246,7 @@ def test_write_failures_never_stop_training(tmp_path, image_data, monkeypatch):
     )
     writer, end, _ = train_into(tmp_path, image_data)
     assert end.status == "finished" and end.epochs_done == 3
-    assert writer.problem and "No space left on device" in writer.problem
+    assert writer.problem and "Input/output error" in writer.problem and writer.failure is None
     json.loads((writer.path / "summary.json").read_text())  # what is there is whole
 
 
@@ -461,13 +464,18 @@ def test_a_follower_sees_a_run_another_thread_writes(tmp_path, image_data, monke
 
 @pytest.mark.process
 def test_listing_runs_and_exporting_do_not_import_torch(tmp_path, image_data):
-    """The app lists runs and shows exported code before torch has loaded (it takes seconds)."""
+    """The app lists runs (checking their checkpoints and event logs) and shows exported code before torch has
+    loaded (it takes seconds)."""
     writer, _, _ = train_into(tmp_path, image_data, experiment(epochs=1))
+    damaged = _copy(writer.path, tmp_path / "damaged")
+    (damaged / "best.pt").write_bytes((damaged / "best.pt").read_bytes()[:-10])
     code = (
         "import sys\n"
         "from tui_trainer.core.runs import list_runs, read_epochs, EventFollower\n"
         "from tui_trainer.core.export import export_script, load_source\n"
-        f"(record,) = list_runs({str(tmp_path)!r})\n"
+        f"records = {{r.name: r for r in list_runs({str(tmp_path)!r})}}\n"
+        f"record = records[{writer.path.name!r}]\n"
+        "assert 'best.pt is damaged' in records['damaged'].problem\n"
         "assert record.status == 'finished' and read_epochs(record.path) and EventFollower(record.path).poll()\n"
         "assert 'nn.Linear' in export_script(load_source('lenet5'))\n"
         "print('torch' in sys.modules)\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -85,6 +86,42 @@ def _missing_message(name: str, data_dir: str, missing: list[str]) -> str:
     return text
 
 
+def _unreadable_message(name: str, data_dir: str) -> str | None:
+    """The message "cannot read FILE: permission denied" for the first of the dataset's files this user may not
+    read, or None.
+
+    Opening each file is the one true test (os.access is wrong for root and for ACLs); a missing file is left to
+    missing_files.
+    """
+    folder = files_folder(name, data_dir)
+    for file in SETS[name].files:
+        try:
+            with open(folder / file, "rb"):
+                pass
+        except PermissionError:
+            return _permission_message(folder / file)
+        except OSError:
+            continue
+    return None
+
+
+def _permission_message(path: Path | str) -> str:
+    """What to say about a dataset file this user may not read (not damaged: its permissions are the matter)."""
+    return f"cannot read {path}: permission denied (give your user read access to it)"
+
+
+def _denied(exc: BaseException) -> OSError | None:
+    """The permission error behind an exception (torchvision may wrap it), or None."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in (errno.EACCES, errno.EPERM):
+            return current
+        current = current.__cause__ or current.__context__
+    return None
+
+
 def _one_line(exc: BaseException, limit: int = 300) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -103,6 +140,9 @@ def _open(tv: TorchvisionSet, cls: Any, root: str, train: bool, download: bool, 
             ) from None
         if still_missing:
             raise DatasetError(_missing_message(name, root, still_missing)) from None
+        denied = _denied(exc)
+        if denied is not None:
+            raise DatasetError(_permission_message(denied.filename or files_folder(name, root))) from None
         raise DatasetError(
             f"the {tv.title} files in {files_folder(name, root)} could not be read ({_one_line(exc)}): "
             "they may be damaged or incomplete; delete them and put fresh copies there (or pass --download)"
@@ -117,6 +157,9 @@ def load_torchvision(spec: DataSpec, n_samples: int, noise: float) -> RawData:
     name = spec.name if spec.name in SETS else spec.name.strip().lower().replace("_", "-")
     tv = SETS[name]
     root = str(Path(spec.data_dir).expanduser())
+    unreadable = _unreadable_message(name, root)
+    if unreadable:
+        raise DatasetError(unreadable)
     missing = missing_files(name, root)
     if missing and not spec.download:
         raise DatasetError(_missing_message(name, spec.data_dir, missing))

@@ -16,14 +16,15 @@ StopFlag = Callable[[], bool]
 def execute(prepared: PreparedRun, *, on_event: EventSink, should_stop: StopFlag) -> RunEnded:
     """Fit the prepared run; every event goes to on_event and, when saved, into its run directory.
 
-    Returns the RunEnded that was also the last event. The run directory is closed however it ends.
+    Returns the RunEnded that was also the last event (as the run directory passed it on: "failed" when the
+    disk filled up). The run directory is closed however it ends.
     """
     from tui_trainer.core.training.engine import fit
 
     writer = prepared.writer
     sink = writer.wrap(on_event) if writer else on_event
     try:
-        return fit(
+        end = fit(
             prepared.experiment,
             prepared.data,
             on_event=sink,
@@ -37,9 +38,15 @@ def execute(prepared: PreparedRun, *, on_event: EventSink, should_stop: StopFlag
 
         end = RunEnded(RunStatus.FAILED, *describe_failure(exc, None, prepared.experiment.train, prepared.device))
         sink(end)
-        return end
     finally:
         prepared.release()
+    return _as_passed_on(prepared, end)
+
+
+def _as_passed_on(prepared: PreparedRun, end: RunEnded) -> RunEnded:
+    """The end the run's writer passed on in place of `end` (made "failed" by a full disk), else `end`."""
+    writer = prepared.writer
+    return writer.ended if writer is not None and writer.ended is not None else end
 
 
 def failed(problem: Problem, on_event: EventSink) -> RunEnded:
@@ -64,5 +71,5 @@ def run(request: RunRequest, *, on_event: EventSink, should_stop: StopFlag, data
         end = RunEnded(RunStatus.STOPPED, "stopped before training started")
         (writer.wrap(on_event) if writer else on_event)(end)
         prepared.release()
-        return end
+        return _as_passed_on(prepared, end)
     return execute(prepared, on_event=on_event, should_stop=should_stop)

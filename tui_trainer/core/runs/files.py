@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -30,21 +31,40 @@ TEMP_PREFIX = ".tmp-"
 """Temporary files (before their atomic rename) start with this; listings ignore them."""
 
 
+DISK_FULL_ERRNOS = frozenset(code for code in (errno.ENOSPC, getattr(errno, "EDQUOT", None)) if code is not None)
+"""The errors of a write that found no space: the disk is full, or the user's quota is used up."""
+
+
 class RunError(Exception):
     """A run directory or checkpoint that cannot be used; the message is for users."""
+
+
+class DiskFull(RunError):
+    """A run file could not be written for lack of space: the run ends "failed" with this message as its reason."""
+
+    def __init__(self, target: Path, hint: str) -> None:
+        super().__init__(f"the disk is full: cannot write {target}")
+        self.target = target
+        self.hint = hint
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """True for an OSError that says there is no space left (ENOSPC) or no quota left (EDQUOT)."""
+    return isinstance(exc, OSError) and exc.errno in DISK_FULL_ERRNOS
 
 
 def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
     """Write a file through a temporary file in the same folder, then rename it over `path`.
 
-    A crash or kill at any moment leaves either the old file or the new one, never half of one. The file gets
+    A crash or kill at any moment leaves either the old file or the new one, never half of one; a write that
+    fails (a full disk) raises and leaves the old file and no temporary one. The file gets
     the permissions the user's umask gives a new file (mkstemp's own are 0600: a shared server's group could not
     read the runs).
     """
     fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX + path.name + ".", dir=path.parent)
     try:
-        os.fchmod(fd, 0o666 & ~current_umask())
-        with os.fdopen(fd, "wb") as handle:
+        with os.fdopen(fd, "wb") as handle:  # closes fd whatever happens next
+            os.fchmod(handle.fileno(), 0o666 & ~current_umask())
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())

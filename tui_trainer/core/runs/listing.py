@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from tui_trainer.core.runs.files import (
+    BEST,
+    EVENTS,
     EXPERIMENT,
     LAST,
     METRICS,
@@ -21,6 +23,7 @@ from tui_trainer.core.runs.files import (
     RunError,
     newer_format_problem,
 )
+from tui_trainer.core.runs.integrity import checkpoint_problem, events_problem
 from tui_trainer.core.runs.lock import is_locked
 from tui_trainer.core.spec.events import METRIC_COLUMNS, EpochMetrics, RunStatus
 from tui_trainer.core.spec.experiment import ConfigError, Experiment, load
@@ -46,7 +49,7 @@ class RunRecord:
     experiment: Experiment | None = None
     summary: dict[str, Any] | None = field(default=None, repr=False)
     has_checkpoint: bool = False
-    """True when last.pt exists (it can be resumed; load_checkpoint checks that it reads)."""
+    """True when last.pt exists and looks whole (it can be resumed; load_checkpoint checks that it reads)."""
     problem: str | None = None
 
     @property
@@ -175,6 +178,8 @@ def load_run(run_dir: str | Path) -> RunRecord:
     status = _status((summary or {}).get("status"))
     if status == RunStatus.RUNNING and summary is not None and not trained_now(path, summary):
         status = RunStatus.INTERRUPTED
+    damage = file_problems(path, being_written=status == RunStatus.RUNNING)
+    problems.extend(damage.values())
     best = _number((summary or {}).get("best_val_accuracy"))
     if best is None and epochs:
         best = max(e.val_accuracy for e in epochs)
@@ -191,9 +196,17 @@ def load_run(run_dir: str | Path) -> RunRecord:
         seconds=_number((summary or {}).get("seconds")),
         experiment=experiment,
         summary=summary,
-        has_checkpoint=(path / LAST).is_file(),
+        has_checkpoint=(path / LAST).is_file() and LAST not in damage,
         problem="; ".join(problems) or None,
     )
+
+
+def file_problems(run_dir: Path, *, being_written: bool) -> dict[str, str]:
+    """The damaged ones of a run's checkpoints and event log, by file name, with why (torch-free, cheap:
+    integrity.py). being_written: a trainer holds the run now (its log's last line may be half-way)."""
+    problems = {name: checkpoint_problem(run_dir / name) for name in (LAST, BEST)}
+    problems[EVENTS] = events_problem(run_dir / EVENTS, being_written=being_written)
+    return {name: problem for name, problem in problems.items() if problem is not None}
 
 
 def listing_problem(root: str | Path) -> str | None:

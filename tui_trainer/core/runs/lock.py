@@ -44,8 +44,11 @@ class RunLock:
             raise RunError(
                 f"{path.parent} is being trained by {holder(path.parent)}: wait for it to end, or stop it first"
             ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname()}).encode())
+        try:
+            os.ftruncate(fd, 0)
+            os.write(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname()}).encode())
+        except OSError:  # a full disk: the lock holds all the same, only holder() cannot name this process
+            pass
         return cls(path, fd)
 
     def release(self) -> None:

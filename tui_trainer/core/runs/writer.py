@@ -9,6 +9,7 @@ import os
 import socket
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,19 +22,23 @@ from tui_trainer.core.runs.files import (
     LAST,
     METRICS,
     SUMMARY,
+    DiskFull,
     RunError,
     atomic_write,
     atomic_write_text,
+    is_disk_full,
     json_line,
     json_safe,
     library_versions,
     make_run_dir,
 )
+from tui_trainer.core.runs.integrity import cut_partial_line
 from tui_trainer.core.spec.events import (
     METRIC_COLUMNS,
     BatchEnd,
     EpochEnd,
     RunEnded,
+    RunPhase,
     RunStarted,
     RunStatus,
     TrainingEvent,
@@ -53,13 +58,23 @@ BATCH_POINTS_PER_RUN = 500
 """...and at most about this many per run (by optimizer steps)."""
 
 
+def write_all(fd: int, data: bytes) -> None:
+    """Write all of `data` to the file descriptor (os.write may write less than asked, e.g. as the disk fills up)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
 class RunWriter:
     """Writes a run directory: experiment.toml, metrics.csv, events.jsonl, summary.json, last.pt, best.pt.
 
     Use `on_event=writer.wrap(sink)` and `checkpoint=writer.checkpoint` with engine.fit or
-    run_experiment. Every file but the append-only events.jsonl is replaced atomically. A write that
-    fails (disk full, folder removed) never stops the training: `problem` says what went wrong and
-    the writer stops writing.
+    run_experiment. Every file but the append-only events.jsonl is replaced atomically, and a failed append
+    is cut back off, so every file holds whole records. A write that finds the disk full (or the quota used
+    up) ends the run: the hook raises DiskFull (the engine ends the run "failed" with its message), the end
+    passed on is "failed" with that reason, and summary.json is still tried so that it says so. Any other
+    write that fails (folder removed, I/O error) never stops the training: `problem` says what went wrong
+    and the writer stops writing.
     """
 
     def __init__(
@@ -77,8 +92,17 @@ class RunWriter:
         self._clock = clock
         self.experiment = experiment
         self.problem: str | None = None
+        """Why the run directory stopped being updated (a failed write other than a full disk), or None."""
+        self.failure: DiskFull | None = None
+        """The full disk that ended the run, or None."""
+        self.ended: RunEnded | None = None
+        """The RunEnded passed on (a full disk makes it "failed"), once the run ended."""
+        self.notes: list[str] = []
+        """Notes for the user about the run directory, passed on (once) as RunPhase events after the RunStarted."""
+        self._ending = False
         self._history = list(history)
-        self._events: io.TextIOWrapper | None = None
+        self._events: int | None = None
+        """The file descriptor events.jsonl is appended through, while open."""
         self._last_batch_time = -float("inf")
         self._last_batch_step = -(10**12)
         self._batch_every = 1
@@ -138,6 +162,7 @@ class RunWriter:
         ]
         writer = cls(Path(path), experiment, history=state.history, summary=summary)
         try:
+            writer._repair_events()
             atomic_write_text(writer.path / EXPERIMENT, dumps(experiment))
             writer._write_metrics()
             writer._write_summary()
@@ -148,63 +173,116 @@ class RunWriter:
     # ---------------------------------------------------------------- the engine's two hooks
 
     def wrap(self, sink: EventSink | None = None) -> EventSink:
-        """An on_event callback that writes each event here, then passes it on to sink."""
+        """An on_event callback that writes each event here, then passes it on to sink (the end as on_event
+        returns it, and the writer's notes after the RunStarted)."""
 
         def on_event(event: TrainingEvent) -> None:
-            self.on_event(event)
-            if sink is not None:
-                sink(event)
+            for passed in self.on_event(event):
+                if sink is not None:
+                    sink(passed)
 
         return on_event
 
-    def on_event(self, event: TrainingEvent) -> None:
+    def on_event(self, event: TrainingEvent) -> list[TrainingEvent]:
         """Record one event: every one goes to events.jsonl (BatchEnds down-sampled); epochs and the end
-        also update metrics.csv and summary.json."""
+        also update metrics.csv and summary.json. Returns the events to pass on: the event itself (a
+        RunEnded made "failed" when the disk filled up), after a RunStarted also the writer's notes.
+        Raises DiskFull when the disk is full (never for a RunEnded)."""
+        if isinstance(event, RunEnded):
+            return [self._end(event)]
         if isinstance(event, BatchEnd) and not self._keep_batch(event):
-            return
-        self._guard(self._append_event, event)
+            return [event]
+        self._write(EVENTS, self._append_event, event)
         if isinstance(event, RunStarted):
             self._started(event)
         elif isinstance(event, EpochEnd):
             self._history.append(event)
             self._epoch_summary()
-            self._guard(self._write_metrics)
-        elif isinstance(event, RunEnded):
-            self._ended(event)
-        if isinstance(event, (RunStarted, EpochEnd, RunEnded)):
-            self._guard(self._write_summary)
-        if isinstance(event, RunEnded):
-            self.close()
+            self._write(METRICS, self._write_metrics)
+        if isinstance(event, (RunStarted, EpochEnd)):
+            self._write(SUMMARY, self._write_summary)
+        if isinstance(event, RunStarted) and self.notes:
+            notes = [RunPhase(note) for note in self.notes]
+            self.notes = []
+            for note in notes:
+                self._write(EVENTS, self._append_event, note)
+            return [event, *notes]
+        return [event]
 
     def checkpoint(self, state: CheckpointState) -> None:
-        """Save last.pt (and best.pt when this epoch has the best validation accuracy so far)."""
+        """Save last.pt (and best.pt when this epoch has the best validation accuracy so far); DiskFull when
+        the disk is full (the previous file of that name stays, whole)."""
         from tui_trainer.core.runs.checkpoint import checkpoint_bytes
 
-        if self.problem is not None:
+        if self.problem is not None or self.failure is not None:
             return
         data = checkpoint_bytes(state)
         names = (LAST, BEST) if state.is_best else (LAST,)
         for name in names:
-            self._guard(atomic_write, self.path / name, lambda handle: handle.write(data))
+            self._write(name, atomic_write, self.path / name, lambda handle: handle.write(data))
 
     def close(self) -> None:
         """Close events.jsonl (a later event reopens it)."""
         if self._events is not None:
-            self._events.close()
+            os.close(self._events)
             self._events = None
+
+    # ---------------------------------------------------------------- the end
+
+    def _end(self, event: RunEnded) -> RunEnded:
+        """Write the end to events.jsonl and summary.json, then close. A full disk, now or before, makes an end
+        that did not fail already "failed" with its reason; both files are tried even then (the failed write's
+        temporary file is gone, and the little they need may fit), so summary.json says so when it can."""
+        self._ending = True
+        try:
+            event = self._disk_full_end(event)
+            self._write(EVENTS, self._append_event, event)
+            event = self._disk_full_end(event)
+            self._ended(event)
+            self._write(SUMMARY, self._write_summary)
+            event = self._disk_full_end(event)
+        finally:
+            self._ending = False
+            self.close()
+        self.ended = event
+        return event
+
+    def _disk_full_end(self, event: RunEnded) -> RunEnded:
+        """The end as the run directory tells it: "failed" with the full disk's reason when the disk filled up
+        and the run had not failed already for another reason."""
+        if self.failure is None or event.status == RunStatus.FAILED:
+            return event
+        return replace(event, status=RunStatus.FAILED, reason=str(self.failure), hint=self.failure.hint)
 
     # ---------------------------------------------------------------- the files
 
-    def _guard(self, write: Callable[..., None], *args: Any) -> None:
-        if self.problem is not None:
+    def _write(self, name: str, write: Callable[..., None], *args: Any) -> None:
+        """Run one write of the run file `name`. A full disk raises DiskFull (recorded in `failure`; while the
+        run ends, it is only recorded); any other OSError becomes `problem` and later writes are skipped."""
+        if self.problem is not None or (self.failure is not None and not self._ending):
             return
         try:
             write(*args)
         except OSError as exc:
-            self.problem = (
-                f"cannot write the run directory {self.path}: {exc.strerror or exc}; it stopped being updated"
-            )
             self.close()
+            if not is_disk_full(exc):
+                self.problem = (
+                    f"cannot write the run directory {self.path}: {exc.strerror or exc}; it stopped being updated"
+                )
+                return
+            if self.failure is None:
+                self.failure = DiskFull(self.path / name, self._disk_full_hint())
+            if not self._ending:
+                raise self.failure from None
+
+    def _disk_full_hint(self) -> str:
+        """What to do about a full disk: free space, then resume from the last whole checkpoint (or train again)."""
+        if (self.path / LAST).is_file():
+            return (
+                "free some space, then resume the run from its last checkpoint "
+                f"(tui-trainer train --resume {self.path}, or R on the Runs tab)"
+            )
+        return "free some space (or choose another runs folder), then train again"
 
     def _keep_batch(self, event: BatchEnd) -> bool:
         now = self._clock()
@@ -214,10 +292,28 @@ class RunWriter:
         return True
 
     def _append_event(self, event: TrainingEvent) -> None:
+        """Append one line to events.jsonl; when the write fails, the part of the line written is cut back off."""
         if self._events is None:
-            self._events = open(self.path / EVENTS, "a", encoding="utf-8")
-        self._events.write(json_line({"time": round(time.time(), 3), **event_to_dict(event)}))
-        self._events.flush()
+            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0)
+            self._events = os.open(self.path / EVENTS, flags, 0o666)
+        line = json_line({"time": round(time.time(), 3), **event_to_dict(event)}).encode("utf-8")
+        start = os.lseek(self._events, 0, os.SEEK_END)
+        try:
+            write_all(self._events, line)
+        except OSError:
+            os.ftruncate(self._events, start)
+            raise
+
+    def _repair_events(self) -> None:
+        """Cut a half-written last line off events.jsonl (a crash mid-append) before appending to it, with a note."""
+        cut = cut_partial_line(self.path / EVENTS)
+        if cut:
+            note = (
+                f"note: {self.path / EVENTS} ended with a half-written line ({cut} bytes, never a whole event): "
+                "cut it off before resuming"
+            )
+            self.notes.append(note)
+            self.summary["resumed"][-1]["repaired"] = note
 
     def _write_metrics(self) -> None:
         out = io.StringIO()

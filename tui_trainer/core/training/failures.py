@@ -1,8 +1,11 @@
-"""What a failure during training means, in one line for the user: out of memory with sizes, else the error itself."""
+"""What a failure during training means, in one line for the user: out of memory with sizes, a full disk with
+the file, else the error itself."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+from tui_trainer.core.runs.files import DiskFull
 
 if TYPE_CHECKING:
     from torch import nn
@@ -42,6 +45,8 @@ def one_line(exc: BaseException) -> str:
 
 def describe_failure(exc: BaseException, model: nn.Module | None, train: TrainSpec, device: str) -> tuple[str, str]:
     """(reason, hint) for an exception that ended a run."""
+    if isinstance(exc, DiskFull):  # a run file could not be written: its message names it
+        return str(exc), exc.hint
     if is_out_of_memory(exc):
         reason = f"out of memory on {device}"
         if model is not None:

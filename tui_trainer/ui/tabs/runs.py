@@ -238,7 +238,9 @@ class RunsPane(Vertical):
         if r is None:
             return
         if not r.has_checkpoint or r.experiment is None:
-            self.app.notify("This run has no checkpoint to resume from.", severity="error", markup=False)
+            self.app.notify(
+                "This run has no whole checkpoint (last.pt) to resume from.", severity="error", markup=False
+            )
             return
         if r.status in (RunStatus.FINISHED, RunStatus.RUNNING):
             self.app.notify(
