@@ -22,6 +22,8 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import wait_for
+from tui_trainer.cli.report import runs_table
+from tui_trainer.core.runs import list_runs
 from tui_trainer.core.runs.lock import is_locked
 from tui_trainer.core.spec.experiment import with_setting
 from tui_trainer.core.spec.presets import load_preset, save_user_preset
@@ -150,6 +152,8 @@ def assert_trains_on_headless(run_dir: Path, app_pid: int) -> None:
     done = epochs_logged(run_dir)
     wait_for(lambda: epochs_logged(run_dir) > done + 2, timeout=120, what="more epochs after the app exited")
     assert summary_status(run_dir) == "running"
+    listing = runs_table(list_runs(run_dir.parent))
+    assert f"running: {run_dir.name}: trained by process {pid} on " in listing
     os.kill(pid, signal.SIGTERM)  # `kill PID` of a headless run: stopped, resumable
     wait_for(lambda: not is_locked(run_dir), timeout=120, what="the headless run to end")
     assert summary_status(run_dir) == "stopped"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tui_trainer.core.spec.events import BatchEnd, EpochEnd, RunEnded, RunPhase, RunStarted
+from tui_trainer.core.runs.lock import holder, holder_of
+from tui_trainer.core.spec.events import BatchEnd, EpochEnd, RunEnded, RunPhase, RunStarted, RunStatus
 from tui_trainer.core.spec.metrics import ClassReport
 from tui_trainer.core.spec.summary import ModelSummary, format_shape
 
@@ -201,7 +202,19 @@ def runs_table(records: list[RunRecord]) -> str:
         ["date", "preset", "dataset", "status", "epochs", "best val", "time", "directory"], rows, right={4, 5, 6}
     )
     problems = [f"problem: {r.name}: {r.problem}" for r in records if r.problem]
-    return "\n".join([text, *problems])
+    running = [
+        f"running: {r.name}: trained by {holder(r.path)}; `tui-trainer watch {r.path}` follows it, "
+        "`kill` of that process stops it (resumable)"
+        for r in records
+        if r.status == RunStatus.RUNNING
+    ]
+    return "\n".join([text, *problems, *running])
+
+
+def _trainer_json(r: RunRecord) -> dict[str, Any] | None:
+    """The process training a running run: {"pid", "host"} (None when the run is not running)."""
+    found = holder_of(r.path) if r.status == RunStatus.RUNNING else None
+    return {"pid": found[0], "host": found[1]} if found else None
 
 
 def record_json(r: RunRecord) -> dict[str, Any]:
@@ -213,6 +226,7 @@ def record_json(r: RunRecord) -> dict[str, Any]:
         "dataset": r.dataset,
         "status": r.status,
         "reason": r.reason,
+        "trainer": _trainer_json(r),
         "epochs_done": r.epochs_done,
         "epochs": r.epochs,
         "best_val_accuracy": r.best_val_accuracy,

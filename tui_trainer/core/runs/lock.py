@@ -77,10 +77,16 @@ def is_locked(run_dir: str | Path) -> bool | None:
     return False
 
 
-def holder(run_dir: str | Path) -> str:
-    """Who holds (or last held) the lock, in words: "process 123 on host"."""
+def holder_of(run_dir: str | Path) -> tuple[int, str] | None:
+    """(pid, host) of the process that holds (or last held) the lock; None when the lock file does not say."""
     try:
         doc = json.loads((Path(run_dir) / LOCK).read_text(encoding="utf-8") or "{}")
-        return f"process {int(doc['pid'])} on {doc['host']}"
+        return int(doc["pid"]), str(doc["host"])
     except (OSError, ValueError, KeyError, TypeError):
-        return "another process"
+        return None
+
+
+def holder(run_dir: str | Path) -> str:
+    """Who holds (or last held) the lock, in words: "process 123 on host"."""
+    found = holder_of(run_dir)
+    return f"process {found[0]} on {found[1]}" if found else "another process"
