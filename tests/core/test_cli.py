@@ -128,6 +128,9 @@ def test_summary_json_lenet5(capsys):
     assert doc["input_shape"] == [1, 28, 28] and doc["classes"] == 10 and doc["problems"] == []
     assert [layer["output_shape"] for layer in doc["layers"]][:3] == [[6, 24, 24], [6, 24, 24], [6, 12, 12]]
     assert sum(layer["params"] for layer in doc["layers"]) == 44426
+    memory = doc["memory"]  # bytes: float32 weights, their gradients, Adam's two moments, the larger pass
+    assert (memory["weights"], memory["gradients"], memory["optimizer_state"]) == (4 * 44426, 4 * 44426, 8 * 44426)
+    assert memory["total"] == 16 * 44426 + max(memory["activations"], memory["evaluation"])
 
 
 def test_summary_text(capsys):
@@ -136,13 +139,14 @@ def test_summary_text(capsys):
     assert "lenet5 on digits28" in out
     assert "total parameters: 44,426  (10 classes)" in out
     assert "6x24x24" in out and "in_features=84, out_features=10" in out
+    assert out.splitlines()[-1].startswith("memory to train: ~") and "adam state" in out
 
 
 def test_summary_json_of_a_stack_that_does_not_fit(capsys):
     assert main(["summary", "--dataset", "iris", "--preset", "lenet5", "--json"]) == 2
     out, err = capsys.readouterr()
     doc = json.loads(out.strip().splitlines()[-1])
-    assert doc["problems"] and doc["layers"][0]["error"]
+    assert doc["problems"] and doc["layers"][0]["error"] and doc["memory"] is None
     assert err.count("\n") == 1 and err.startswith("error: ")
 
 

@@ -12,7 +12,7 @@ from torch import nn
 from tui_trainer.cli import main
 from tui_trainer.core.spec.experiment import validate
 from tui_trainer.core.spec.presets import load_preset
-from tui_trainer.core.training.failures import describe_failure, is_out_of_memory, one_line, weights_mb
+from tui_trainer.core.training.failures import describe_failure, is_out_of_memory, one_line
 
 CPU_OOM = "DefaultCPUAllocator: can't allocate memory: you tried to allocate 17179869184 bytes. Error code 12"
 
@@ -64,7 +64,9 @@ def test_cpu_out_of_memory_fails_the_run_with_the_model_size(capsys, tmp_path, m
     status, err, summary = train(capsys, tmp_path, "epochs=2")
     assert status == 1
     assert len(err) == 1 and err[0].startswith("error: out of memory on cpu: the model has "), err
-    assert "parameters" in err[0] and "MB" in err[0] and "smaller batch size" in err[0]
+    assert (
+        "2,338 parameters and needs about " in err[0] and "KB at batch 32" in err[0] and "smaller batch size" in err[0]
+    )
     assert summary["status"] == "failed" and summary["reason"].startswith("out of memory on cpu")
 
 
@@ -92,13 +94,15 @@ def test_batchnorm_with_a_batch_of_one_is_refused_before_training(capsys, tmp_pa
 def test_the_failure_words():
     import torch
 
-    from tui_trainer.core.spec.experiment import TrainSpec
+    from tui_trainer.core.spec.experiment import LayerSpec, TrainSpec
+    from tui_trainer.core.spec.memory import estimate_memory
+    from tui_trainer.core.spec.summary import summarize
 
     assert is_out_of_memory(RuntimeError(CPU_OOM)) and is_out_of_memory(torch.OutOfMemoryError("CUDA out of memory"))
     assert not is_out_of_memory(RuntimeError("shape mismatch"))
-    assert weights_mb(1_000_000, TrainSpec(optimizer="adam")) == 16.0  # weights, gradients, two moments
-    assert weights_mb(1_000_000, TrainSpec(optimizer="sgd", momentum=0.0)) == 8.0
-    assert weights_mb(1_000_000, TrainSpec(optimizer="sgd", momentum=0.9)) == 12.0
     assert one_line(KeyError("x" * 1000)).endswith("...") and len(one_line(KeyError("x" * 1000))) == 300
-    reason, hint = describe_failure(RuntimeError(CPU_OOM), nn.Linear(10, 10), TrainSpec(), "cpu")
-    assert reason.startswith("out of memory on cpu: the model has 110 parameters") and "batch" in hint
+    estimate = estimate_memory(summarize([LayerSpec("Linear")], (10,), 10), TrainSpec())
+    reason, hint = describe_failure(RuntimeError(CPU_OOM), estimate, "cpu")
+    assert reason.startswith("out of memory on cpu: the model has 110 parameters and needs about ")
+    assert "(weights 440 B, gradients 440 B, sgd momentum 440 B, activations " in reason and "batch" in hint
+    assert describe_failure(RuntimeError(CPU_OOM), None, "cuda:0") == ("out of memory on cuda:0", hint)

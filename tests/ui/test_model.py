@@ -84,6 +84,21 @@ async def test_table_and_editing_a_layer_valid_and_invalid() -> None:
         assert app.experiment.layers[7] == LayerSpec("Linear", {"out_features": 100})
 
 
+async def test_the_memory_to_train_follows_the_layers_and_the_batch_size() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2")
+        await pilot.pause()
+        memory = text_of(app, "#model-memory")
+        assert memory.startswith("Memory to train: ~") and "at batch 32" in memory
+        app.set_experiment(app.experiment.with_train(batch_size=256))  # a hyperparameter: no layer changed
+        await pilot.pause()
+        assert "at batch 256" in text_of(app, "#model-memory")
+        app.set_experiment(app.experiment.replace_layers([LayerSpec("Linear")]))  # no Flatten: does not fit
+        await pilot.pause()
+        assert text_of(app, "#model-memory") == "Memory to train: known once the stack fits."
+
+
 async def test_add_insert_delete_move_reset() -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:

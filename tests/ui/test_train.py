@@ -157,6 +157,23 @@ async def test_invalid_model_blocks_training_and_keeps_edits(fake_engine: FakeEn
         assert app.experiment.layers == broken
 
 
+async def test_a_model_too_big_for_the_machine_blocks_training(fake_engine: FakeEngine, monkeypatch) -> None:
+    """With "auto" on a backend that found only the CPU, the machine's memory is checked before a start."""
+    from tui_trainer.core.pipeline import checks
+    from tui_trainer.core.spec.memory import AvailableMemory
+
+    monkeypatch.setattr(checks, "machine_memory", lambda: AvailableMemory(1000, "free on this machine"))
+    app = make_app(fake_engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert app.experiment.train.device == "auto"
+        await wait_until(pilot, lambda: app.found_devices is not None, what="the backend's devices")
+        await pilot.press("s")
+        await wait_until(pilot, lambda: status(app).startswith("cannot train"))
+        assert fake_engine.calls == [] and not app.runs.running
+        blocked = str(app.query_one("#blocked", Static).render())
+        assert "the model needs about" in blocked and "more than the 1000 B free on this machine" in blocked
+
+
 async def test_overfitting_warning() -> None:
     engine = FakeEngine(epochs=4, val_losses=[0.5, 0.4, 0.45, 0.6])
     app = make_app(engine)

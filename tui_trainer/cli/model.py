@@ -12,9 +12,11 @@ from tui_trainer.cli.parser import UsageError
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    """The per-layer table of a preset on a dataset (a csv:/folder: dataset is loaded to learn its shape)."""
+    """The per-layer table of a preset on a dataset (a csv:/folder: dataset is loaded to learn its shape), then
+    the memory training it needs."""
     from tui_trainer.cli.report import summary_json, summary_table
     from tui_trainer.core.data import DatasetError, dataset_info, shape_of
+    from tui_trainer.core.spec.memory import estimate_memory
     from tui_trainer.core.spec.summary import summarize
 
     experiment = experiment_from_args(args)
@@ -32,11 +34,14 @@ def cmd_summary(args: argparse.Namespace) -> int:
             raise UsageError(str(exc)) from None
         shape = (data.input_shape, data.n_classes)
     summary = summarize(experiment.layers, *shape)
+    memory = estimate_memory(summary, experiment.train) if summary.ok else None
     if args.json:
-        print(json.dumps(summary_json(summary, experiment.name, experiment.data.name)))
+        print(json.dumps(summary_json(summary, experiment.name, experiment.data.name, memory)))
     else:
         print(f"{experiment.name} on {experiment.data.name}")
         print(summary_table(summary))
+        if memory is not None:
+            print(memory.line())
     if not summary.ok:
         print(
             f"error: preset {experiment.name} does not fit {experiment.data.name}: {summary.problems[0]}",

@@ -13,6 +13,7 @@ from tui_trainer.core.spec.summary import ModelSummary, format_shape
 if TYPE_CHECKING:
     from tui_trainer.core.runs import RunRecord
     from tui_trainer.core.spec.experiment import Experiment
+    from tui_trainer.core.spec.memory import MemoryEstimate
 
 
 def table(headers: list[str], rows: list[list[str]], right: set[int] | None = None) -> str:
@@ -51,8 +52,25 @@ def summary_table(summary: ModelSummary) -> str:
     return text
 
 
-def summary_json(summary: ModelSummary, preset: str, dataset: str) -> dict[str, Any]:
-    """The `summary --json` object: per-layer rows, total and problems."""
+def memory_json(memory: MemoryEstimate) -> dict[str, Any]:
+    """The memory estimate of `summary --json`, in bytes by part."""
+    return {
+        "total": memory.total,
+        "weights": memory.weights,
+        "gradients": memory.gradients,
+        "optimizer_state": memory.optimizer_state,
+        "activations": memory.activations,
+        "evaluation": memory.evaluation,
+        "batch_size": memory.batch_size,
+        "eval_chunk": memory.eval_chunk,
+    }
+
+
+def summary_json(
+    summary: ModelSummary, preset: str, dataset: str, memory: MemoryEstimate | None = None
+) -> dict[str, Any]:
+    """The `summary --json` object: per-layer rows, total, problems and the memory estimate (bytes; None
+    when the stack cannot train)."""
     return {
         "preset": preset,
         "dataset": dataset,
@@ -71,6 +89,7 @@ def summary_json(summary: ModelSummary, preset: str, dataset: str) -> dict[str, 
         ],
         "total_params": summary.total_params,
         "problems": list(summary.problems),
+        "memory": memory_json(memory) if memory is not None else None,
     }
 
 

@@ -18,7 +18,7 @@ from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPan
 
 from tui_trainer.core.backend import BackendError, TrainingBackend
 from tui_trainer.core.data.registry import DataShape, shape_of
-from tui_trainer.core.pipeline.checks import start_problems
+from tui_trainer.core.pipeline.checks import start_problems, training_device
 from tui_trainer.core.runs import DEFAULT_ROOT
 from tui_trainer.core.spec.experiment import ConfigError, Experiment
 from tui_trainer.core.spec.presets import load_preset, save_user_preset
@@ -109,6 +109,8 @@ class TrainerApp(App):
         """True when a run was going as the app ended (and was asked to stop)."""
         self.known_shapes: dict[str, DataShape] = {}
         """(input shape, classes) of datasets seen in a run (csv:/folder: are unknown before)."""
+        self.found_devices: tuple[str, ...] | None = None
+        """The devices the backend found (None until it says): where "auto" trains, for the memory check."""
         if experiment is not None:  # e.g. the run being watched
             try:
                 self.preset_experiment = load_preset(experiment.name)
@@ -201,7 +203,7 @@ class TrainerApp(App):
         self.exit()
 
     def on_devices_found(self, message: DevicesFound) -> None:
-        self.devices = message.devices
+        self.devices = self.found_devices = message.devices
         if message.notice:
             self.notify(message.notice, title="Training", severity="warning", markup=False)
 
@@ -240,7 +242,8 @@ class TrainerApp(App):
     def blockers(self) -> list[str]:
         """Every reason training cannot start now."""
         reasons = [f"{name}: the value typed there is not valid" for name in sorted(self.invalid_fields)]
-        return reasons + [str(p) for p in start_problems(self.experiment, self.known_shapes)]
+        device = training_device(self.experiment.train.device, self.found_devices)
+        return reasons + [str(p) for p in start_problems(self.experiment, self.known_shapes, device=device)]
 
     def learn_shape(self, experiment: Experiment, input_shape: tuple[int, ...], n_classes: int) -> None:
         """A run loaded a dataset whose shape the catalogue does not know (csv:, folder:): remember it."""

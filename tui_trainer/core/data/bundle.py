@@ -35,3 +35,9 @@ class DataBundle:
     def n_classes(self) -> int:
         """Number of classes."""
         return len(self.class_names)
+
+    @property
+    def evaluated_samples(self) -> int:
+        """The largest split evaluated in one go: the validation split, or the test split when larger."""
+        test = 0 if self.test_x is None else int(self.test_x.shape[0])
+        return max(int(self.val_x.shape[0]), test)

@@ -7,22 +7,39 @@ from collections.abc import Callable
 from tui_trainer.core.data.bundle import DataBundle
 from tui_trainer.core.pipeline.prepare import EventSink, PreparedRun, prepare
 from tui_trainer.core.pipeline.request import RunRequest
-from tui_trainer.core.spec.events import RunEnded, RunStatus
+from tui_trainer.core.spec.events import RunEnded, RunPhase, RunStarted, RunStatus, TrainingEvent
 from tui_trainer.core.spec.experiment import Problem
+from tui_trainer.core.spec.memory import estimate_memory
 
 StopFlag = Callable[[], bool]
+
+
+def with_notes(sink: EventSink, notes: tuple[str, ...]) -> EventSink:
+    """sink, followed by a RunPhase for each note right after RunStarted (the CLI prints a RunPhase after
+    the start line, the app shows it as a warning)."""
+    if not notes:
+        return sink
+
+    def forward(event: TrainingEvent) -> None:
+        sink(event)
+        if isinstance(event, RunStarted):
+            for note in notes:
+                sink(RunPhase(note))
+
+    return forward
 
 
 def execute(prepared: PreparedRun, *, on_event: EventSink, should_stop: StopFlag) -> RunEnded:
     """Fit the prepared run; every event goes to on_event and, when saved, into its run directory.
 
     Returns the RunEnded that was also the last event (as the run directory passed it on: "failed" when the
-    disk filled up). The run directory is closed however it ends.
+    disk filled up). The run directory is closed however it ends. The prepared run's notes follow its
+    RunStarted.
     """
     from tui_trainer.core.training.engine import fit
 
     writer = prepared.writer
-    sink = writer.wrap(on_event) if writer else on_event
+    sink = with_notes(writer.wrap(on_event) if writer else on_event, prepared.notes)
     try:
         end = fit(
             prepared.experiment,
@@ -36,7 +53,8 @@ def execute(prepared: PreparedRun, *, on_event: EventSink, should_stop: StopFlag
     except Exception as exc:  # e.g. out of memory while the model moves to its device: "failed", never a traceback
         from tui_trainer.core.training.failures import describe_failure
 
-        end = RunEnded(RunStatus.FAILED, *describe_failure(exc, None, prepared.experiment.train, prepared.device))
+        estimate = estimate_memory(prepared.summary, prepared.experiment.train, prepared.data.evaluated_samples)
+        end = RunEnded(RunStatus.FAILED, *describe_failure(exc, estimate, prepared.device))
         sink(end)
     finally:
         prepared.release()

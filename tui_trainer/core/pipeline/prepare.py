@@ -8,12 +8,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui_trainer.core.data.errors import DatasetError
-from tui_trainer.core.pipeline.checks import DATASET_HINT, fit_problems, setting_problems, start_problems
+from tui_trainer.core.pipeline.checks import (
+    DATASET_HINT,
+    MemoryProbe,
+    cpu_memory,
+    fit_problems,
+    setting_problems,
+    start_problems,
+)
 from tui_trainer.core.pipeline.request import RunRequest
 from tui_trainer.core.runs.files import RunError, root_problem
 from tui_trainer.core.runs.lock import RunLock
 from tui_trainer.core.spec.events import RunPhase, TrainingEvent
 from tui_trainer.core.spec.experiment import Experiment, Problem
+from tui_trainer.core.spec.memory import AvailableMemory, estimate_memory, memory_note, memory_problem
 from tui_trainer.core.spec.summary import ModelSummary, summarize
 
 if TYPE_CHECKING:
@@ -44,6 +52,9 @@ class PreparedRun:
     """The checkpoint a resumed run continues from."""
     lock: RunLock | None = None
     """The run directory's lock, held until execute() ends (None: not saved, or no locks here)."""
+    notes: tuple[str, ...] = ()
+    """Warnings that do not stop the run (it needs more than half the memory it may use): execute sends
+    each as a RunPhase once training has started."""
 
     def release(self) -> None:
         """Close the run directory and give its lock back (execute does it; call it if you do not execute)."""
@@ -53,18 +64,32 @@ class PreparedRun:
             self.lock.release()
 
 
+def device_memory(device: str, memory: MemoryProbe | None = None) -> AvailableMemory | None:
+    """The memory a run may use where it trains: this machine's on the CPU (memory: see cpu_memory), a CUDA
+    device's free memory, None (unknown, not checked) on MPS and others."""
+    if device == "cpu":
+        return cpu_memory(memory)
+    if device.startswith("cuda"):
+        from tui_trainer.core.training.devices import cuda_free_memory
+
+        return cuda_free_memory(device)
+    return None
+
+
 def prepare(
     request: RunRequest,
     *,
     on_event: EventSink = _ignore,
     data: DataBundle | None = None,
     resumable: Resumable | None = None,
+    memory: MemoryProbe | None = None,
 ) -> PreparedRun | Problem:
-    """Check the request (settings, dataset, layers, device, runs folder, resume), load its data and open
-    its run directory; the first problem found is returned, nothing is raised for bad input.
+    """Check the request (settings, dataset, layers, device, memory, runs folder, resume), load its data and
+    open its run directory; the first problem found is returned, nothing is raised for bad input.
 
     on_event gets a RunPhase for each slow step (and for a run that trains unsaved); data skips loading
-    (tests, benchmarks); resumable is the request's resume run already opened (the CLI opens it first).
+    (tests, benchmarks); resumable is the request's resume run already opened (the CLI opens it first);
+    memory reads what a CPU run may use (None: this machine's; tests pass their own).
     """
     from tui_trainer.core.runs.resume import open_resumable
     from tui_trainer.core.training.devices import resolve_device
@@ -82,7 +107,7 @@ def prepare(
     if experiment is None:
         return Problem("", "nothing to train: the request has no experiment and resumes no run")
     if data is None:
-        problems = start_problems(experiment)
+        problems = start_problems(experiment, memory=memory)
     else:  # the caller's bundle (tests, benchmarks): its name need not be registered; layers are checked on it below
         problems = setting_problems(experiment)
     if problems:
@@ -107,6 +132,11 @@ def prepare(
 
         if problem := resume_problem(resumable.state, experiment, data):
             return Problem("", problem, RESUME_HINT)
+    estimate = estimate_memory(summary, experiment.train, data.evaluated_samples)
+    available = device_memory(device, memory)
+    if problem := memory_problem(estimate, available):
+        return problem
+    note = memory_note(estimate, available)
     # after the data and the layers passed: root_problem creates the runs folder, and bad input writes nothing
     save_to = None if resumable is not None or request.runs_dir is None else Path(request.runs_dir)
     if save_to is not None and (problem := root_problem(save_to)):
@@ -132,4 +162,13 @@ def prepare(
         on_event(RunPhase(f"not saving this run: {exc}"))
         writer = None
     on_event(RunPhase("building the model"))
-    return PreparedRun(experiment, data, summary, device, writer, resumable.state if resumable else None, lock)
+    return PreparedRun(
+        experiment,
+        data,
+        summary,
+        device,
+        writer,
+        resumable.state if resumable else None,
+        lock,
+        notes=(note,) if note else (),
+    )

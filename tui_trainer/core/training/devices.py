@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tui_trainer.core.spec.memory import AvailableMemory
+
 
 def available_devices() -> list[str]:
     """Devices this machine can train on: "cpu" plus "cuda:N" and/or "mps" when present."""
@@ -29,3 +31,14 @@ def resolve_device(name: str) -> str:
     if wanted not in devices:
         raise ValueError(f"device {name!r} is not available on this machine (available: {', '.join(devices)})")
     return wanted
+
+
+def cuda_free_memory(device: str) -> AvailableMemory | None:
+    """The free memory of a CUDA device (torch.cuda.mem_get_info), or None when it cannot be read."""
+    import torch
+
+    try:
+        free, _total = torch.cuda.mem_get_info(torch.device(device))
+    except (RuntimeError, AssertionError, ValueError):
+        return None
+    return AvailableMemory(int(free), f"free on {device}")

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tui_trainer.core.spec.events import BatchEnd, EpochEnd, RunEnded, RunPhase, RunStarted, RunStatus, TrainingEvent
+from tui_trainer.core.spec.memory import MemoryEstimate, estimate_memory
+from tui_trainer.core.spec.summary import summarize
 from tui_trainer.core.spec.throttle import Clock
 from tui_trainer.core.training.devices import resolve_device
 from tui_trainer.core.training.evaluation import StopRequested, evaluate
@@ -338,8 +340,14 @@ def fit(
     except _Diverged as exc:
         return ended(RunStatus.FAILED, str(exc), "lower the learning rate (or clip gradients, or use Adam)")
     except Exception as exc:  # out of memory, or anything else: the run ends "failed" in one line, never a traceback
-        return ended(RunStatus.FAILED, *describe_failure(exc, run.model, t, device))
+        return ended(RunStatus.FAILED, *describe_failure(exc, _memory(experiment, data), device))
     return _finish(ended, run.model, data, device, should_stop, f"trained {t.epochs} epochs", run.speed)
+
+
+def _memory(experiment: Experiment, data: DataBundle) -> MemoryEstimate:
+    """The memory estimate of a run whose model was built (its stack fits the data)."""
+    summary = summarize(experiment.layers, data.input_shape, data.n_classes)
+    return estimate_memory(summary, experiment.train, data.evaluated_samples)
 
 
 def _finish(

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from tui_trainer.core.spec.memory import EVAL_CHUNK
 from tui_trainer.core.spec.metrics import ClassReport, report_from_confusion
 
 if TYPE_CHECKING:
@@ -15,9 +16,6 @@ if TYPE_CHECKING:
 
     from tui_trainer.core.spec.metrics import ClassReport
     from tui_trainer.core.training.speedups import SpeedUps
-
-EVAL_CHUNK = 2048
-"""Samples per forward pass when evaluating."""
 
 
 class StopRequested(Exception):

@@ -6,19 +6,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tui_trainer.core.runs.files import DiskFull
+from tui_trainer.core.spec.memory import format_bytes
 
 if TYPE_CHECKING:
-    from torch import nn
-
-    from tui_trainer.core.spec.experiment import TrainSpec
+    from tui_trainer.core.spec.memory import MemoryEstimate
 
 OOM_HINT = "use a smaller batch size or a smaller model"
 BUG_HINT = "this looks like a bug: please report it"
 REASON_CHARS = 300
 """A failure's reason is cut to this many characters (one line in summary.json, the CLI and the app)."""
 _CPU_OOM = ("can't allocate memory", "not enough memory", "out of memory", "cannot allocate memory")
-_STATE_COPIES = {"sgd": 1, "rmsprop": 1, "adam": 2, "adamw": 2}
-"""Tensors per weight an optimizer keeps (SGD: the momentum buffer; Adam: two moments)."""
 
 
 def is_out_of_memory(exc: BaseException) -> bool:
@@ -30,12 +27,6 @@ def is_out_of_memory(exc: BaseException) -> bool:
     return isinstance(exc, RuntimeError) and any(words in str(exc).lower() for words in _CPU_OOM)
 
 
-def weights_mb(params: int, train: TrainSpec) -> float:
-    """Megabytes of float32 weights, gradients and optimizer state for `params` parameters."""
-    copies = 2 + (_STATE_COPIES.get(train.optimizer, 1) if train.optimizer != "sgd" or train.momentum else 0)
-    return params * 4 * copies / 1e6
-
-
 def one_line(exc: BaseException) -> str:
     """The exception as one line: its type and the first line of its message, cut to REASON_CHARS."""
     text = " ".join(str(exc).split("\n", 1)[0].split())
@@ -43,17 +34,16 @@ def one_line(exc: BaseException) -> str:
     return line if len(line) <= REASON_CHARS else line[: REASON_CHARS - 3] + "..."
 
 
-def describe_failure(exc: BaseException, model: nn.Module | None, train: TrainSpec, device: str) -> tuple[str, str]:
-    """(reason, hint) for an exception that ended a run."""
+def describe_failure(exc: BaseException, estimate: MemoryEstimate | None, device: str) -> tuple[str, str]:
+    """(reason, hint) for an exception that ended a run; estimate (core/spec/memory.py) sizes an out of memory."""
     if isinstance(exc, DiskFull):  # a run file could not be written: its message names it
         return str(exc), exc.hint
     if is_out_of_memory(exc):
         reason = f"out of memory on {device}"
-        if model is not None:
-            params = sum(p.numel() for p in model.parameters())
+        if estimate is not None:
             reason += (
-                f": the model has {params:,} parameters ({weights_mb(params, train):,.0f} MB with its gradients and "
-                f"{train.optimizer} state) plus the activations of batches of {train.batch_size}"
+                f": the model has {estimate.params:,} parameters and needs about {format_bytes(estimate.total)} "
+                f"to train ({estimate.parts()})"
             )
         return reason, OOM_HINT
     return one_line(exc), BUG_HINT

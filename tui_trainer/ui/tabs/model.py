@@ -1,4 +1,5 @@
-"""The Model tab: the layer stack with live output shapes and parameters; add, insert, edit, move, delete."""
+"""The Model tab: the layer stack with live output shapes, parameters and the memory to train; add, insert,
+edit, move, delete."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from tui_trainer.core.data.registry import shape_of
 from tui_trainer.core.pipeline.checks import model_summary
 from tui_trainer.core.spec.experiment import Experiment, LayerSpec, validate
 from tui_trainer.core.spec.layers import describe_args
+from tui_trainer.core.spec.memory import estimate_memory
 from tui_trainer.core.spec.summary import ModelSummary, format_shape, summarize
 from tui_trainer.ui.screens.layer_form import FitText, LayerForm
 
@@ -51,16 +53,17 @@ class ModelPane(Container):
         table.add_columns("#", "layer", "arguments", "output", "params")
         yield table
         yield Static("", id="model-total", markup=False)
+        yield Static("", id="model-memory", markup=False)
         yield Static("", id="model-problems", markup=False)
 
     def on_mount(self) -> None:
-        self.watch(self.app, "experiment", lambda experiment: self._redraw(experiment))
+        self.watch(self.app, "experiment", self._experiment_changed)
         # Styles follow the theme only after the next refresh: redraw the error colours then.
         self.watch(self.app, "theme", lambda _theme: self.call_after_refresh(self._redraw, self.app.experiment, True))
 
     def on_show(self) -> None:
         # A run may have taught the app a csv:/folder: dataset's shape since the last redraw.
-        self._redraw(self.app.experiment)
+        self._experiment_changed(self.app.experiment)
         focused = self.screen.focused
         if not isinstance(focused, Tabs) and (focused is None or self not in focused.ancestors):
             self.table.focus()
@@ -81,6 +84,22 @@ class ModelPane(Container):
         return self.table.cursor_row - 1
 
     # ------------------------------------------------------------ drawing
+
+    def _experiment_changed(self, experiment: Experiment) -> None:
+        self._redraw(experiment)
+        self._show_memory(experiment)  # the batch size and the optimizer change it too, not only the layers
+
+    def _show_memory(self, experiment: Experiment) -> None:
+        """The estimated memory to train, under the total (core/spec/memory.py; arithmetic, no torch)."""
+        summary = model_summary(experiment, self.app.known_shapes)
+        if summary is None:
+            text = "Memory to train: known once the data's shape is."
+        elif not summary.ok:
+            text = "Memory to train: known once the stack fits."
+        else:
+            line = estimate_memory(summary, experiment.train).line()
+            text = line[0].upper() + line[1:]
+        self.query_one("#model-memory", Static).update(text)
 
     def _redraw(self, experiment: Experiment, force: bool = False) -> None:
         key = (
