@@ -1,4 +1,4 @@
-"""Snapshots of every tab at 80x24 and 120x40 (pytest-textual-snapshot), driven by a fake engine."""
+"""Snapshots of every tab at 80x24 and 120x40, the Train tab also at 100x30 and 160x45 (pytest-textual-snapshot)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from tui_trainer.ui.tabs.train import TrainPane
 from tui_trainer.ui.widgets.preview import DatasetPreview
 
 SIZES = [(80, 24), (120, 40)]
+TRAIN_SIZES = [(80, 24), (100, 30), (120, 40), (160, 45)]
+"""The Train tab at the SSH default, a common laptop terminal, and two wide ones (docs: the glance fits each)."""
 
 
 def snapshot_app() -> TrainerApp:
@@ -61,7 +63,7 @@ def scripted_events(engine: FakeEngine, experiment) -> list:
     return events
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("size", TRAIN_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_train_tab_after_two_runs(snap_compare, size: tuple[int, int]) -> None:
     async def run_before(pilot) -> None:
         app = pilot.app

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import fakes
 from fakes import FakeEngine
-from helpers import wait_for, wait_until
+from helpers import dashboard_drawn, wait_for, wait_until
 from textual.widgets import Static, TabbedContent
 
+from tui_trainer.core.pipeline.request import RunRequest
+from tui_trainer.core.spec.events import EpochEnd
 from tui_trainer.core.spec.experiment import LayerSpec
 from tui_trainer.ui.app import TrainerApp
 from tui_trainer.ui.tabs.train import TrainPane
@@ -38,9 +40,9 @@ async def test_start_fills_plots_metrics_and_runs(fake_engine: FakeEngine) -> No
         assert len(run.epochs) == 3 and run.batch_loss.xs
         loss_plot = app.query_one("#loss-plot", CurvePlot)
         labels = [c.label for c in loss_plot._curves if c.xs]
-        assert labels == ["batch (smoothed)", "train", "val"]
+        assert labels == ["batch avg", "train", "val"]
         matrix = app.query_one(ConfusionMatrix)
-        assert matrix.row_count == 3 and matrix.report is not None
+        assert matrix.report is not None and len(matrix.report.class_names) == 3
         assert matrix.report.confusion[0][0] == 12  # epoch 3 of the scripted report
         assert app.query_one(RunsTable).row_count == 1
         assert "most confused" in str(app.query_one("#metrics-summary", Static).render())
@@ -52,10 +54,11 @@ async def test_confusion_toggle_counts_and_rates(fake_engine: FakeEngine) -> Non
         await pilot.press("s")
         await wait_until(pilot, lambda: fakes.run_drawn(app))
         matrix = app.query_one(ConfusionMatrix)
-        assert str(matrix.get_cell_at((0, 1))) == "12"
+        assert matrix.cell(0, 0) == "12"
         await pilot.press("n")
         assert matrix.normalised
-        assert str(matrix.get_cell_at((0, 1))) == f"{12 / 15:.2f}"
+        assert matrix.cell(0, 0) == f"{round(12 / 15 * 100)}"  # whole percent of the true class's row
+        assert f" {round(12 / 15 * 100)} " in str(matrix.render()) + " "
 
 
 async def test_pause_resume_and_stop(fake_engine: FakeEngine) -> None:
@@ -174,14 +177,33 @@ async def test_a_model_too_big_for_the_machine_blocks_training(fake_engine: Fake
         assert "the model needs about" in blocked and "more than the 1000 B free on this machine" in blocked
 
 
-async def test_overfitting_warning() -> None:
-    engine = FakeEngine(epochs=4, val_losses=[0.5, 0.4, 0.45, 0.6])
+async def test_overfitting_warning_holds_once_validation_diverges_and_stays_after_the_end() -> None:
+    val_losses = [0.5, 0.4, 0.3, 0.32, 0.31, 0.36, 0.34, 0.45, 0.43, 0.6]  # best at 3, then wobbling up
+    engine = FakeEngine(epochs=len(val_losses), val_losses=val_losses)
     app = make_app(engine)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("s")
-        await wait_until(pilot, lambda: fakes.run_drawn(app))
+        await pilot.press("4")
+        train = pane(app)
+        experiment = app.experiment
+        train.begin_run(experiment, 1)
+        shown = []
+        for event in scripted_events(engine, experiment):
+            train.handle_event(event)
+            if isinstance(event, EpochEnd):
+                shown.append(train.current.overfitting is not None)
+        # Off until the best (epoch 3) is 3 epochs old and exceeded by 10 % (epoch 6), then on without flicker
+        assert shown == [False] * 5 + [True] * 5
+        await wait_until(pilot, lambda: dashboard_drawn(app))
         warning = app.query_one("#warning", Static)
-        assert warning.display and "overfitting" in str(warning.render())
+        assert train.current.done
+        assert warning.display and "overfitting since epoch 6" in str(warning.render())
+
+
+def scripted_events(engine: FakeEngine, experiment) -> list:
+    """The events a fake run emits, collected synchronously."""
+    events: list = []
+    engine(RunRequest(experiment, runs_dir=None), on_event=events.append, should_stop=lambda: False)
+    return events
 
 
 async def test_quit_during_training_returns_promptly(fake_engine: FakeEngine) -> None:

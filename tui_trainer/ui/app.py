@@ -14,7 +14,7 @@ from textual.containers import Container
 from textual.driver import Driver
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane, Tabs
+from textual.widgets import Header, Input, Static, TabbedContent, TabPane, Tabs
 
 from tui_trainer.core.backend import BackendError, TrainingBackend
 from tui_trainer.core.data.registry import DataShape, shape_of
@@ -33,6 +33,7 @@ from tui_trainer.ui.tabs.model import ModelPane
 from tui_trainer.ui.tabs.runs import RunsPane
 from tui_trainer.ui.tabs.train import TrainPane
 from tui_trainer.ui.terminal import hang_up_proof
+from tui_trainer.ui.widgets.footer import RunKeysFooter
 
 STYLES = Path(__file__).parent / "styles"
 TABS = ("data", "model", "hparams", "train", "runs", "help")
@@ -47,7 +48,7 @@ class TrainerApp(App):
     TITLE = "tui-trainer"
     CSS_PATH = [STYLES / "app.tcss", *sorted(p for p in STYLES.glob("*.tcss") if p.name != "app.tcss")]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (60, "-normal"), (110, "-wide")]
-    VERTICAL_BREAKPOINTS = [(0, "-short"), (20, "-tall")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (20, "-tall"), (40, "-roomy")]
     BINDINGS = [
         Binding("1", "show_tab('data')", "Data", show=False),
         Binding("2", "show_tab('model')", "Model", show=False),
@@ -146,7 +147,7 @@ class TrainerApp(App):
                 with TabPane("? Help", id="help"):
                     yield HelpPane()
         yield Static("Terminal too small: make it at least 60 columns x 20 rows.", id="too-small")
-        yield Footer()
+        yield RunKeysFooter()
 
     def on_mount(self) -> None:
         if self.signals:

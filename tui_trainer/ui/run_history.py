@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from tui_trainer.core.spec.diagnosis import Overfitting, OverfittingWatch, predicted_shares, stuck_at_chance
 from tui_trainer.core.spec.events import BatchEnd, EpochEnd, RunEnded, RunStarted
 from tui_trainer.core.spec.experiment import Experiment
 
@@ -43,13 +44,22 @@ class RunHistory:
     last_batch: BatchEnd | None = None
     batch_loss: Series = field(default_factory=Series)
     """Smoothed training loss, x in (fractional) epochs."""
+    raw_batch_loss: Series = field(default_factory=Series)
+    """The training loss as each BatchEnd reported it (the mini-batch noise), x in (fractional) epochs."""
     lr: Series = field(default_factory=Series)
     epochs: list[EpochEnd] = field(default_factory=list)
     ended: RunEnded | None = None
+    overfitting: Overfitting | None = None
+    """Overfitting seen (it stays until the validation loss reaches a new best), or None."""
+    stuck: str | None = None
+    """Words for a run stuck at chance (the last epoch), or None."""
     _ema: float | None = None
+    _epoch_times: list[float] = field(default_factory=list)
+    """When each epoch of this run ended (the caller's clock), for the ETA."""
+    _watch: OverfittingWatch = field(default_factory=OverfittingWatch)
 
-    def add(self, event: object) -> None:
-        """Fold one core event into the history."""
+    def add(self, event: object, now: float | None = None) -> None:
+        """Fold one core event into the history; now: the caller's clock, for the ETA."""
         if isinstance(event, RunStarted):
             self.started = event
             self.status = "running"
@@ -58,9 +68,15 @@ class RunHistory:
             x = event.epoch - 1 + event.batch / max(1, event.batches)
             self._ema = event.loss if self._ema is None else SMOOTHING * event.loss + (1 - SMOOTHING) * self._ema
             self.batch_loss.add(x, self._ema)
+            self.raw_batch_loss.add(x, event.loss)
             self.lr.add(x, event.lr)
         elif isinstance(event, EpochEnd):
             self.epochs.append(event)
+            if now is not None:
+                self._epoch_times.append(now)
+            self.overfitting = self._watch.add(event)
+            shares = predicted_shares(event.report.confusion)
+            self.stuck = stuck_at_chance(self.epochs, shares, event.report.class_names)
         elif isinstance(event, RunEnded):
             self.ended = event
             self.status = event.status
@@ -76,24 +92,26 @@ class RunHistory:
         """Best validation accuracy so far."""
         return max((e.val_accuracy for e in self.epochs), default=None)
 
-    def overfitting(self, window: int = 2) -> bool:
-        """True when val loss rose for `window` epochs in a row while train loss fell."""
-        if len(self.epochs) < window + 1:
-            return False
-        recent = self.epochs[-(window + 1) :]
-        val_up = all(b.val_loss > a.val_loss for a, b in zip(recent, recent[1:]))
-        train_down = all(b.train_loss < a.train_loss for a, b in zip(recent, recent[1:]))
-        return val_up and train_down
-
-    def eta_seconds(self) -> float | None:
-        """Seconds left, from the training pace so far (None before the first batch)."""
+    def eta_seconds(self, now: float | None = None) -> float | None:
+        """Seconds left (None before the first batch). From two epoch ends on, the wall time per epoch as
+        this session saw it (training, evaluation, checkpoints: everything an epoch costs), less the time
+        since the last one; before, the training pace (a resumed run's steps and seconds count from its
+        first epoch, as BatchEnd reports them)."""
         b, s = self.last_batch, self.started
-        if b is None or s is None or b.step == 0:
+        if b is None or s is None:
+            return None
+        times = self._epoch_times
+        if len(times) >= 2 and self.epochs:
+            per_epoch = (times[-1] - times[0]) / (len(times) - 1)
+            since = max(0.0, now - times[-1]) if now is not None else 0.0
+            return max(0.0, (s.epochs - self.epochs[-1].epoch) * per_epoch - since)
+        if self.epochs and self.epochs[-1].seconds > 0:  # one epoch's own time (training and evaluation)
+            done = max(self.epochs[-1].epoch, b.epoch - 1 + b.batch / max(1, b.batches))
+            return max(0.0, (s.epochs - done) * self.epochs[-1].seconds)
+        if b.step == 0:
             return None
         total = s.epochs * s.batches_per_epoch
-        done_steps = (s.start_epoch - 1) * s.batches_per_epoch
-        steps = max(1, b.step)
-        return max(0.0, (total - done_steps - steps) * b.elapsed_s / steps)
+        return max(0.0, (total - b.step) * b.elapsed_s / b.step)
 
 
 def format_duration(seconds: float | None) -> str:

@@ -53,6 +53,15 @@ class RunRecord:
     problem: str | None = None
 
     @property
+    def overfitting_since(self) -> int | None:
+        """The epoch from which the run was overfitting, as its summary recorded (None: it was not)."""
+        sign = (self.summary or {}).get("overfitting")
+        try:
+            return int(sign["since_epoch"]) if sign else None
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    @property
     def name(self) -> str:
         """The directory name."""
         return self.path.name

@@ -33,6 +33,7 @@ from tui_trainer.core.runs.files import (
     make_run_dir,
 )
 from tui_trainer.core.runs.integrity import cut_partial_line
+from tui_trainer.core.spec.diagnosis import OverfittingWatch
 from tui_trainer.core.spec.events import (
     METRIC_COLUMNS,
     BatchEnd,
@@ -101,6 +102,10 @@ class RunWriter:
         """Notes for the user about the run directory, passed on (once) as RunPhase events after the RunStarted."""
         self._ending = False
         self._history = list(history)
+        self._overfitting = OverfittingWatch()
+        """Overfitting as the dashboard shows it, recorded in summary.json."""
+        for epoch in self._history:
+            self._overfitting.add(epoch)
         self._events: int | None = None
         """The file descriptor events.jsonl is appended through, while open."""
         self._last_batch_time = -float("inf")
@@ -349,7 +354,9 @@ class RunWriter:
     def _epoch_summary(self) -> None:
         last = self._history[-1]
         best = max(self._history, key=lambda e: e.val_accuracy)
+        sign = self._overfitting.add(last)
         self.summary.update(
+            overfitting=sign.as_dict() if sign is not None else None,
             epochs_done=len(self._history),
             final=vars(last.metrics),
             best=vars(best.metrics),

@@ -1,4 +1,5 @@
-"""The Train tab: status, progress, live loss/accuracy/lr plots, metrics panel and this session's runs."""
+"""The Train tab: status, progress, live loss and accuracy plots beside the confusion matrix; lr, per-class metrics
+and this session's runs on a second page (`v`), or below where the terminal is tall enough."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from functools import partial
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widgets import Label, ProgressBar, Static
 
@@ -18,7 +19,7 @@ from tui_trainer.core.spec.throttle import Clock, Throttle
 from tui_trainer.ui.run_history import RunHistory, format_duration
 from tui_trainer.ui.widgets.class_metrics import ClassMetrics
 from tui_trainer.ui.widgets.confusion import ConfusionMatrix
-from tui_trainer.ui.widgets.curves import Curve, CurvePlot
+from tui_trainer.ui.widgets.curves import Curve, CurvePlot, LabelledPlot
 from tui_trainer.ui.widgets.runs_table import RunsTable
 
 REDRAW_INTERVAL_S = 0.25
@@ -31,14 +32,21 @@ drawn together at an epoch's end they made long frames, during which a key press
 STATUS_CLASSES = ("idle", "starting", "running", "paused", "stopping", "finished", "stopped", "failed", "blocked")
 
 
-class TrainPane(VerticalScroll):
-    """The dashboard of the current run; the app feeds it events and run boundaries."""
+class TrainPane(Vertical, can_focus=True):
+    """The dashboard of the current run; the app feeds it events and run boundaries.
+
+    The first page (status, progress, loss and accuracy beside the confusion matrix and macro F1) fits
+    80x24; the details (learning rate, per-class metrics, this session's runs) are one key away (`v`),
+    and shown below it from 40 rows on.
+    """
 
     BINDINGS = [
         Binding("r", "app.retrain", "Retrain"),
-        Binding("n", "toggle_normalised", "Counts/rates"),
-        Binding("m", "app.show_tab('model')", "Edit model"),
-        Binding("h", "app.show_tab('hparams')", "Edit hparams"),
+        Binding("v", "toggle_details", "More"),
+        Binding("n", "toggle_normalised", "Rates"),
+        Binding("b", "toggle_raw_batches", "Raw loss"),
+        Binding("m", "app.show_tab('model')", "Edit model", show=False),
+        Binding("h", "app.show_tab('hparams')", "Edit hparams", show=False),
     ]
 
     def __init__(self, clock: Clock = time.monotonic) -> None:
@@ -50,6 +58,9 @@ class TrainPane(VerticalScroll):
         self.overlays: list[tuple[str, list]] = []
         """Saved runs picked on the Runs tab: (label, metrics rows with epoch/val_loss/val_accuracy)."""
         self.normalised = False
+        self.raw_batches = False
+        """Draw every mini-batch's loss as reported (the noise of SGD) instead of its moving average."""
+        self._clock = clock
         self._dirty = False
         self._runs_dirty = False
         self._texts: dict[str | None, str] = {}
@@ -69,18 +80,20 @@ class TrainPane(VerticalScroll):
             yield ProgressBar(id="run-progress", show_eta=False)
         yield Static("", id="warning", markup=False)
         yield Static("", id="blocked", markup=False)
-        with Horizontal(id="dashboard"):
+        with Horizontal(id="glance"):
             with Vertical(id="plots"):
-                yield CurvePlot("loss (cross-entropy)", id="loss-plot")
-                yield CurvePlot("accuracy", id="acc-plot")
-                yield CurvePlot("learning rate", id="lr-plot")
+                yield LabelledPlot("loss", plot_id="loss-plot")
+                yield LabelledPlot("accuracy", plot_id="acc-plot")
             with Vertical(id="metrics"):
                 yield Static("validation metrics appear after the first epoch", id="metrics-title", markup=False)
                 yield ConfusionMatrix(id="confusion")
                 yield Static("", id="metrics-summary", markup=False)
-                yield ClassMetrics(id="class-metrics")
-        yield Static("Runs this session", id="runs-title")
-        yield RunsTable(id="runs")
+        with Horizontal(id="details"):
+            with Vertical(id="details-left"):
+                yield LabelledPlot("learning rate", plot_id="lr-plot")
+                yield Static("Runs this session", id="runs-title")
+                yield RunsTable(id="runs")
+            yield ClassMetrics(id="class-metrics")
 
     def on_mount(self) -> None:
         self._set_note("#warning", "")
@@ -116,7 +129,7 @@ class TrainPane(VerticalScroll):
             else:  # a note while training (e.g. torch.compile fell back): the status stays the run's
                 self.app.notify(event.message, title="Training", severity="warning", markup=False)
             return
-        run.add(event)
+        run.add(event, now=self._clock())
         if isinstance(event, RunStarted):
             total = event.epochs * event.batches_per_epoch
             self.query_one("#run-progress", ProgressBar).update(total=total, progress=0)
@@ -217,12 +230,32 @@ class TrainPane(VerticalScroll):
         if b:
             parts += [
                 f"batch {b.batch}/{b.batches}",
-                f"ETA {format_duration(run.eta_seconds())}",
+                f"ETA {format_duration(run.eta_seconds(self._clock()))}",
                 f"{b.samples_per_s:,.0f} samples/s",
                 f"loss {b.loss:.4f}",
             ]
         parts.append(f"{s.device} + {s.speedups}" if s.speedups else s.device)
         return "  ".join(parts)
+
+    def _warning(self, run: RunHistory) -> str:
+        """What the run's epochs say that the user should act on: stuck at chance, overfitting ("" when fine)."""
+        return run.stuck or (run.overfitting.words() if run.overfitting else "")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """`v` only where the details do not show anyway (below 40 rows)."""
+        if action == "toggle_details" and self.screen.has_class("-roomy"):
+            return False
+        return True
+
+    def action_toggle_details(self) -> None:
+        """Show the second page (learning rate, per-class metrics, this session's runs) or the first again."""
+        self.toggle_class("-details")
+
+    def action_toggle_raw_batches(self) -> None:
+        """Draw the raw mini-batch losses, or their moving average again."""
+        self.raw_batches = not self.raw_batches
+        self._dirty = True
+        self._flush(at_once=True)
 
     def action_toggle_normalised(self) -> None:
         """Switch the confusion matrix between counts and row-normalised rates."""
@@ -268,13 +301,7 @@ class TrainPane(VerticalScroll):
                     if run.epochs:
                         self._stages["confusion"] = partial(self._draw_confusion, run)
                         self._stages["class-metrics"] = partial(self._draw_class_metrics, run)
-                self._set_note(
-                    "#warning",
-                    "overfitting? validation loss is rising while training loss falls: try Dropout, weight decay, "
-                    "fewer epochs or early stopping (patience)"
-                    if run.overfitting()
-                    else "",
-                )
+                self._set_note("#warning", self._warning(run))
         if self._runs_dirty:
             self._runs_dirty = False
             self._stages["runs"] = lambda: self.query_one(RunsTable).show(self.runs)
@@ -301,38 +328,48 @@ class TrainPane(VerticalScroll):
             dimmed.insert(0, (f"run {previous.run_id} val", previous.epochs))
         return dimmed
 
+    def _x_range(self, run: RunHistory) -> tuple[float, float]:
+        """The epochs every plot of the run spans: from 0 to the furthest epoch or batch reached (at least 1)."""
+        furthest = max([run.epochs[-1].epoch] if run.epochs else [0])
+        if run.batch_loss.xs:
+            furthest = max(furthest, run.batch_loss.xs[-1])
+        return 0.0, max(1.0, float(furthest))
+
     def _draw_loss(self, run: RunHistory, previous: RunHistory | None) -> None:
         ex = [e.epoch for e in run.epochs]
+        batches = run.raw_batch_loss if self.raw_batches else run.batch_loss
         loss = [
-            Curve("batch (smoothed)", run.batch_loss.xs, run.batch_loss.ys, "secondary"),
-            Curve("train", ex, [e.train_loss for e in run.epochs], "primary", markers=True),
-            Curve("val", ex, [e.val_loss for e in run.epochs], "warning", markers=True),
+            Curve("batch (raw)" if self.raw_batches else "batch avg", batches.xs, batches.ys, "secondary"),
+            Curve("train", ex, [e.train_loss for e in run.epochs], "primary", marker="•"),
+            Curve("val", ex, [e.val_loss for e in run.epochs], "warning", marker="×"),
         ]
         for label, rows in reversed(self._dimmed(previous)):
             loss.insert(0, Curve(label, [r.epoch for r in rows], [r.val_loss for r in rows], "muted"))
-        self.query_one("#loss-plot", CurvePlot).show(loss)
+        self.query_one("#loss-plot", CurvePlot).show(loss, xlim=self._x_range(run))
 
     def _draw_acc(self, run: RunHistory, previous: RunHistory | None) -> None:
         ex = [e.epoch for e in run.epochs]
         acc = [
-            Curve("train", ex, [e.train_accuracy for e in run.epochs], "primary", markers=True),
-            Curve("val", ex, [e.val_accuracy for e in run.epochs], "warning", markers=True),
+            Curve("train", ex, [e.train_accuracy for e in run.epochs], "primary", marker="•"),
+            Curve("val", ex, [e.val_accuracy for e in run.epochs], "warning", marker="×"),
         ]
         for label, rows in reversed(self._dimmed(previous)):
             acc.insert(0, Curve(label, [r.epoch for r in rows], [r.val_accuracy for r in rows], "muted"))
         values = [y for curve in acc for y in curve.ys]
         low = max(0.0, min(values) - 0.02) if values else 0.0  # zoom in: the train/val gap must show
-        self.query_one("#acc-plot", CurvePlot).show(acc, ylim=(low, 1.0))
+        self.query_one("#acc-plot", CurvePlot).show(acc, ylim=(low, 1.0), xlim=self._x_range(run))
 
     def _draw_lr(self, run: RunHistory) -> None:
-        self.query_one("#lr-plot", CurvePlot).show([Curve("lr", run.lr.xs, run.lr.ys, "accent")])
+        self.query_one("#lr-plot", CurvePlot).show(
+            [Curve("lr", run.lr.xs, run.lr.ys, "accent")], xlim=self._x_range(run), exact_y=True
+        )
 
     def _draw_confusion(self, run: RunHistory) -> None:
         last = run.epochs[-1]
         self._update_text(
             self.query_one("#metrics-title", Static),
-            f"validation, epoch {last.epoch}: accuracy {last.report.accuracy:.2%}  "
-            f"({'row-normalised' if self.normalised else 'counts'}; rows = true class; n toggles)",
+            f"val epoch {last.epoch}: accuracy {last.report.accuracy:.1%}  macro F1 {last.report.macro.f1:.3f}\n"
+            f"rows: true, columns: predicted ({'% of the row' if self.normalised else 'counts'}, n)",
         )
         self.query_one(ConfusionMatrix).show(last.report, self.normalised)
 
@@ -342,6 +379,6 @@ class TrainPane(VerticalScroll):
         confused = ", ".join(f"{t}->{p} ({n})" for t, p, n in pairs) or "none"
         self._update_text(
             self.query_one("#metrics-summary", Static),
-            f"macro F1 {report.macro.f1:.3f}  weighted F1 {report.weighted.f1:.3f}  most confused (true->pred): {confused}",
+            f"weighted F1 {report.weighted.f1:.3f}\nmost confused (true->pred): {confused}",
         )
         self.query_one(ClassMetrics).show(report)

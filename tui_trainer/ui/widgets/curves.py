@@ -1,14 +1,24 @@
-"""A line plot of named curves (textual-plotext), coloured from the Textual theme."""
+"""Line plots of named curves (textual-plotext) with their legend on a line above the plot, coloured from the theme."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
+from rich.style import Style
+from rich.text import Text
+from textual.app import ComposeResult
 from textual.color import Color
+from textual.containers import Vertical
+from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 MAX_MARKERS = 30
 """Above this many points a curve is a plain line (dots would merge into a thick band)."""
+X_TICK_SPACING = 10
+"""About one x tick per this many columns."""
+Y_TICK_ROWS = 3
+"""About one y tick per this many rows (at least two ticks)."""
 
 
 @dataclass(frozen=True)
@@ -20,53 +30,144 @@ class Curve:
     ys: list[float]
     role: str = "primary"
     """A theme colour name: primary, secondary, accent, warning, success, error, or muted."""
-    markers: bool = False
-    """Also mark each point (epoch values) with a dot, while there are few."""
+    marker: str = ""
+    """A character marking each point (epoch values) while there are few; "" for a plain line."""
+
+
+def theme_colour(widget: Static | PlotextPlot, role: str) -> Color:
+    """The theme's colour for a curve role ("muted": a dim foreground)."""
+    variables = widget.app.theme_variables
+    name = "foreground-darken-3" if role == "muted" else role
+    return Color.parse(variables.get(name, variables["foreground"]))
+
+
+def integer_ticks(low: float, high: float, count: int) -> list[int]:
+    """About count whole-number ticks from low to high, evenly spaced by 1, 2 or 5 times a power of ten."""
+    span = max(1.0, high - low)
+    raw = span / max(1, count)
+    power = 10 ** math.floor(math.log10(raw)) if raw >= 1 else 1
+    step = next((m * power for m in (1, 2, 5, 10) if m * power >= raw), 10 * power)
+    step = max(1, int(step))
+    first = math.ceil(low / step) * step
+    return list(range(int(first), int(high) + 1, step))
+
+
+def value_ticks(low: float, high: float, count: int) -> tuple[list[float], list[str]]:
+    """count evenly spaced ticks from low to high (an odd count, so that a constant, drawn mid-height, sits on
+    one), each labelled with its own value to the precision of the spacing: a label is the value at its row."""
+    count = max(3, count - (1 - count % 2))
+    values = [low + (high - low) * i / (count - 1) for i in range(count)]
+    step = (high - low) / (count - 1)
+    decimals = max(0, 1 - math.floor(math.log10(step))) if step > 0 else 2
+    if decimals > 4:  # tiny values (a learning rate of 1e-5): scientific notation keeps them short
+        return values, [f"{v:.2e}" for v in values]
+    return values, [f"{v:.{decimals}f}" for v in values]
+
+
+def y_range(values: list[float]) -> tuple[float, float]:
+    """The y range that shows values: their span, or a band around a constant (plotted mid-height)."""
+    low, high = min(values), max(values)
+    if high > low:
+        return low, high
+    pad = abs(low) * 0.5 or 1.0
+    return low - pad, high + pad
+
+
+class PlotLegend(Static):
+    """The line above a plot: its title, then each curve's mark and label in the curve's colour."""
+
+    def show(self, title: str, curves: list[Curve]) -> None:
+        """Redraw the legend for these curves."""
+        text = Text(title, style="bold")
+        for curve in curves:
+            if curve.role == "muted" and any(c.role == "muted" for c in curves if c is not curve and c.xs):
+                continue  # several dimmed overlays: one "dimmed" entry is enough
+            colour = Style(color=theme_colour(self, curve.role).rich_color)
+            text.append("  ")
+            text.append(f"━{curve.marker or '━'}", style=colour)
+            text.append(f" {curve.label}" if curve.role != "muted" else " dimmed: earlier runs' val")
+        self.update(text)
 
 
 class CurvePlot(PlotextPlot):
-    """A plot that redraws only when given new curves (the caller caps how often)."""
+    """A plot that redraws only when given new curves (the caller caps how often); no title, legend or x label
+    inside the box (its PlotLegend shows them), whole-number x ticks."""
 
-    def __init__(self, title: str, *, xlabel: str = "epoch", id: str | None = None) -> None:
+    def __init__(self, title: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.title = title
-        self.xlabel = xlabel
+        self.legend: PlotLegend | None = None
+        """Where the title and the curves' labels are shown (set by LabelledPlot)."""
         self._curves: list[Curve] = []
         self._ylim: tuple[float, float] | None = None
+        self._xlim: tuple[float, float] | None = None
+        self._exact_y = False
 
     def on_mount(self) -> None:
         super().on_mount()
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._draw())
         self._draw()
 
-    def _colour(self, role: str) -> tuple[int, int, int]:
-        variables = self.app.theme_variables
-        name = "foreground-darken-3" if role == "muted" else role
-        return Color.parse(variables.get(name, variables["foreground"])).rgb
+    def on_resize(self) -> None:
+        self._draw()
 
-    def show(self, curves: list[Curve], ylim: tuple[float, float] | None = None) -> None:
-        """Replace the curves and redraw."""
-        self._curves = curves
-        self._ylim = ylim
+    def show(
+        self,
+        curves: list[Curve],
+        ylim: tuple[float, float] | None = None,
+        xlim: tuple[float, float] | None = None,
+        exact_y: bool = False,
+    ) -> None:
+        """Replace the curves and redraw. xlim: the x range (plots of one run share it); exact_y: y ticks
+        evenly spaced, each labelled with its value (for a learning rate that may be constant)."""
+        self._curves, self._ylim, self._xlim, self._exact_y = curves, ylim, xlim, exact_y
         self._draw()
 
     def _draw(self) -> None:
+        if not self.is_mounted:
+            return
         plt = self.plt
         plt.clear_data()
-        plt.title(self.title)
-        plt.xlabel(self.xlabel)
-        drawn = False
-        for curve in self._curves:
-            if not curve.xs:
-                continue
-            drawn = True
-            colour = self._colour(curve.role)
-            plt.plot(curve.xs, curve.ys, label=curve.label, color=colour, marker="braille")
-            if curve.markers and len(curve.xs) <= MAX_MARKERS:
-                plt.scatter(curve.xs, curve.ys, color=colour, marker="•")
-        if self._ylim:
-            plt.ylim(*self._ylim)
+        plt.title("")
+        plt.xlabel("")
+        drawn = [curve for curve in self._curves if curve.xs]
+        for curve in drawn:
+            colour = theme_colour(self, curve.role).rgb
+            plt.plot(curve.xs, curve.ys, color=colour, marker="braille")
+            if curve.marker and len(curve.xs) <= MAX_MARKERS:
+                plt.scatter(curve.xs, curve.ys, color=colour, marker=curve.marker)
+        if self.legend is not None:
+            self.legend.show(self.title, self._curves)
         if not drawn:
             plt.xlim(0, 1)
             plt.ylim(0, 1)
+            self.refresh()
+            return
+        low_x, high_x = self._xlim or (min(min(c.xs) for c in drawn), max(max(c.xs) for c in drawn))
+        high_x = max(high_x, low_x + 1)
+        plt.xlim(low_x, high_x)
+        columns = max(20, self.size.width - 8)
+        plt.xticks(integer_ticks(low_x, high_x, max(2, columns // X_TICK_SPACING)))
+        ylim = self._ylim or (y_range([y for c in drawn for y in c.ys if math.isfinite(y)] or [0.0]))
+        plt.ylim(*ylim)
+        if self._exact_y or not self._ylim:
+            rows = max(2, self.size.height - 3)
+            values, labels = value_ticks(ylim[0], ylim[1], max(2, min(5, rows // Y_TICK_ROWS + 1)))
+            plt.yticks(values, labels)
         self.refresh()
+
+
+class LabelledPlot(Vertical):
+    """A CurvePlot under its legend line; the plot keeps the given id (callers query and feed it)."""
+
+    def __init__(self, title: str, *, plot_id: str, id: str | None = None) -> None:
+        super().__init__(id=id, classes="labelled-plot")
+        self._title = title
+        self._plot_id = plot_id
+
+    def compose(self) -> ComposeResult:
+        legend = PlotLegend(self._title, classes="plot-legend", markup=False)
+        plot = CurvePlot(self._title, id=self._plot_id)
+        plot.legend = legend
+        yield legend
+        yield plot
