@@ -66,3 +66,17 @@ def test_a_learning_run_is_not_stuck():
     assert stuck_at_chance(epochs([0.69, 0.6, 0.5]), [0.5, 0.5], names) is None  # loss left ln(2)
     assert stuck_at_chance(epochs([0.69, 0.69, 0.69]), [0.6, 0.4], names) is None  # not one class
     assert stuck_at_chance(epochs([0.69, 0.69]), [1.0, 0.0], names) is None  # too early to say
+
+
+def test_the_cli_says_each_diagnosis_once(capsys):
+    from tui_trainer.cli.report import EventPrinter
+    from tui_trainer.core.spec.events import EpochEnd
+    from tui_trainer.core.spec.experiment import Experiment
+    from tui_trainer.core.spec.metrics import report_from_confusion
+
+    stuck = report_from_confusion([[0, 5], [0, 5]], ("a", "b"))  # everything predicted "b"
+    printer = EventPrinter(Experiment(), tty=False)
+    for epoch in range(1, 6):
+        printer(EpochEnd(epoch, 5, 0.69, 0.5, 0.693, 0.5, 0.1, 1.0, stuck))
+    out = capsys.readouterr().out
+    assert out.count("note: stuck at chance") == 1 and "predicted 'b'" in out

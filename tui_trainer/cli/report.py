@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tui_trainer.core.runs.lock import holder, holder_of
+from tui_trainer.core.spec.diagnosis import OverfittingWatch, predicted_shares, stuck_at_chance
 from tui_trainer.core.spec.events import BatchEnd, EpochEnd, RunEnded, RunPhase, RunStarted, RunStatus
 from tui_trainer.core.spec.metrics import ClassReport
 from tui_trainer.core.spec.summary import ModelSummary, format_shape
@@ -176,6 +177,15 @@ class EventPrinter:
         self.run_dir = run_dir
         self.params: int | None = None
         self.device: str | None = None
+        self.epochs: list[EpochEnd] = []
+        self.overfitting = OverfittingWatch()
+        self._said: set[str] = set()
+
+    def _note_once(self, kind: str, words: str | None) -> None:
+        """Print a diagnosis the first time it holds (as the dashboard shows it): "note: ..."."""
+        if words and kind not in self._said:
+            self._said.add(kind)
+            print(("\r\x1b[K" if self.tty else "") + f"note: {words}", flush=True)
 
     def __call__(self, event: object) -> None:
         """Print what a person following the run wants to see for this event."""
@@ -196,6 +206,13 @@ class EventPrinter:
             )
         elif isinstance(event, EpochEnd):
             print(("\r\x1b[K" if self.tty else "") + epoch_line(event), flush=True)
+            self.epochs.append(event)
+            sign = self.overfitting.add(event)
+            self._note_once("overfitting", sign.words() if sign else None)
+            report = event.report
+            self._note_once(
+                "stuck", stuck_at_chance(self.epochs, predicted_shares(report.confusion), report.class_names)
+            )
         elif isinstance(event, RunPhase) and self.params is not None:  # a note while training
             print(("\r\x1b[K" if self.tty else "") + event.message, flush=True)
 

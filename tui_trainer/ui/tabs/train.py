@@ -339,7 +339,7 @@ class TrainPane(Vertical, can_focus=True):
         ex = [e.epoch for e in run.epochs]
         batches = run.raw_batch_loss if self.raw_batches else run.batch_loss
         loss = [
-            Curve("batch (raw)" if self.raw_batches else "batch avg", batches.xs, batches.ys, "secondary"),
+            Curve("batch (raw)" if self.raw_batches else "batch avg", batches.xs, batches.ys, "batch"),
             Curve("train", ex, [e.train_loss for e in run.epochs], "primary", marker="•"),
             Curve("val", ex, [e.val_loss for e in run.epochs], "warning", marker="×"),
         ]

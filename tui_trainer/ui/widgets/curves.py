@@ -29,14 +29,17 @@ class Curve:
     xs: list[float]
     ys: list[float]
     role: str = "primary"
-    """A theme colour name: primary, secondary, accent, warning, success, error, or muted."""
+    """A theme colour name (primary, secondary, accent, warning, success, error), muted or batch: theme_colour."""
     marker: str = ""
     """A character marking each point (epoch values) while there are few; "" for a plain line."""
 
 
 def theme_colour(widget: Static | PlotextPlot, role: str) -> Color:
-    """The theme's colour for a curve role ("muted": a dim foreground)."""
+    """The theme's colour for a curve role: a theme colour name, "muted" (a dim foreground, for earlier runs) or
+    "batch" (the primary colour halfway to the foreground: the same family as the epoch train curve, paler)."""
     variables = widget.app.theme_variables
+    if role == "batch":
+        return Color.parse(variables["primary"]).blend(Color.parse(variables["foreground"]), 0.5)
     name = "foreground-darken-3" if role == "muted" else role
     return Color.parse(variables.get(name, variables["foreground"]))
 
