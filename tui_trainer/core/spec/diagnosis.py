@@ -44,9 +44,8 @@ class Overfitting:
     def words(self) -> str:
         """One line for the dashboard."""
         return (
-            f"overfitting since epoch {self.since_epoch}: val loss {self.val_loss:.3g}, best {self.best_val_loss:.3g} "
-            f"at epoch {self.best_epoch}, while train loss falls: try Dropout, weight decay, fewer epochs or early "
-            "stopping (patience)"
+            f"overfitting since epoch {self.since_epoch}: val loss {self.val_loss:.3g} > best {self.best_val_loss:.3g} "
+            f"(epoch {self.best_epoch}) as train loss falls: try Dropout, weight decay, fewer epochs, patience"
         )
 
     def as_dict(self) -> dict[str, float | int]:
