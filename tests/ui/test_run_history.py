@@ -56,3 +56,11 @@ def test_raw_batch_losses_are_kept_beside_the_smoothed_ones():
         run.add(BatchEnd(1, step, BATCHES, step, loss, 0.01, 100.0, 0.1 * step))
     assert run.raw_batch_loss.ys == [1.0, 3.0, 1.0, 3.0]
     assert max(run.batch_loss.ys) < 3.0 and min(run.batch_loss.ys[1:]) > 1.0
+
+
+def test_an_end_says_its_status_once():
+    from tui_trainer.core.spec.events import RunEnded, ended_line
+
+    assert RunEnded("stopped", "stopped by the user").headline == "stopped by the user"
+    assert ended_line("finished", "trained 3 epochs") == "finished: trained 3 epochs"
+    assert ended_line("failed", "") == "failed"

@@ -126,7 +126,7 @@ def metrics_table(report: ClassReport) -> str:
 
 def final_report(end: RunEnded) -> str:
     """What the CLI prints when a run ends: status, accuracies, confusion matrix, per-class metrics."""
-    lines = [f"{end.status}: {end.reason}" + (f" ({end.hint})" if end.hint else "")]
+    lines = [end.headline + (f" ({end.hint})" if end.hint else "")]
     if end.history:
         last = end.history[-1]
         lines.append(

@@ -52,6 +52,10 @@ SETS = {
 }
 
 
+DOWNLOAD = "--download, or the download option on the Data tab"
+"""How a user asks for a download, from the command line or the app (messages serve both)."""
+
+
 def files_folder(name: str, data_dir: str) -> Path:
     """The folder that must hold the dataset's files."""
     return Path(data_dir).expanduser().joinpath(*SETS[name].folder)
@@ -75,12 +79,12 @@ def _missing_message(name: str, data_dir: str, missing: list[str]) -> str:
     else:
         put = f"put {', '.join(tv.files)} there (uncompressed)"
         archives = [f + ".gz" for f in missing if (folder / (f + ".gz")).is_file()]
-    text = f"{tv.title} is not in {folder}: {put}, or pass --download on a machine with network"
+    text = f"{tv.title} is not in {folder}: {put}, or download them on a machine with network ({DOWNLOAD})"
     if 0 < len(missing) < len(tv.files):
         text += f" (missing: {', '.join(missing)})"
     if archives:
         text += (
-            f"; found {', '.join(archives)}: unpack {'it' if len(archives) == 1 else 'them'}, or pass --download, which unpacks the "
+            f"; found {', '.join(archives)}: unpack {'it' if len(archives) == 1 else 'them'}, or download ({DOWNLOAD}), which unpacks the "
             "archive without network when it is intact"
         )
     return text
@@ -145,7 +149,7 @@ def _open(tv: TorchvisionSet, cls: Any, root: str, train: bool, download: bool, 
             raise DatasetError(_permission_message(denied.filename or files_folder(name, root))) from None
         raise DatasetError(
             f"the {tv.title} files in {files_folder(name, root)} could not be read ({_one_line(exc)}): "
-            "they may be damaged or incomplete; delete them and put fresh copies there (or pass --download)"
+            f"they may be damaged or incomplete; delete them and put fresh copies there (or download: {DOWNLOAD})"
         ) from None
 
 

@@ -130,6 +130,11 @@ class RunEnded:
     best_val_accuracy: float | None = None
     history: tuple[EpochEnd, ...] = field(default=(), repr=False)
 
+    @property
+    def headline(self) -> str:
+        """ "status: reason", the status said once ("stopped by the user", not "stopped: stopped by the user")."""
+        return ended_line(str(self.status), self.reason)
+
 
 TrainingEvent = RunPhase | RunStarted | BatchEnd | EpochEnd | RunEnded
 
@@ -187,3 +192,11 @@ def event_from_dict(doc: dict) -> TrainingEvent:
         return cls(**values)
     except (TypeError, KeyError, IndexError) as exc:
         raise ValueError(f"{cls.__name__} is incomplete: {exc}") from None
+
+
+def ended_line(status: str, reason: str) -> str:
+    """How a run's end reads in one line: "finished: trained 10 epochs", or the reason alone when it already
+    starts with the status ("stopped by the user")."""
+    if not reason:
+        return status
+    return reason if reason.split(" ", 1)[0] == status else f"{status}: {reason}"

@@ -175,7 +175,8 @@ class DataPane(Container):
                 pass
         for info in infos:
             table.add_row(*self._dataset_cells(info, data), key=info.name)
-            self.notes["datasets", info.name] = f"{info.name}: {info.description} ({info.source})"
+            source = "" if info.source in info.description else f" ({info.source})"  # said once
+            self.notes["datasets", info.name] = f"{info.name}: {info.description}{source}"
         if row is None:
             row = table.get_row_index(data.name) if data.name in table.rows else 0
         table.move_cursor(row=min(row, table.row_count - 1), animate=False)

@@ -13,7 +13,16 @@ from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widgets import Label, ProgressBar, Static
 
-from tui_trainer.core.spec.events import BatchEnd, EpochEnd, RunEnded, RunPhase, RunStarted, RunStatus, TrainingEvent
+from tui_trainer.core.spec.events import (
+    BatchEnd,
+    EpochEnd,
+    RunEnded,
+    RunPhase,
+    RunStarted,
+    RunStatus,
+    TrainingEvent,
+    ended_line,
+)
 from tui_trainer.core.spec.experiment import Experiment
 from tui_trainer.core.spec.throttle import Clock, Throttle
 from tui_trainer.ui.run_history import RunHistory, format_duration
@@ -218,7 +227,7 @@ class TrainPane(Vertical, can_focus=True):
     def _status_text(self, run: RunHistory) -> str:
         s, b = run.started, run.last_batch
         if run.done:
-            text = f"{run.status}: {run.reason}"
+            text = ended_line(run.status, run.reason)
             if run.hint:
                 text += f" - try: {run.hint}"
             if run.ended and run.ended.test_accuracy is not None:
