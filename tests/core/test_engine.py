@@ -611,3 +611,14 @@ def test_divergence_names_the_first_batch_whose_loss_is_not_finite_whatever_the_
                 last.batch == last.batches and f"epoch {last.epoch + 1}, batch 1" in end.reason
             )
     assert reasons[0] == reasons[1] == reasons[2], reasons
+
+
+def test_a_saved_run_stopped_before_its_first_epoch_leaves_no_run_directory(tiny_bundle, tmp_path):
+    from tui_trainer.core.pipeline.execute import run
+    from tui_trainer.core.pipeline.request import RunRequest
+
+    request = RunRequest(experiment(), runs_dir=str(tmp_path / "runs"))
+    end = run(request, on_event=lambda e: None, should_stop=lambda: True, data=tiny_bundle())
+    assert end.status == "stopped" and list((tmp_path / "runs").iterdir()) == []
+    kept = run(request, on_event=lambda e: None, should_stop=lambda: False, data=tiny_bundle())
+    assert kept.status == "finished" and len(list((tmp_path / "runs").iterdir())) == 1

@@ -58,7 +58,24 @@ def execute(prepared: PreparedRun, *, on_event: EventSink, should_stop: StopFlag
         sink(end)
     finally:
         prepared.release()
-    return _as_passed_on(prepared, end)
+    end = _as_passed_on(prepared, end)
+    _discard_if_empty(prepared, end)
+    return end
+
+
+def _discard_if_empty(prepared: PreparedRun, end: RunEnded) -> None:
+    """A new run stopped before its first epoch holds nothing worth keeping: its run directory goes (a resumed
+    run's directory always stays, and a failed run's keeps its reason)."""
+    writer = prepared.writer
+    if writer is None or prepared.resume is not None or end.status != RunStatus.STOPPED or end.epochs_done:
+        return
+    from tui_trainer.core.runs.delete import delete_run
+    from tui_trainer.core.runs.files import RunError
+
+    try:
+        delete_run(writer.path)
+    except RunError:
+        pass  # not ours to judge (e.g. the user put a file there): it stays
 
 
 def _as_passed_on(prepared: PreparedRun, end: RunEnded) -> RunEnded:
@@ -89,5 +106,7 @@ def run(request: RunRequest, *, on_event: EventSink, should_stop: StopFlag, data
         end = RunEnded(RunStatus.STOPPED, "stopped before training started")
         (writer.wrap(on_event) if writer else on_event)(end)
         prepared.release()
-        return _as_passed_on(prepared, end)
+        end = _as_passed_on(prepared, end)
+        _discard_if_empty(prepared, end)
+        return end
     return execute(prepared, on_event=on_event, should_stop=should_stop)
