@@ -1,4 +1,5 @@
-"""Regenerate screenshots/*.svg: every tab of the app in a realistic state (real training, 120x40).
+"""Regenerate screenshots/*.svg: every tab of the app in a realistic state (real training), at 120x40 and 100x30,
+and the Train tab at 80x24 too.
 
 python scripts/screenshots.py [--out DIR]    (default: screenshots/ at the top of the checkout)
 """
@@ -17,6 +18,10 @@ from tui_trainer.ui.tabs.train import TrainPane
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
 SIZE = (120, 40)
+SMALLER = [(100, 30), (80, 24)]
+"""The same tabs again at these sizes (80x24: the Train tab only), named NAME-WxH.svg."""
+TABS = [("1", "1-data"), ("2", "2-model"), ("3", "3-hyperparams"), ("4", "4-train"), ("5", "5-runs")]
+TABS += [("question_mark", "6-help")]
 
 
 async def wait_for_run(pilot, pane: TrainPane, runs: int, timeout: float = 300) -> None:
@@ -58,6 +63,12 @@ async def main(out: Path = OUT) -> None:
         await pilot.press("question_mark")
         await pilot.pause(0.2)
         app.save_screenshot(str(out / "6-help.svg"))
+        for width, height in SMALLER:
+            await pilot.resize_terminal(width, height)
+            for key, name in TABS if width >= 100 else [("4", "4-train")]:
+                await pilot.press(key)
+                await pilot.pause(0.5)
+                app.save_screenshot(str(out / f"{name}-{width}x{height}.svg"))
     print(f"wrote {len(list(out.glob('*.svg')))} screenshots to {out}")
 
 
