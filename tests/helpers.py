@@ -84,3 +84,34 @@ def dashboard_drawn(app) -> bool:
 
     pane = app.query_one(TrainPane)
     return not (pane._dirty or pane._runs_dirty or pane._stages)
+
+
+def send_burst(app, *keys: str) -> None:
+    """Deliver keys to the app all at once, as a terminal read does when SSH lag bunches them up: every key is
+    queued before the app handles the first (Pilot.press waits for the app between keys, so it never does
+    this). Key names as for Pilot.press ("end", "backspace", "tab", "a", "-")."""
+    from textual import events
+    from textual.keys import _character_to_key
+
+    for key in keys:
+        if len(key) == 1:
+            name, character = (key if key.isalnum() else _character_to_key(key)), key
+        else:
+            name, character = key, {"space": " "}.get(key)
+        app.post_message(events.Key(name, character))
+
+
+async def burst_handled(pilot) -> None:
+    """Wait until the app has handled every key of a send_burst and every message they caused: a marker queued
+    behind the keys has run, then no widget of the screen (nor the app) has a message waiting, twice running."""
+    app = pilot.app
+    done: list[bool] = []
+    app.call_later(done.append, True)
+    await wait_until(pilot, lambda: done, what="the keys of the burst handled")
+
+    def quiet() -> bool:
+        return all(node._message_queue.empty() for node in (app, *app.screen.walk_children(with_self=True)))
+
+    for _ in range(2):
+        await wait_until(pilot, quiet, what="the messages of the burst handled")
+        await pilot.pause()

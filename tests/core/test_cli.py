@@ -279,3 +279,53 @@ def test_entry_point_in_a_subprocess(tmp_path):
     assert bad.returncode == 2
     assert bad.stderr.strip().splitlines() == ["error: train.lr: must be greater than 0, not -1"]
     assert bad.stdout == ""
+
+
+@pytest.fixture
+def opened(monkeypatch) -> list[dict]:
+    """open_app replaced: what each call was given (no app starts)."""
+    import tui_trainer.ui.launch as launch
+
+    calls: list[dict] = []
+    monkeypatch.setattr(launch, "open_app", lambda **options: calls.append(options) or 0)
+    return calls
+
+
+@pytest.mark.parametrize(
+    ("argv", "options"),
+    [
+        ([], {"dataset": None, "preset": None, "runs_dir": "runs", "train_in": None}),
+        (["--runs-dir", "elsewhere"], {"dataset": None, "preset": None, "runs_dir": "elsewhere", "train_in": None}),
+        (["--dataset", "moons"], {"dataset": "moons", "preset": None, "runs_dir": "runs", "train_in": None}),
+        (
+            ["--dataset", "moons", "--preset", "mlp", "--runs-dir", "r", "--train-in", "thread"],
+            {"dataset": "moons", "preset": "mlp", "runs_dir": "r", "train_in": "thread"},
+        ),
+        (
+            ["app", "--dataset", "iris", "--runs-dir", "r"],
+            {"dataset": "iris", "preset": None, "runs_dir": "r", "train_in": None},
+        ),
+    ],
+)
+def test_the_bare_command_is_the_app_with_its_options(opened, argv, options):
+    assert main(argv) == 0
+    assert opened == [options]
+
+
+def test_app_options_before_another_command_are_refused(opened, capsys, tmp_path):
+    line = assert_usage_error(capsys, ["--runs-dir", "x", "train", "--dataset", "moons"], "--runs-dir")
+    assert line == "error: --runs-dir goes after the command: tui-trainer train --runs-dir ..."
+    assert_usage_error(capsys, ["--train-in", "fork"], "invalid choice: 'fork'")
+    assert opened == [] and not (tmp_path / "x").exists()
+
+
+def test_help_names_the_app_options_and_the_commands(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert exit_info.value.code == 0
+    assert out.startswith("usage: tui-trainer [--dataset NAME] [--preset NAME] [--runs-dir DIR]")
+    assert "tui-trainer COMMAND [options]" in out
+    for words in ("--runs-dir DIR", "--train-in {process,thread}", "train ", "watch ", "runs ", "COMMAND --help"):
+        assert words in out, words
+    assert "BARE" not in out

@@ -119,9 +119,9 @@ async def test_dataset_and_preset_names_on_the_data_model_and_hyperparams_tabs(t
         # Notifications built from the preset's name and its layer types.
         app.query_one("#layers", DataTable).move_cursor(row=1)
         await pilot.press("d")
-        await wait_until(pilot, lambda: toasted(app, "Deleted layer 1 (Flatten); r resets to the preset."))
+        await wait_until(pilot, lambda: toasted(app, "Deleted layer 1 (Flatten): u undoes it."))
         await pilot.press("r")
-        await wait_until(pilot, lambda: toasted(app, f"Layers reset to the preset {PRESET}."))
+        await wait_until(pilot, lambda: toasted(app, f"Layers reset to the preset {PRESET}: u undoes it."))
 
         await pilot.press("3")
         await wait_until(pilot, lambda: app.query("#input-optimizer"), what="the hyperparameter form")

@@ -5,12 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from fakes import make_app
+from helpers import wait_until
 from textual.widgets import Input, Select
 
 from tui_trainer.core.spec.experiment import LayerSpec
 from tui_trainer.core.spec.presets import load_preset
 from tui_trainer.ui.app import TrainerApp
+from tui_trainer.ui.layer_history import LayerHistory
 from tui_trainer.ui.screens.layer_form import ArgRow, LayerForm
+from tui_trainer.ui.tabs.model import ModelPane
 
 LENET = load_preset("lenet5").layers
 
@@ -192,3 +195,85 @@ async def test_invalid_stack_and_unknown_shapes(tmp_path: Path) -> None:
         await pilot.pause()
         assert row_text(app, 2)[3] == "64"
         await pilot.app.workers.wait_for_complete()
+
+
+def notes(app: TrainerApp) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+async def test_undo_redo_and_an_undoable_reset() -> None:
+    """r resets every layer edit: u (ctrl+z) brings them back, ctrl+y (U) redoes; a preset loaded on the
+    Data tab is undone here too."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_model_tab(pilot, 7)  # Flatten
+        table = app.query_one("#layers")
+        await pilot.press("d")
+        await pilot.pause()
+        deleted = app.experiment.layers
+        assert len(deleted) == len(LENET) - 1
+        assert "Deleted layer 7 (Flatten): u undoes it." in notes(app)
+        await pilot.press("J")  # moves layer 7 (now the first Linear) down
+        await pilot.pause()
+        moved = app.experiment.layers
+        assert moved != deleted
+        await pilot.press("r")
+        await pilot.pause()
+        assert app.experiment.layers == LENET
+        assert "Layers reset to the preset lenet5: u undoes it." in notes(app)
+        # Undo steps back through the reset, the move and the delete; each says what it undid.
+        await pilot.press("u")
+        await pilot.pause()
+        assert app.experiment.layers == moved
+        assert "Undid the reset to the preset lenet5; ctrl+y redoes it." in notes(app)
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert app.experiment.layers == deleted
+        await pilot.press("u")
+        await pilot.pause()
+        assert app.experiment.layers == LENET and table.cursor_row == 7
+        await pilot.press("u")
+        await pilot.pause()
+        assert app.experiment.layers == LENET
+        assert "Nothing to undo: these are the session's first layers." in notes(app)
+        # Redo goes forward again; a new edit after an undo forgets what was undone.
+        await pilot.press("ctrl+y", "U")
+        await pilot.pause()
+        assert app.experiment.layers == moved
+        assert "Redid the move of layer 7 (Linear) down; u undoes it again." in notes(app)
+        await pilot.press("u", "d")
+        await pilot.pause()
+        assert app.experiment.layers != moved and not app.query_one(ModelPane).history.can_redo
+        # A preset loaded elsewhere is a change of the stack as well: u here brings the edited layers back.
+        edited = app.experiment.layers
+        app.select_preset("mlp")
+        await pilot.pause()
+        assert app.experiment.layers == load_preset("mlp").layers
+        await pilot.press("u")
+        await pilot.pause()
+        assert app.experiment.layers == edited
+        assert "Undid the change of the layers made on another tab; ctrl+y redoes it." in notes(app)
+        # An edit in the form is undone as one step.
+        table.move_cursor(row=1)
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(app.screen, LayerForm) and app.screen.shown_type is not None)
+        app.screen.query_one("#arg-out_channels", Input).value = "8"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: not isinstance(app.screen, LayerForm))
+        assert app.experiment.layers[0].args["out_channels"] == 8
+        await pilot.press("u")
+        await pilot.pause()
+        assert app.experiment.layers == edited
+
+
+def test_layer_history_is_bounded() -> None:
+    history = LayerHistory(LENET, limit=5)
+    stacks = [LENET[: n + 1] for n in range(8)]
+    for n, stack in enumerate(stacks):
+        assert history.record(stack, n, f"step {n}")
+    assert not history.record(stacks[-1], 0, "the same stack again")
+    assert len(history.states) == 5 and history.current.layers == stacks[-1]
+    undone = [history.undo() for _ in range(6)]
+    assert [step[0].what for step in undone if step] == ["step 7", "step 6", "step 5", "step 4"]
+    assert undone[-2:] == [None, None] and history.current.layers == stacks[3]
+    assert history.redo() is not None and history.current.layers == stacks[4]

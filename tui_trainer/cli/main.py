@@ -7,7 +7,7 @@ import sys
 from tui_trainer.cli.app import cmd_app, cmd_watch
 from tui_trainer.cli.lists import cmd_datasets, cmd_presets
 from tui_trainer.cli.model import cmd_export, cmd_summary
-from tui_trainer.cli.parser import UsageError, build_parser
+from tui_trainer.cli.parser import UsageError, parse_command_line
 from tui_trainer.cli.runs import cmd_runs
 from tui_trainer.cli.train import cmd_train
 
@@ -26,8 +26,8 @@ COMMANDS = {
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the tui-trainer command; returns the exit status."""
     try:
-        args = build_parser().parse_args(argv)
-        return COMMANDS[args.command or "app"](args)
+        args = parse_command_line(argv)
+        return COMMANDS[args.command](args)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -7,7 +7,7 @@ import dataclasses
 import signal
 from pathlib import Path
 
-from textual import on
+from textual import events, on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container
@@ -23,6 +23,7 @@ from tui_trainer.core.runs import DEFAULT_ROOT
 from tui_trainer.core.spec.experiment import ConfigError, Experiment
 from tui_trainer.core.spec.presets import load_preset, save_user_preset
 from tui_trainer.ui.gc_tuning import settle_memory
+from tui_trainer.ui.key_order import handles_keys_in_order, type_into
 from tui_trainer.ui.messages import DevicesFound, TrainingEventMessage, TrainingThreadDone
 from tui_trainer.ui.run_lifecycle import RunLifecycle
 from tui_trainer.ui.screens.dialogs import AskText
@@ -33,6 +34,7 @@ from tui_trainer.ui.tabs.model import ModelPane
 from tui_trainer.ui.tabs.runs import RunsPane
 from tui_trainer.ui.tabs.train import TrainPane
 from tui_trainer.ui.terminal import hang_up_proof
+from tui_trainer.ui.typing_guard import TypingGuard
 from tui_trainer.ui.widgets.footer import RunKeysFooter
 
 STYLES = Path(__file__).parent / "styles"
@@ -112,6 +114,8 @@ class TrainerApp(App):
         """(input shape, classes) of datasets seen in a run (csv:/folder: are unknown before)."""
         self.found_devices: tuple[str, ...] | None = None
         """The devices the backend found (None until it says): where "auto" trains, for the memory check."""
+        self.typing_guard = TypingGuard(lambda note: self.notify(note, title="Keys", markup=False))
+        """Swallows text typed past a text field (ui/typing_guard.py has the rule)."""
         if experiment is not None:  # e.g. the run being watched
             try:
                 self.preset_experiment = load_preset(experiment.name)
@@ -240,6 +244,9 @@ class TrainerApp(App):
         """Put the preset's layer stack back."""
         self.set_experiment(self.experiment.replace_layers(self.preset_experiment.layers))
 
+    def _reset_from_palette(self) -> None:
+        self.query_one(ModelPane).action_reset()  # as r on the Model tab: it says how to undo it
+
     def blockers(self) -> list[str]:
         """Every reason training cannot start now."""
         reasons = [f"{name}: the value typed there is not valid" for name in sorted(self.invalid_fields)]
@@ -253,6 +260,19 @@ class TrainerApp(App):
             self.experiment = self.experiment  # always_update: the tabs redraw with the now known shape
 
     # ------------------------------------------------------------ tabs and keys
+
+    async def on_event(self, event: events.Event) -> None:
+        """Every key passes the typing guard first; a text field's keys are handled in the order typed."""
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            if self.typing_guard.swallows(event, self.screen):
+                return
+            field = self.focused
+            if handles_keys_in_order(field) and self.screen.maximized is None:
+                await type_into(self, field, event)
+                return
+        elif isinstance(event, events.MouseDown):  # from the terminal, or bubbled up from a widget
+            self.typing_guard.disarm()
+        await super().on_event(event)
 
     def action_show_tab(self, tab: str) -> None:
         """Show a tab and move the focus into it (a focused widget left behind would pull it back)."""
@@ -366,7 +386,11 @@ class TrainerApp(App):
         yield SystemCommand("Stop training", "Stop the run at its next batch (x)", self.action_stop)
         yield SystemCommand("Pause / resume", "Pause or resume the run (p)", self.action_pause)
         yield SystemCommand("Retrain", "Train again with fresh weights (r on the Train tab)", self.action_retrain)
-        yield SystemCommand("Reset layers to the preset", "Undo layer edits", self.reset_layers)
+        yield SystemCommand(
+            "Reset layers to the preset",
+            "Put the preset's layers back (u on Model undoes it)",
+            self._reset_from_palette,
+        )
         yield SystemCommand(
             "Show as PyTorch code", "The experiment as a standalone script (c on Model)", self.action_show_code
         )

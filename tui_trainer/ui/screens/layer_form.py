@@ -1,4 +1,4 @@
-"""The modal layer form: pick a layer type, type its arguments, each checked live; Enter applies."""
+"""The modal layer form: pick a layer type, type its arguments, each checked live; Enter applies from any field."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from textual import on
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -15,6 +16,7 @@ from textual.widgets import Button, Footer, Input, Label, Select, Static, Switch
 from tui_trainer.core.spec.experiment import LayerSpec
 from tui_trainer.core.spec.layers import CATALOGUE, Arg, check_layer
 from tui_trainer.core.spec.numbers import number_text
+from tui_trainer.ui.widgets.switch_state import SwitchState
 
 FitText = Callable[[LayerSpec], tuple[str, bool]]
 """Given a candidate layer, one line on how it fits in the stack (output shape or why not) and
@@ -52,7 +54,9 @@ class ArgRow(Vertical):
             yield Label(arg.name, classes="field-label")
             if arg.type is bool:
                 value = arg.default if self.initial is None else self.initial
-                yield Switch(bool(value), animate=False, id=f"arg-{arg.name}", classes="field-control")
+                switch = Switch(bool(value), animate=False, id=f"arg-{arg.name}", classes="field-control")
+                yield switch
+                yield SwitchState(switch)
             else:
                 default = "auto" if arg.default is None else str(arg.default)
                 text = "" if self.initial is None else str(self.initial)
@@ -94,10 +98,15 @@ def _limits(arg: Arg) -> str:
 
 
 class LayerForm(ModalScreen[LayerSpec | None]):
-    """Edit or create one layer; dismisses with the new LayerSpec, or None when cancelled."""
+    """Edit or create one layer; dismisses with the new LayerSpec, or None when cancelled.
+
+    Enter applies from every field, as the form says: on a switch (which Enter would toggle) and on the
+    closed type list (which Enter would open) too. Space toggles a switch and opens the list; in the open
+    list Enter picks the type, and on the Cancel button Enter cancels."""
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
+        Binding("enter", "apply_from_field", "Apply", show=False, priority=True),
         Binding("ctrl+s", "apply", "Apply"),
     ]
 
@@ -125,7 +134,8 @@ class LayerForm(ModalScreen[LayerSpec | None]):
             yield Static("", id="layer-fit", markup=False)
             yield Static("", id="layer-form-error", markup=False)
             with Horizontal(id="layer-form-buttons"):
-                yield Static("enter or ctrl+s applies, escape cancels", classes="field-help")
+                keys = "enter applies · space toggles or opens · esc cancels"
+                yield Static(keys, classes="field-help", id="layer-form-keys")
                 yield Button("OK", variant="primary", id="layer-ok", compact=True)
                 yield Button("Cancel", id="layer-cancel", compact=True)
         yield Footer()
@@ -230,6 +240,12 @@ class LayerForm(ModalScreen[LayerSpec | None]):
     @on(Button.Pressed, "#layer-cancel")
     def _cancel(self) -> None:
         self.action_cancel()
+
+    def action_apply_from_field(self) -> None:
+        """Enter in any field applies the form; in the open type list it picks a type, on a button presses it."""
+        if isinstance(self.focused, Button) or self.query_one("#layer-type", Select).expanded:
+            raise SkipAction()
+        self.action_apply()
 
     def action_apply(self) -> None:
         """Close with the layer, unless a field is not valid (the form stays, with the messages)."""

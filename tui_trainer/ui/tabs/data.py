@@ -122,9 +122,11 @@ class DataPane(Container):
             self.drawn["titles"] = data.name
             self.query_one("#options-title", Static).update(f"Options of {data.name}")
             self.query_one("#preview-title", Static).update(f"Preview of {data.name}")
-        custom = self.query_one("#custom-dataset", Input)
-        if info is not None and info.source == "user" and custom.value.strip() != data.name:
-            custom.value = data.name
+        if self.drawn.get("custom") != data.name:  # only when the dataset changed: never over typing
+            self.drawn["custom"] = data.name
+            custom = self.query_one("#custom-dataset", Input)
+            if info is not None and info.source == "user" and custom.value.strip() != data.name:
+                custom.value = data.name
         self.query_one(DatasetPreview).show(data)
 
     async def _mount_form(self) -> None:

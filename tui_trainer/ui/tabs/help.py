@@ -52,12 +52,21 @@ class HelpPane(Container):
     def _global_keys(self) -> str:
         rows = self._key_rows(list(type(self.app).BINDINGS))
         rows += [
-            ("tab/shift+tab", "Move the focus to the next / previous control"),
-            ("enter/space", "In a form: open a choice list, toggle a switch (typing edits a field at once)"),
+            ("tab/shift+tab", "Move the focus to the next / previous control (it is marked in the accent colour)"),
+            ("space/enter", "In a form: toggle a switch, open a choice list (typing edits a field at once)"),
+            ("enter", "In the layer form: apply it, from any field (space toggles a switch there)"),
             ("esc", "Close the layer form without a change (enter or ctrl+s applies it)"),
             ("ctrl+p", "Command palette: every action by name, themes"),
         ]
-        return "# Keys\n\nEverywhere (except while typing in a field):\n\n" + _key_list(rows)
+        return (
+            "# Keys\n\nEverywhere (except while typing in a field):\n\n"
+            + _key_list(rows)
+            + "\n\nTyping that runs past a text field does nothing: after tab or shift+tab out of a field, letters "
+            "and digits typed on the tab bar, a table, a switch or a button are swallowed (a note says so) until "
+            "esc, an arrow key, enter or a click. So a path typed one tab too far never starts, pauses or stops "
+            "a run. On the Model tab every change of the layers can be undone (`u`, `ctrl+z`) and redone "
+            "(`ctrl+y`, `U`), a reset (`r`) too."
+        )
 
     def _tab_keys(self) -> str:
         sections = []

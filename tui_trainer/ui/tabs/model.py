@@ -1,5 +1,5 @@
 """The Model tab: the layer stack with live output shapes, parameters and the memory to train; add, insert,
-edit, move, delete."""
+edit, move, delete, undo."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from tui_trainer.core.spec.experiment import Experiment, LayerSpec, validate
 from tui_trainer.core.spec.layers import describe_args
 from tui_trainer.core.spec.memory import estimate_memory
 from tui_trainer.core.spec.summary import ModelSummary, format_shape, summarize
+from tui_trainer.ui.layer_history import HISTORY_LIMIT, LayerHistory
 from tui_trainer.ui.screens.layer_form import FitText, LayerForm
 
 
@@ -26,7 +27,11 @@ class LayerTable(DataTable):
 
 
 class ModelPane(Container):
-    """Edit the layer stack: every change replaces app.experiment; the table redraws from it."""
+    """Edit the layer stack: every change replaces app.experiment; the table redraws from it.
+
+    Every change of the stack, made here or elsewhere (a preset, a run's settings loaded), is a state of
+    the bounded history: u / ctrl+z undoes it, ctrl+y / U redoes it. So no edit is ever lost for good:
+    delete and reset (r, which puts the preset's layers back) say how to undo them."""
 
     BINDINGS = [
         Binding("a", "add", "Add", tooltip="Add a layer after the cursor"),
@@ -35,7 +40,9 @@ class ModelPane(Container):
         Binding("d", "delete", "Delete", tooltip="Delete the layer under the cursor"),
         Binding("ctrl+up,K", "move(-1)", "Up", key_display="K", tooltip="Move the layer up (also ctrl+up)"),
         Binding("ctrl+down,J", "move(1)", "Down", key_display="J", tooltip="Move the layer down (also ctrl+down)"),
-        Binding("r", "reset", "Reset", tooltip="Put the preset's layers back"),
+        Binding("r", "reset", "Reset", tooltip="Put the preset's layers back (u undoes it)"),
+        Binding("u,ctrl+z", "undo", "Undo", tooltip="Undo the last change of the layers (also ctrl+z)"),
+        Binding("ctrl+y,U", "redo", "Redo", key_display="^y", show=False, tooltip="Redo what was undone (also U)"),
         Binding("c", "app.show_code", "Code", tooltip="The experiment as a standalone PyTorch script"),
         Binding("w", "app.save_preset", "Save preset", tooltip="Save the edited experiment as your own preset"),
     ]
@@ -46,6 +53,10 @@ class ModelPane(Container):
         """Table row to put the cursor on at the next redraw (0 = the input row)."""
         self.drawn: tuple | None = None
         """What the table was last drawn from: other changes (hyperparameters) skip the redraw."""
+        self.history: LayerHistory | None = None
+        """Undo / redo of the stack (made at mount, from the experiment's layers then)."""
+        self.editing: str | None = None
+        """What the change of the stack being made here is, in words (None: a change from elsewhere)."""
 
     def compose(self) -> ComposeResult:
         yield Static("", id="model-title")
@@ -57,6 +68,7 @@ class ModelPane(Container):
         yield Static("", id="model-problems", markup=False)
 
     def on_mount(self) -> None:
+        self.history = LayerHistory(self.app.experiment.layers)
         self.watch(self.app, "experiment", self._experiment_changed)
         # Styles follow the theme only after the next refresh: redraw the error colours then.
         self.watch(self.app, "theme", lambda _theme: self.call_after_refresh(self._redraw, self.app.experiment, True))
@@ -86,6 +98,12 @@ class ModelPane(Container):
     # ------------------------------------------------------------ drawing
 
     def _experiment_changed(self, experiment: Experiment) -> None:
+        """Note a new stack in the history (from here or elsewhere), then redraw."""
+        if self.history is not None:
+            what = self.editing or "the change of the layers made on another tab"
+            row = self.want_row if self.want_row is not None else self.table.cursor_row
+            self.history.record(experiment.layers, row, what)
+        self.editing = None
         self._redraw(experiment)
         self._show_memory(experiment)  # the batch size and the optimizer change it too, not only the layers
 
@@ -197,8 +215,10 @@ class ModelPane(Container):
 
     # ------------------------------------------------------------ editing
 
-    def _set_layers(self, layers: list[LayerSpec], cursor_row: int) -> None:
+    def _set_layers(self, layers: list[LayerSpec] | tuple[LayerSpec, ...], cursor_row: int, what: str) -> None:
+        """Replace the stack (what: the change in words, for undo and redo) and put the cursor on a row."""
         self.want_row = cursor_row
+        self.editing = what
         self.app.set_experiment(self.app.experiment.replace_layers(layers))
 
     def _open_form(self, position: int, layer: LayerSpec | None, title: str, replace: bool) -> None:
@@ -210,10 +230,12 @@ class ModelPane(Container):
                 return
             layers = self.stack
             if replace:
+                what = f"the edit of layer {position + 1} ({spec.type})"
                 layers[position] = spec
             else:
+                what = f"the new layer {position + 1} ({spec.type})"
                 layers.insert(position, spec)
-            self._set_layers(layers, position + 1)
+            self._set_layers(layers, position + 1, what)
 
         self.app.push_screen(LayerForm(layer, title, self._fit_text(candidates, position)), done)
 
@@ -250,8 +272,8 @@ class ModelPane(Container):
             self.notify("Move the cursor to a layer to delete it (the input row stays).", title="Model", markup=False)
             return
         removed = layers.pop(index)
-        self._set_layers(layers, min(index + 1, len(layers)))
-        self.notify(f"Deleted layer {index + 1} ({removed.type}); r resets to the preset.", title="Model", markup=False)
+        self._set_layers(layers, min(index + 1, len(layers)), f"the delete of layer {index + 1} ({removed.type})")
+        self.notify(f"Deleted layer {index + 1} ({removed.type}): u undoes it.", title="Model", markup=False)
 
     def action_move(self, delta: int) -> None:
         """Move the layer under the cursor up (-1) or down (+1)."""
@@ -261,12 +283,38 @@ class ModelPane(Container):
         if index < 0 or not 0 <= target < len(layers):
             return
         layers[index], layers[target] = layers[target], layers[index]
-        self._set_layers(layers, target + 1)
+        direction = "up" if delta < 0 else "down"
+        self._set_layers(layers, target + 1, f"the move of layer {index + 1} ({layers[target].type}) {direction}")
 
     def action_reset(self) -> None:
-        """Put the preset's layer stack back."""
+        """Put the preset's layer stack back (undoable: u brings the edited stack back)."""
         if self.app.experiment.layers == self.app.preset_experiment.layers:
             self.notify("The layers are the preset's already.", title="Model", markup=False)
             return
+        self.want_row = self.table.cursor_row
+        self.editing = f"the reset to the preset {self.app.preset_name}"
         self.app.reset_layers()
-        self.notify(f"Layers reset to the preset {self.app.preset_name}.", title="Model", markup=False)
+        self.notify(f"Layers reset to the preset {self.app.preset_name}: u undoes it.", title="Model", markup=False)
+
+    def action_undo(self) -> None:
+        """Go back to the stack before the last change (bounded: the last HISTORY_LIMIT states)."""
+        step = self.history.undo() if self.history else None
+        if step is None:
+            kept = self.history is not None and len(self.history.states) >= self.history.limit
+            why = (
+                f"the history keeps the last {HISTORY_LIMIT} stacks" if kept else "these are the session's first layers"
+            )
+            self.notify(f"Nothing to undo: {why}.", title="Model", markup=False)
+            return
+        undone, shown = step
+        self._set_layers(shown.layers, undone.cursor_row, shown.what)
+        self.notify(f"Undid {undone.what}; ctrl+y redoes it.", title="Model", markup=False)
+
+    def action_redo(self) -> None:
+        """Bring back the change undone last."""
+        shown = self.history.redo() if self.history else None
+        if shown is None:
+            self.notify("Nothing to redo.", title="Model", markup=False)
+            return
+        self._set_layers(shown.layers, shown.cursor_row, shown.what)
+        self.notify(f"Redid {shown.what}; u undoes it again.", title="Model", markup=False)

@@ -13,6 +13,10 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static, Switch
 
 from tui_trainer.core.spec.experiment import check_field, field_help, field_type, parse_value, spec_fields
+from tui_trainer.ui.widgets.switch_state import SwitchState
+
+UNSET = object()
+"""No value shown yet (the next show_value writes the control)."""
 
 
 def format_value(value: Any) -> str:
@@ -35,7 +39,12 @@ def check_text(spec_type: type, name: str, text: str) -> tuple[Any, str | None]:
 
 
 class FieldRow(Vertical):
-    """One config field: label, control (Input, Select or Switch), one-line help and an error line."""
+    """One config field: label, control (Input, Select or Switch), one-line help and an error line.
+
+    Typing is never overwritten: the row acts only on the change event that matches the text in the field now
+    (a burst of keys queues one event per key; the older ones are skipped), and show_value writes the control
+    only when the experiment's value is not the one the control already stands for (the user's own edit coming
+    back from the experiment leaves the text as typed: "1e-3" stays "1e-3", not "0.001")."""
 
     class Edited(Message):
         """The user changed the field: a valid value (error None) or text that is not valid."""
@@ -60,6 +69,8 @@ class FieldRow(Vertical):
         meta = spec_fields(spec_type)[name].metadata
         self.choices: tuple[str, ...] | None = tuple(choices or meta.get("choices") or ()) or None
         self.value = value
+        self.shown: Any = value
+        """The value the control stands for now: as last typed (when valid) or last written."""
         self.error: str | None = None
         """Why the typed text is not valid (the text is kept), or None."""
         self.problem: str | None = None
@@ -72,7 +83,10 @@ class FieldRow(Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal(classes="field-line"):
             yield Label(self.field_name, classes="field-label")
-            yield self._make_control()
+            control = self._make_control()
+            yield control
+            if isinstance(control, Switch):
+                yield SwitchState(control)
         yield Static(field_help(self.spec_type, self.field_name), classes="field-help", markup=False)
         yield Static("", classes="field-error", markup=False)
 
@@ -104,15 +118,14 @@ class FieldRow(Vertical):
     # ------------------------------------------------------------ attributes down
 
     def show_value(self, value: Any) -> None:
-        """Show the experiment's value, unless the field holds typed text that is not valid (kept)."""
+        """Show the experiment's value, unless the field holds typed text that is not valid (kept) or the
+        control stands for this value already (the user's own edit: the text stays as typed)."""
         self.value = value
-        if self.error is not None:
+        if self.error is not None or (self.shown is not UNSET and self.shown == value):
             return
+        self.shown = value
         control = self.control
         if isinstance(control, Input):
-            current, error = check_text(self.spec_type, self.field_name, control.value)
-            if error is None and current == value:
-                return
             with control.prevent(Input.Changed):
                 control.value = format_value(value)
         elif isinstance(control, Select):
@@ -139,6 +152,7 @@ class FieldRow(Vertical):
         """Forget typed text that is not valid and show the experiment's value again."""
         self.error = None
         self._show_message()
+        self.shown = UNSET
         self.show_value(self.value)
 
     def show_problem(self, problem: str | None) -> None:
@@ -158,11 +172,15 @@ class FieldRow(Vertical):
 
     def _edited(self, value: Any, error: str | None) -> None:
         self.error = error
+        if error is None:
+            self.shown = value
         self._show_message()
         self.post_message(self.Edited(self, value, error))
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
+        if event.value != event.input.value:
+            return  # typed over since (a burst of keys): the change event of the text there now follows
         value, error = check_text(self.spec_type, self.field_name, event.value)
         self._edited(value, error)
 
