@@ -80,15 +80,16 @@ class PlotLegend(Static):
     """The line above a plot: its title, then each curve's mark and label in the curve's colour."""
 
     def show(self, title: str, curves: list[Curve]) -> None:
-        """Redraw the legend for these curves."""
+        """Redraw the legend: the current run's curves first (a narrow terminal cuts the line's end), then one
+        entry for the dimmed earlier runs."""
         text = Text(title, style="bold")
-        for curve in curves:
-            if curve.role == "muted" and any(c.role == "muted" for c in curves if c is not curve and c.xs):
-                continue  # several dimmed overlays: one "dimmed" entry is enough
+        current = [c for c in curves if c.role != "muted"]
+        dimmed = [c for c in curves if c.role == "muted" and c.xs][:1]
+        for curve in current + dimmed:
             colour = Style(color=theme_colour(self, curve.role).rich_color)
             text.append("  ")
             text.append(f"━{curve.marker or '━'}", style=colour)
-            text.append(f" {curve.label}" if curve.role != "muted" else " dimmed: earlier runs' val")
+            text.append(f" {curve.label}" if curve.role != "muted" else " earlier runs")
         self.update(text)
 
 
