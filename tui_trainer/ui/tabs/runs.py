@@ -13,8 +13,9 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Label, Static
 
 from tui_trainer.core.runs import RunError, RunRecord, delete_run, list_runs, listing_problem, read_epochs
+from tui_trainer.core.spec.compare import settings_diff
 from tui_trainer.core.spec.events import RunStatus, report_from_dict
-from tui_trainer.core.spec.experiment import ConfigError, Experiment, settings_diff
+from tui_trainer.core.spec.experiment import ConfigError, Experiment
 from tui_trainer.core.spec.presets import load_preset
 from tui_trainer.ui.run_history import format_duration
 from tui_trainer.ui.screens.dialogs import Confirm, RunDetails

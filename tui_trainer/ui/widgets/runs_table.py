@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable
 
-from tui_trainer.core.spec.experiment import settings_diff
+from tui_trainer.core.spec.compare import settings_diff
 from tui_trainer.ui.run_history import RunHistory, format_duration
 
 
