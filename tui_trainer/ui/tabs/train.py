@@ -15,6 +15,7 @@ from textual.widgets import Label, ProgressBar, Static
 from tui_trainer.core.spec.events import BatchEnd, EpochEnd, RunEnded, RunPhase, RunStarted, RunStatus, TrainingEvent
 from tui_trainer.core.spec.experiment import Experiment
 from tui_trainer.core.spec.throttle import Clock, Throttle
+from tui_trainer.ui.overlays import Overlay, drawable
 from tui_trainer.ui.run_history import RunHistory, format_duration
 from tui_trainer.ui.widgets.class_metrics import ClassMetrics
 from tui_trainer.ui.widgets.confusion import ConfusionMatrix
@@ -47,8 +48,8 @@ class TrainPane(VerticalScroll):
         self.redraws = Throttle(REDRAW_INTERVAL_S - TIMER_SLACK_S, clock)
         """Lets a redraw through at most once per REDRAW_INTERVAL_S (less the timer's slack)."""
         self.runs: list[RunHistory] = []
-        self.overlays: list[tuple[str, list]] = []
-        """Saved runs picked on the Runs tab: (label, metrics rows with epoch/val_loss/val_accuracy)."""
+        self.overlays: list[Overlay] = []
+        """Saved runs picked on the Runs tab."""
         self.normalised = False
         self._dirty = False
         self._runs_dirty = False
@@ -150,8 +151,8 @@ class TrainPane(VerticalScroll):
         run.status = "paused" if paused else "running"
         self._set_status(run.status, self._status_text(run))
 
-    def set_overlays(self, overlays: list[tuple[str, list]]) -> None:
-        """Saved runs to draw dimmed beside the current one."""
+    def set_overlays(self, overlays: list[Overlay]) -> None:
+        """Saved runs to draw dimmed beside the current one (those on its dataset, within its epochs)."""
         self.overlays = overlays
         self._dirty = True
 
@@ -295,11 +296,12 @@ class TrainPane(VerticalScroll):
             self._stage_timer = self.set_timer(STAGE_INTERVAL_S, self._next_stage)
 
     def _dimmed(self, previous: RunHistory | None) -> list[tuple[str, list]]:
-        """(label, epoch rows) of the runs drawn dimmed: the previous run's, then the picked saved runs."""
-        dimmed = [(label, rows) for label, rows in self.overlays]
+        """(label, epoch rows) of the runs drawn dimmed: the previous run's, then the picked saved runs; only
+        those on the current run's dataset, within its epochs (ui/overlays.py)."""
+        dimmed = list(self.overlays)
         if previous is not None:
-            dimmed.insert(0, (f"run {previous.run_id} val", previous.epochs))
-        return dimmed
+            dimmed.insert(0, Overlay(f"run {previous.run_id} val", previous.experiment.data.name, previous.epochs))
+        return [(drawn.label, list(drawn.rows)) for drawn in drawable(self.current, dimmed)]
 
     def _draw_loss(self, run: RunHistory, previous: RunHistory | None) -> None:
         ex = [e.epoch for e in run.epochs]
