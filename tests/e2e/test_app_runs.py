@@ -80,7 +80,7 @@ async def test_runs_tab_lists_opens_overlays_loads_and_deletes(runs_root: Path) 
         assert table.row_count == 2
         newest = pane.records[0]
         assert newest.experiment.train.lr == 0.2  # newest first
-        assert "lr 0.2" in str(table.get_row_at(0)[4])
+        assert "lr 0.2" in str(table.get_row_at(0)[-1])
 
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, RunDetails))

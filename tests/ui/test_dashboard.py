@@ -14,7 +14,7 @@ from tui_trainer.ui.widgets.curves import CurvePlot
 from tui_trainer.ui.widgets.footer import RunKeysFooter
 
 GLANCE = ("#status", "#progress-row", "#loss-plot", "#acc-plot", "#confusion", "#metrics-title")
-DETAILS = ("#lr-plot", "#class-metrics", "#runs")
+DETAILS = ("#lr-plot", "#class-metrics", "#session-runs")
 
 
 def wholly_on_screen(app, widget: Widget) -> bool:

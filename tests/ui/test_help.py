@@ -79,6 +79,9 @@ async def test_help_mentions_every_concept_and_tab_keys_and_scrolls() -> None:
             "`d` Delete",
             "`K` Move the layer up",
             "`r` Put the preset's layers back",
+            "5 Runs",
+            "`+` Train a run more epochs",
+            "`c` One column per setting that differs among the runs",
         ):
             assert text in source, text
         # It scrolls with the keyboard.

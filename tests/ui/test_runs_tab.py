@@ -1,10 +1,16 @@
-"""The Runs tab shows why a saved run is damaged (a truncated checkpoint, a half-written event log), torch-free."""
+"""The Runs tab, torch-free: why a saved run is damaged (a truncated checkpoint, a half-written event log), and a
+table that fills the tab, fits its width and shows a column per differing setting."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from itertools import accumulate
 from pathlib import Path
 
-from helpers import wait_until
+import fakes
+from fakes import FakeEngine, make_app
+from helpers import experiment, wait_until
+from saved_runs import saved_run
 from textual.widgets import DataTable, Static
 
 from tui_trainer.core.backend.thread import ThreadBackend
@@ -13,6 +19,7 @@ from tui_trainer.core.spec.events import RunEnded, RunStarted, RunStatus
 from tui_trainer.core.spec.presets import load_preset
 from tui_trainer.ui.app import TrainerApp
 from tui_trainer.ui.screens.dialogs import RunDetails
+from tui_trainer.ui.tabs.runs import RunsPane
 
 
 def nothing(request, *, on_event, should_stop):
@@ -50,3 +57,60 @@ async def test_the_runs_tab_shows_damaged_checkpoints_and_event_logs(tmp_path: P
         await pilot.press("R")
         await wait_until(pilot, lambda: notes, what="the resume refusal")
         assert notes == ["This run has no whole checkpoint (last.pt) to resume from."]
+
+
+async def test_the_runs_table_fills_the_tab_keeps_its_key_columns_and_shows_a_column_per_setting(
+    tmp_path: Path,
+) -> None:
+    long_name = "csv:/home/student/data/a/very/long/folder/of/measurements.csv"
+    for index in range(14):
+        run = experiment(
+            name="mlp",
+            dataset=long_name if index == 3 else "moons",
+            lr=0.01 * (index + 1),
+            weight_decay=0.001 * index,
+            schedule="cosine" if index % 2 else "none",
+        )
+        saved_run(tmp_path, run, epochs_done=2, when=datetime(2026, 3, 14, 9, 0) + timedelta(minutes=index))
+    app = TrainerApp(backend=ThreadBackend(run=nothing, devices=("auto", "cpu")), runs_dir=str(tmp_path))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("5")
+        pane = app.query_one(RunsPane)
+        table = pane.table
+        await wait_until(pilot, lambda: table.row_count == 14, what="the listing")
+        assert table.size.height >= table.row_count + 1, "every run shows: the table fills the tab"
+        labels = [str(c.label) for c in table.ordered_columns]
+        ends = list(accumulate(c.get_render_width(table) for c in table.ordered_columns))
+        visible = table.size.width - table.styles.scrollbar_size_vertical
+        for key in ("date", "best val", "epochs", "time", "status"):
+            assert key in labels and ends[labels.index(key)] <= visible, f"{key} is cut at 100 columns"
+        assert ends[-1] <= visible, "the other columns were narrowed to fit"
+        assert any(str(cell).endswith("…") for cell in table.get_column_at(labels.index("data"))), "a long name is cut"
+
+        await pilot.press("c")
+        labels = [str(c.label) for c in table.ordered_columns]
+        assert labels[-3:] == ["lr", "weight_decay", "schedule"], labels
+        assert "diff" not in [c.key.value for c in table.ordered_columns]
+        assert [str(c) for c in table.get_column_at(labels.index("schedule"))][:2] == ["cosine", "none"]
+        await pilot.press("c")
+        assert table.ordered_columns[-1].key.value == "diff", "one column of what differs from the preset"
+
+        await pilot.press("ctrl+end")
+        assert table.cursor_row == 13
+        await pilot.press("o")  # by best val: the best run first, at the top and selected
+        assert pane.order == "best val" and table.cursor_row == 0 and table.scroll_y == 0
+        assert pane.selected is pane.records[0]
+
+
+async def test_the_runs_tab_lists_again_and_takes_the_focus_each_time_it_is_shown(tmp_path: Path) -> None:
+    app = make_app(FakeEngine(), runs_dir=str(tmp_path))
+    async with app.run_test(size=(100, 30)) as pilot:
+        pane = app.query_one(RunsPane)
+        await pilot.press("5")
+        await wait_until(pilot, lambda: str(pane.query_one("#runs-note", Static).render()).startswith("No runs in"))
+        await pilot.press("s")
+        await wait_until(pilot, lambda: fakes.run_drawn(app))
+        saved_run(tmp_path, experiment(name="mlp", dataset="moons"), epochs_done=2)  # written meanwhile
+        await pilot.press("end", "5")  # a scroll animation on the Train tab as the tab changes
+        await wait_until(pilot, lambda: len(pane.records) == 1, what="the folder listed again")
+        await wait_until(pilot, lambda: app.focused is pane.table, what="the focus on the table")

@@ -10,17 +10,22 @@ from tui_trainer.core.spec.events import BatchEnd, TrainingEvent
 class TrainingEventMessage(Message):
     """One core event posted by the training thread (plain values only)."""
 
-    def __init__(self, event: TrainingEvent, run_id: int) -> None:
+    def __init__(self, event: TrainingEvent, run_id: int, *, replaceable: bool = True) -> None:
         super().__init__()
         self.event = event
         self.run_id = run_id
         """Which run sent it: events of a superseded run are ignored."""
+        self.replaceable = replaceable
+        """False for a replayed event (a followed run's log read at attach): a point of the curve, never
+        stale progress, so a newer batch message does not replace it."""
 
     def can_replace(self, message: Message) -> bool:
-        """A newer batch progress update replaces an unprocessed older one of the same run."""
+        """A newer batch progress update replaces an unprocessed older one of the same run (live ones only)."""
         return (
-            isinstance(self.event, BatchEnd)
+            self.replaceable
+            and isinstance(self.event, BatchEnd)
             and isinstance(message, TrainingEventMessage)
+            and message.replaceable
             and isinstance(message.event, BatchEnd)
             and message.run_id == self.run_id
         )

@@ -88,9 +88,24 @@ class RunHistory:
         return self.ended is not None
 
     @property
+    def last_epoch(self) -> int:
+        """The last epoch done, counting a resumed run's epochs before this session (0 before the first)."""
+        if self.epochs:
+            return self.epochs[-1].epoch
+        return self.started.start_epoch - 1 if self.started is not None else 0
+
+    @property
+    def epochs_done(self) -> int:
+        """Epochs the run has trained, a resumed run's earlier ones included (as the Runs tab counts them)."""
+        return max(self.last_epoch, self.ended.epochs_done if self.ended is not None else 0)
+
+    @property
     def best_val_accuracy(self) -> float | None:
-        """Best validation accuracy so far."""
-        return max((e.val_accuracy for e in self.epochs), default=None)
+        """Best validation accuracy so far (once ended, a resumed run's earlier epochs included)."""
+        values = [e.val_accuracy for e in self.epochs]
+        if self.ended is not None and self.ended.best_val_accuracy is not None:
+            values.append(self.ended.best_val_accuracy)
+        return max(values, default=None)
 
     def eta_seconds(self, now: float | None = None) -> float | None:
         """Seconds left (None before the first batch). From two epoch ends on, the wall time per epoch as

@@ -1,8 +1,9 @@
-"""The app's run life cycle: start, retrain, attach, resume, pause, stop, overlays; one run at a time.
+"""The app's run life cycle: start, retrain, attach, resume, train more epochs, pause, stop, overlays; one run at a time.
 
 Each run's events are read from its backend handle on a Textual thread worker and posted to the app
 as TrainingEventMessage; the Train tab draws them. Attributes go down (the Train tab's methods),
-messages come up (the app relays them here).
+messages come up (the app relays them here). A followed run (attach, `tui-trainer watch`) belongs to
+another process: p and r say so and do nothing, x only stops following.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from tui_trainer.core.pipeline.request import RunRequest
 from tui_trainer.core.spec.events import RunEnded, RunStarted, RunStatus
 from tui_trainer.core.spec.experiment import Experiment
 from tui_trainer.ui.messages import TrainingEventMessage, TrainingThreadDone
+from tui_trainer.ui.overlays import Overlay, overlay_problem
 
 if TYPE_CHECKING:
+    from tui_trainer.core.backend.follow import FollowRun
     from tui_trainer.ui.tabs.train import TrainPane
 
 BUG_HINT = "this looks like a bug: please report it"
@@ -51,11 +54,17 @@ class RunLifecycle:
         self.run_id = 0
         """The current run's number; events of an earlier run are ignored."""
         self.handle: RunHandle | None = None
-        self.overlays: dict[str, tuple[str, list]] = {}
-        """Past runs drawn dimmed on the Train plots: run dir -> (label, metrics.csv rows)."""
+        self.following: FollowRun | None = None
+        """The current run's handle when it is a run another process trains (attach, watch), else None."""
+        self.overlays: dict[str, Overlay] = {}
+        """Past runs picked to draw dimmed on the Train plots, by run directory."""
         self._done = threading.Event()
         self._done.set()
-        self._pending: Experiment | None = None
+        self._pending: tuple[Experiment, bool] | None = None
+        """A retrain waiting for the current run to end: (its experiment, whether the editors hold it)."""
+        self._not_edited: tuple[Experiment, Experiment, str] | None = None
+        """(the current run's experiment, the editors' then, "resumed" or "followed") when the run did not come
+        from the editors: while the editors stay as they were, r retrains that run's experiment."""
 
     @property
     def running(self) -> bool:
@@ -78,6 +87,8 @@ class RunLifecycle:
     def start(self) -> None:
         """Start a run of the edited experiment, unless one is going or something blocks it."""
         self.app.action_show_tab("train")
+        if self._refuse_followed("s"):
+            return
         if self.running:
             self.app.notify(
                 "A run is going: r retrains with the edited settings, x stops it.", title="Training", markup=False
@@ -86,14 +97,56 @@ class RunLifecycle:
         self._start_checked()
 
     def retrain(self) -> None:
-        """Stop the current run (if any), then train the edited experiment again with fresh weights."""
+        """Stop the current run (if any), then train again with fresh weights: the edited experiment, or right
+        after a resume or an attach (the editors untouched since) that run's experiment."""
         self.app.action_show_tab("train")
+        if self._refuse_followed("r"):
+            return
+        source = self._retrain_source()
+        if source is not None and self._not_edited is not None:
+            self._say_what_retrains(source, self._not_edited[2])
+            if self.running:
+                self.stop_run()
+                self._pending = (source, False)
+                self.pane.show_stopping("stopping the run, then training its experiment again...")
+            else:
+                self._start_new(source, from_editors=False)
+            return
         if self.running and not self.app.blockers():
             self.stop_run()
-            self._pending = self.app.experiment
+            self._pending = (self.app.experiment, True)
             self.pane.show_stopping("stopping the previous run, then training again...")
             return
         self._start_checked()  # starts, or shows why it cannot
+
+    def _retrain_source(self) -> Experiment | None:
+        """The current run's experiment when it did not come from the editors and they are as they were then."""
+        if self._not_edited is None:
+            return None
+        experiment, editors, _ = self._not_edited
+        return experiment if self.app.experiment == editors else None
+
+    def _say_what_retrains(self, experiment: Experiment, kind: str) -> None:
+        self.app.notify(
+            f"r trains the {kind} run's experiment again ({experiment.name} on {experiment.data.name}) with fresh "
+            "weights in a new run directory; edit a setting first to train the edited experiment instead.",
+            title="Retrain",
+            markup=False,
+        )
+
+    def _refuse_followed(self, key: str) -> bool:
+        """While following a run another process trains: say that key cannot act on it (True), else False."""
+        follow = self.following
+        if follow is None or not self.running:
+            return False
+        self.app.notify(
+            f"this run is trained by {follow.trainer}: p/x/r act only on runs this app trains; x stops following"
+            + (" (then s trains the edited experiment)" if key == "s" else ""),
+            title="Following",
+            severity="warning",
+            markup=False,
+        )
+        return True
 
     def attach(self, run_dir: str | Path) -> None:
         """Follow a run that another process writes (e.g. a nohup'ed `tui-trainer train`) on the Train tab."""
@@ -105,13 +158,21 @@ class RunLifecycle:
             problem = record.problem or f"{run_dir} cannot be read"
             self.app.notify(problem, title="Attach", severity="error", markup=False)
             return
-        self._start_special(record.experiment, lambda: FollowRun(run_dir), "attach to another run")
+        follow = FollowRun(run_dir)
+        self._start_special(record.experiment, lambda: follow, "attach to another run", "followed", follow=follow)
 
-    def resume(self, run_dir: str | Path, experiment: Experiment) -> None:
+    def resume(self, run_dir: str | Path, experiment: Experiment, *, epochs: int | None = None) -> None:
         """Continue a saved run from its last checkpoint, in its own run directory (with the checkpoint's
-        own experiment: `experiment` is what the Runs tab read from experiment.toml, for the display)."""
-        request = RunRequest(None, resume=str(run_dir))
-        self._start_special(experiment, lambda: self.backend.start(request), "resume another run")
+        own experiment: `experiment` is what the Runs tab read from experiment.toml, for the display).
+        epochs: train up to this many epochs in all (a finished run trains more; `train --resume DIR --set
+        epochs=N` in the CLI); None: the epochs it was started with."""
+        if epochs is None:
+            request = RunRequest(None, resume=str(run_dir))
+        else:
+            experiment = experiment.with_train(epochs=epochs)
+            request = RunRequest(experiment, resume=str(run_dir))
+        what = "resume another run" if epochs is None else "train a run more epochs"
+        self._start_special(experiment, lambda: self.backend.start(request), what, "resumed")
 
     def _start_checked(self) -> None:
         reasons = self.app.blockers()
@@ -121,29 +182,38 @@ class RunLifecycle:
             return
         self._start_new(self.app.experiment)
 
-    def _start_new(self, experiment: Experiment) -> None:
+    def _start_new(self, experiment: Experiment, *, from_editors: bool = True) -> None:
+        """Train the experiment in a new run directory; from_editors False: a retrain of a run that did not
+        come from the editors (r goes on retraining it while they stay as they are)."""
         runs_dir = self.app.runs_dir
         request = RunRequest(experiment, runs_dir=None if runs_dir is None else str(runs_dir))
-        self._launch(experiment, lambda: self.backend.start(request))
+        if self._launch(experiment, lambda: self.backend.start(request)) and from_editors:
+            self._not_edited = None
 
-    def _start_special(self, experiment: Experiment, open_handle, what: str) -> None:
+    def _start_special(
+        self, experiment: Experiment, open_handle, what: str, kind: str, *, follow: FollowRun | None = None
+    ) -> None:
+        """Start a run that does not come from the editors (kind "resumed" or "followed")."""
         self.app.action_show_tab("train")
         if self.running:
             self.app.notify(f"A run is going: stop it (x) before you {what}.", severity="warning", markup=False)
             return
-        self._launch(experiment, open_handle)
+        if self._launch(experiment, open_handle, follow=follow):
+            self._not_edited = (experiment, self.app.experiment, kind)
 
-    def _launch(self, experiment: Experiment, open_handle) -> None:
+    def _launch(self, experiment: Experiment, open_handle, *, follow: FollowRun | None = None) -> bool:
+        """Open the run's handle and read its events on a worker thread; False when the backend cannot."""
         self._pending = None
         self.app.settle_memory()
         try:
             handle = open_handle()
         except BackendError as exc:
             self.app.notify(str(exc), title="Training", severity="error", markup=False)
-            return
+            return False
         self.run_id += 1
         run_id = self.run_id
         self.handle = handle
+        self.following = follow
         self._done = done = threading.Event()
         app = self.app
 
@@ -152,7 +222,8 @@ class RunLifecycle:
             try:
                 for event in handle.events():
                     ended = ended or isinstance(event, RunEnded)
-                    app.post_message(TrainingEventMessage(event, run_id))
+                    replayed = follow is not None and follow.replaying
+                    app.post_message(TrainingEventMessage(event, run_id, replaceable=not replayed))
             except Exception as exc:  # a bug or an unexpected failure: show it, keep the app alive
                 if not ended:
                     failed = RunEnded(RunStatus.FAILED, f"{type(exc).__name__}: {exc}", BUG_HINT)
@@ -163,12 +234,14 @@ class RunLifecycle:
 
         app.run_worker(read_events, name=f"training-run-{run_id}", group="training", thread=True, exit_on_error=False)
         self.pane.begin_run(experiment, run_id)
+        self._say_overlays_not_drawn(experiment.data.name)
+        return True
 
     # ------------------------------------------------------------ controls
 
     def toggle_pause(self) -> None:
-        """Pause the run at its next batch, or resume it."""
-        if not self.running or self.handle is None:
+        """Pause the run at its next batch, or resume it (a followed run: say that p cannot)."""
+        if not self.running or self.handle is None or self._refuse_followed("p"):
             return
         if self.handle.paused:
             self.handle.resume()
@@ -178,9 +251,13 @@ class RunLifecycle:
             self.pane.set_paused(True)
 
     def stop(self) -> None:
-        """Ask the run to stop at its next batch, and say so."""
-        if self.running:
-            self.stop_run()
+        """Ask the run to stop at its next batch, and say so; a followed run: stop following (it goes on)."""
+        if not self.running:
+            return
+        self.stop_run()
+        if self.following is not None:
+            self.pane.show_stopping(f"not following any more; the run goes on in {self.following.trainer}")
+        else:
             self.pane.show_stopping("stopping...")
 
     def stop_run(self) -> None:
@@ -193,10 +270,30 @@ class RunLifecycle:
         self.stop_run()
         return self._done.wait(timeout)
 
-    def set_overlays(self, overlays: dict[str, tuple[str, list]]) -> None:
-        """Past runs to draw dimmed on the Train plots."""
+    def set_overlays(self, overlays: dict[str, Overlay]) -> None:
+        """Past runs to draw dimmed on the Train plots (by run directory)."""
         self.overlays = overlays
         self.pane.set_overlays(list(overlays.values()))
+
+    def overlay_problem(self, overlay: Overlay) -> str | None:
+        """Why the overlay is not drawn beside the Train tab's run (another dataset; before any run: another
+        dataset than the first picked overlay's), or None."""
+        run = self.pane.current
+        if run is not None:
+            return overlay_problem(overlay, run.experiment.data.name)
+        first = next(iter(self.overlays.values()), overlay)
+        return overlay_problem(overlay, first.dataset)
+
+    def _say_overlays_not_drawn(self, dataset: str) -> None:
+        """A run on another dataset than some picked overlays began: say that they are not drawn."""
+        others = sorted({o.dataset for o in self.overlays.values() if overlay_problem(o, dataset)})
+        if others:
+            self.app.notify(
+                f"The overlaid runs on {', '.join(others)} are not drawn: this run trains on {dataset} "
+                "(overlays need the same dataset).",
+                title="Overlay",
+                markup=False,
+            )
 
     # ------------------------------------------------------------ events (on the UI thread)
 
@@ -225,4 +322,5 @@ class RunLifecycle:
             return
         pane.thread_done(message.run_id)
         if self._pending is not None and not self.running:
-            self._start_new(self._pending)
+            experiment, from_editors = self._pending
+            self._start_new(experiment, from_editors=from_editors)

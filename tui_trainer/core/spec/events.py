@@ -118,7 +118,8 @@ class RunEnded:
     """The run is over: finished, stopped by the user, or failed; always the last event."""
 
     status: RunStatus
-    """FINISHED, STOPPED or FAILED."""
+    """FINISHED, STOPPED or FAILED; a followed run (backend/follow.py) left while it trains: RUNNING, its
+    process dead: INTERRUPTED."""
     reason: str = ""
     """Why it ended, for users (e.g. "early stopping: val loss did not improve for 3 epochs")."""
     hint: str = ""

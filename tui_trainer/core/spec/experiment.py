@@ -409,23 +409,6 @@ def save(experiment: Experiment, path: str | Path) -> None:
     tmp.replace(path)
 
 
-def settings_diff(base: Experiment, other: Experiment) -> list[str]:
-    """Short "key value" texts for the settings of other that differ from base (for the runs table)."""
-    diffs = []
-    if base.data.name != other.data.name:
-        diffs.append(f"data {other.data.name}")
-    if base.name != other.name:
-        diffs.append(f"preset {other.name}")
-    for section in ("data", "train"):
-        a, b = getattr(base, section), getattr(other, section)
-        for f in dataclasses.fields(a):
-            if f.name != "name" and getattr(a, f.name) != getattr(b, f.name):
-                diffs.append(f"{f.name} {getattr(b, f.name)}")
-    if base.layers != other.layers:
-        diffs.append(f"layers ({len(other.layers)})")
-    return diffs
-
-
 # ---------------------------------------------------------------- changes from the command line
 
 

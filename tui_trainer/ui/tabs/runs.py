@@ -1,27 +1,31 @@
-"""The Runs tab: saved runs under the runs folder; open, overlay, load, resume, attach, delete."""
+"""The Runs tab: saved runs under the runs folder; open, overlay, load, resume, train more, attach, delete."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Input, Label, Static
+from textual.widgets import Input, Label, Static, TabbedContent, TabPane
 
 from tui_trainer.core.runs import RunError, RunRecord, delete_run, list_runs, listing_problem, read_epochs
+from tui_trainer.core.spec.compare import settings_diff
 from tui_trainer.core.spec.events import RunStatus, report_from_dict
-from tui_trainer.core.spec.experiment import ConfigError, Experiment, settings_diff
+from tui_trainer.core.spec.experiment import ConfigError, Experiment, TrainSpec, check_field
 from tui_trainer.core.spec.presets import load_preset
-from tui_trainer.ui.run_history import format_duration
-from tui_trainer.ui.screens.dialogs import Confirm, RunDetails
+from tui_trainer.ui.overlays import Overlay
+from tui_trainer.ui.screens.dialogs import AskText, Confirm, RunDetails
+from tui_trainer.ui.widgets.saved_runs_table import SavedRunsTable
 
-COLUMNS = ("", "date", "data", "preset", "differs from the preset", "best val", "epochs", "time", "status")
 SORTS = ("date", "best val", "data", "preset", "status")
 """Orders `o` cycles through (newest or best first)."""
+DRAWN, NOT_DRAWN = "◆", "◇"
+"""The first column's mark of an overlaid run: drawn on the Train tab, or not (another dataset than its run)."""
+MORE_EPOCHS = "10"
+"""What the `+` dialog offers."""
 
 
 def preset_diff(record: RunRecord, cache: dict[str, Experiment | None]) -> str:
@@ -60,9 +64,11 @@ class RunsPane(Vertical):
         Binding("space", "overlay", "Overlay"),
         Binding("l", "load", "Load"),
         Binding("R", "resume", "Resume", key_display="R"),
+        Binding("plus", "more_epochs", "More epochs", key_display="+", tooltip="Train a run more epochs"),
         Binding("a", "attach", "Attach"),
         Binding("d", "delete", "Delete"),
         Binding("o", "sort", "Sort"),
+        Binding("c", "toggle_columns", "Columns", tooltip="One column per setting that differs among the runs"),
         Binding("g", "refresh", "Refresh"),
     ]
 
@@ -77,6 +83,8 @@ class RunsPane(Vertical):
         super().__init__(id="runs-pane")
         self.records: list[RunRecord] = []
         self.order = "date"
+        self.per_setting = False
+        """True: one column per setting that differs among the runs (c toggles)."""
         self._presets: dict[str, Experiment | None] = {}
 
     def compose(self) -> ComposeResult:
@@ -84,21 +92,34 @@ class RunsPane(Vertical):
             yield Label("runs folder", classes="field-label")
             yield Input(str(self.app.runs_dir or ""), placeholder="empty: runs are not saved", id="runs-root")
         yield Static("", id="runs-note", markup=False)  # shows the folder's path and listing problems
-        yield DataTable(id="runs-list", cursor_type="row", zebra_stripes=True)
+        yield SavedRunsTable(lambda record: preset_diff(record, self._presets), id="runs-list")
         yield Static(
-            "enter opens a run's metrics, space overlays its curves on the Train tab, l loads its settings "
-            "into the editors, R resumes a stopped run, a attaches to a run another process is writing, "
-            "d deletes (asks first), o changes the order, g re-reads the folder.",
+            "enter opens a run's metrics, space overlays its curves on the Train tab (runs on its dataset), l loads "
+            "its settings into the editors, R resumes a stopped run, + trains a run more epochs, a attaches to a run "
+            "another process is writing, d deletes (asks first), o changes the order, c shows a column per setting "
+            "that differs, g re-reads the folder.",
             id="runs-help",
             classes="field-help",
         )
 
-    def on_mount(self) -> None:
-        self.query_one("#runs-list", DataTable).add_columns(*COLUMNS)
+    @property
+    def table(self) -> SavedRunsTable:
+        """The table of saved runs."""
+        return self.query_one("#runs-list", SavedRunsTable)
 
-    def on_show(self) -> None:
-        self.action_refresh()
-        self.query_one("#runs-list", DataTable).focus()
+    def on_mount(self) -> None:
+        # Listed again on the tab's activation, not on a Show event: after End on the Train tab (a scroll
+        # animation), 5 often brought no Show, and the listing stayed stale with the focus in the folder field.
+        tabs = next((a for a in self.ancestors if isinstance(a, TabbedContent)), None)
+        if tabs is not None:
+            self.watch(tabs, "active", self._tab_activated, init=False)
+
+    def _tab_activated(self, active: str) -> None:
+        """The Runs tab was shown: list the folder again and put the focus on the table (after the app's focus)."""
+        pane = next((a for a in self.ancestors if isinstance(a, TabPane)), None)
+        if pane is not None and active == pane.id:
+            self.action_refresh()
+            self.call_after_refresh(self.table.focus)
 
     # ------------------------------------------------------------ listing
 
@@ -120,6 +141,7 @@ class RunsPane(Vertical):
         self.post_message(self.Listed(root, records, problem))
 
     def on_runs_pane_listed(self, message: Listed) -> None:
+        selected = self.selected
         self.records = sorted(message.records, key=sort_key(self.order))
         damaged = sum(1 for r in self.records if r.problem)
         if message.problem:
@@ -131,55 +153,62 @@ class RunsPane(Vertical):
             note += f"; {damaged} partly unreadable (see their status)" if damaged else ""
         self.query_one("#runs-note", Static).update(note)
         self._draw()
+        self._select(selected)
+
+    def _marks(self) -> dict[str, str]:
+        """The first column's mark of each overlaid run (drawn, or not: another dataset than the Train tab's run)."""
+        runs = self.app.runs
+        return {path: NOT_DRAWN if runs.overlay_problem(o) else DRAWN for path, o in runs.overlays.items()}
 
     def _draw(self) -> None:
-        table = self.query_one("#runs-list", DataTable)
-        row = table.cursor_row
-        table.clear()
-        for r in self.records:
-            best = "-" if r.best_val_accuracy is None else f"{r.best_val_accuracy:.2%}"
-            epochs = f"{r.epochs_done}/{r.epochs}" if r.epochs else str(r.epochs_done)
-            status = Text(r.status, style="italic" if r.problem else "")
-            table.add_row(  # Text cells: a str cell is read as markup, and names and settings are the user's
-                Text("◆" if str(r.path) in self.app.runs.overlays else ""),
-                Text(r.created.strftime("%Y-%m-%d %H:%M") if r.created else "?"),
-                Text(r.dataset),
-                Text(r.preset),
-                Text(preset_diff(r, self._presets)[:48]),
-                Text(best, justify="right"),
-                Text(epochs, justify="right"),
-                Text(format_duration(r.seconds), justify="right"),
-                status,
-                key=str(r.path),
-            )
-        if self.records:
-            table.move_cursor(row=min(row, len(self.records) - 1), animate=False)
+        self.table.show(self.records, self._marks(), per_setting=self.per_setting)
+
+    def _select(self, record: RunRecord | None) -> None:
+        """Put the cursor back on the run it was on (listed again, maybe elsewhere)."""
+        paths = [r.path for r in self.records]
+        if record is not None and record.path in paths:
+            self.table.move_cursor(row=paths.index(record.path), animate=False)
 
     def action_sort(self) -> None:
-        """Cycle the order: date, best val, data, preset, status."""
+        """Cycle the order: date, best val, data, preset, status; the first run of the new order is shown and selected."""
         self.order = SORTS[(SORTS.index(self.order) + 1) % len(SORTS)]
         self.records.sort(key=sort_key(self.order))
         self.query_one("#runs-note", Static).update(f"{len(self.records)} runs, by {self.order}")
         self._draw()
+        self.table.move_cursor(row=0, animate=False)
+        self.table.scroll_home(animate=False)
+
+    def action_toggle_columns(self) -> None:
+        """Switch between one column of what differs from each run's preset and one column per setting that
+        differs among the listed runs."""
+        self.per_setting = not self.per_setting
+        self._draw()
+        if self.per_setting and len(self.table.columns) == len(self.table.columns_for([])):
+            what = "all listed runs have the same settings"
+        elif self.per_setting:
+            what = "one column per setting that differs among the listed runs (c: back to one column)"
+        else:
+            what = "the settings that differ from each run's preset (c: a column per setting)"
+        self.query_one("#runs-note", Static).update(f"{len(self.records)} runs, by {self.order}; {what}")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """A new runs folder: later runs are saved there, and it is listed."""
         event.stop()
         self.app.runs_dir = event.value.strip() or None
         self.action_refresh()
-        self.query_one("#runs-list", DataTable).focus()
+        self.table.focus()
 
     # ------------------------------------------------------------ actions on the selected run
 
     @property
     def selected(self) -> RunRecord | None:
         """The run under the cursor."""
-        table = self.query_one("#runs-list", DataTable)
+        table = self.table
         if not self.records or table.cursor_row < 0:
             return None
         return self.records[min(table.cursor_row, len(self.records) - 1)]
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_data_table_row_selected(self, event: SavedRunsTable.RowSelected) -> None:
         event.stop()
         self.action_open()
 
@@ -205,7 +234,8 @@ class RunsPane(Vertical):
         self.app.push_screen(RunDetails(f"{r.preset} on {r.dataset}", lines, report))
 
     def action_overlay(self) -> None:
-        """Draw (or stop drawing) this run's validation curves dimmed on the Train tab."""
+        """Draw (or stop drawing) this run's validation curves dimmed on the Train tab: only runs on the dataset
+        of the Train tab's run are drawn, within its epochs (ui/overlays.py)."""
         r = self.selected
         if r is None:
             return
@@ -219,7 +249,12 @@ class RunsPane(Vertical):
             except RunError as exc:
                 self.app.notify(str(exc), title="Overlay", severity="error", markup=False)
                 return
-            overlays[key] = (f"{r.preset} {r.created:%H:%M}" if r.created else r.name, rows)
+            overlay = Overlay(f"{r.preset} {r.created:%H:%M}" if r.created else r.name, r.dataset, rows)
+            problem = self.app.runs.overlay_problem(overlay)
+            if problem:
+                self.app.notify(f"Not overlaid: {problem}.", title="Overlay", severity="warning", markup=False)
+                return
+            overlays[key] = overlay
         self.app.runs.set_overlays(overlays)
         self._draw()
 
@@ -242,12 +277,62 @@ class RunsPane(Vertical):
                 "This run has no whole checkpoint (last.pt) to resume from.", severity="error", markup=False
             )
             return
-        if r.status in (RunStatus.FINISHED, RunStatus.RUNNING):
+        if r.status == RunStatus.FINISHED:
             self.app.notify(
-                f"This run is {r.status}: only stopped or interrupted runs resume.", severity="warning", markup=False
+                "This run is finished: + trains it more epochs (R resumes stopped or interrupted runs).",
+                severity="warning",
+                markup=False,
+            )
+            return
+        if r.status == RunStatus.RUNNING:
+            self.app.notify(
+                "This run is running: only stopped or interrupted runs resume (a attaches to it).",
+                severity="warning",
+                markup=False,
             )
             return
         self.app.runs.resume(r.path, r.experiment)
+
+    def action_more_epochs(self) -> None:
+        """Train a saved run (finished, stopped or interrupted) more epochs from its last checkpoint, asking how many."""
+        r = self.selected
+        if r is None:
+            return
+        if not r.has_checkpoint or r.experiment is None:
+            self.app.notify(
+                "This run has no whole checkpoint (last.pt) to train on from.", severity="error", markup=False
+            )
+            return
+        if r.status == RunStatus.RUNNING:
+            self.app.notify(
+                "This run is running: wait for it to end (a attaches to it).", severity="warning", markup=False
+            )
+            return
+        done, experiment, path = r.epochs_done, r.experiment, r.path
+
+        def answered(text: str | None) -> None:
+            if text is None:
+                return
+            try:
+                more = int(text)
+            except ValueError:
+                more = 0
+            if more <= 0:
+                problem = f"type a whole number of epochs above 0, not {text!r}"
+            else:
+                problem = check_field(TrainSpec, "epochs", done + more)
+                problem = problem and f"{done} + {more} epochs in all: epochs {problem}"
+            if problem:
+                self.app.notify(f"More epochs: {problem}.", title="More epochs", severity="error", markup=False)
+                return
+            self.app.runs.resume(path, experiment, epochs=done + more)
+
+        planned = f" of {r.epochs}" if r.epochs else ""
+        question = (
+            f"Train {r.name} how many more epochs? It has trained {done}{planned}; "
+            "it goes on from its last checkpoint in its own run directory."
+        )
+        self.app.push_screen(AskText(question, MORE_EPOCHS), answered)
 
     def action_attach(self) -> None:
         """Follow a run that another process is writing (or replay a finished one) on the Train tab."""

@@ -25,6 +25,7 @@ from tui_trainer.core.spec.events import (
 )
 from tui_trainer.core.spec.experiment import Experiment
 from tui_trainer.core.spec.throttle import Clock, Throttle
+from tui_trainer.ui.overlays import Overlay, drawable
 from tui_trainer.ui.run_history import RunHistory, format_duration
 from tui_trainer.ui.widgets.class_metrics import ClassMetrics
 from tui_trainer.ui.widgets.confusion import ConfusionMatrix
@@ -64,8 +65,8 @@ class TrainPane(Vertical, can_focus=True):
         self.redraws = Throttle(REDRAW_INTERVAL_S - TIMER_SLACK_S, clock)
         """Lets a redraw through at most once per REDRAW_INTERVAL_S (less the timer's slack)."""
         self.runs: list[RunHistory] = []
-        self.overlays: list[tuple[str, list]] = []
-        """Saved runs picked on the Runs tab: (label, metrics rows with epoch/val_loss/val_accuracy)."""
+        self.overlays: list[Overlay] = []
+        """Saved runs picked on the Runs tab."""
         self.normalised = False
         self.raw_batches = False
         """Draw every mini-batch's loss as reported (the noise of SGD) instead of its moving average."""
@@ -101,7 +102,7 @@ class TrainPane(Vertical, can_focus=True):
             with Vertical(id="details-left"):
                 yield LabelledPlot("learning rate", plot_id="lr-plot")
                 yield Static("Runs this session", id="runs-title")
-                yield RunsTable(id="runs")
+                yield RunsTable(id="session-runs")
             yield ClassMetrics(id="class-metrics")
 
     def on_mount(self) -> None:
@@ -172,8 +173,8 @@ class TrainPane(Vertical, can_focus=True):
         run.status = "paused" if paused else "running"
         self._set_status(run.status, self._status_text(run))
 
-    def set_overlays(self, overlays: list[tuple[str, list]]) -> None:
-        """Saved runs to draw dimmed beside the current one."""
+    def set_overlays(self, overlays: list[Overlay]) -> None:
+        """Saved runs to draw dimmed beside the current one (those on its dataset, within its epochs)."""
         self.overlays = overlays
         self._dirty = True
 
@@ -331,11 +332,12 @@ class TrainPane(Vertical, can_focus=True):
             self._stage_timer = self.set_timer(STAGE_INTERVAL_S, self._next_stage)
 
     def _dimmed(self, previous: RunHistory | None) -> list[tuple[str, list]]:
-        """(label, epoch rows) of the runs drawn dimmed: the previous run's, then the picked saved runs."""
-        dimmed = [(label, rows) for label, rows in self.overlays]
+        """(label, epoch rows) of the runs drawn dimmed: the previous run's, then the picked saved runs; only
+        those on the current run's dataset, within its epochs (ui/overlays.py)."""
+        dimmed = list(self.overlays)
         if previous is not None:
-            dimmed.insert(0, (f"run {previous.run_id} val", previous.epochs))
-        return dimmed
+            dimmed.insert(0, Overlay(f"run {previous.run_id} val", previous.experiment.data.name, previous.epochs))
+        return [(drawn.label, list(drawn.rows)) for drawn in drawable(self.current, dimmed)]
 
     def _x_range(self, run: RunHistory) -> tuple[float, float]:
         """The epochs every plot of the run spans: from 0 to the furthest epoch or batch reached (at least 1)."""
