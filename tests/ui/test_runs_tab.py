@@ -114,3 +114,32 @@ async def test_the_runs_tab_lists_again_and_takes_the_focus_each_time_it_is_show
         await pilot.press("end", "5")  # a scroll animation on the Train tab as the tab changes
         await wait_until(pilot, lambda: len(pane.records) == 1, what="the folder listed again")
         await wait_until(pilot, lambda: app.focused is pane.table, what="the focus on the table")
+
+
+async def test_a_run_that_overfit_says_so_in_both_runs_tables(tmp_path) -> None:
+    """The writer records the overfitting the dashboard showed; `tui-trainer runs` and the Runs tab list it."""
+
+    from fakes import make_app, scripted_report
+    from helpers import wait_until
+    from saved_runs import saved_run
+
+    from tui_trainer.cli.report import runs_table
+    from tui_trainer.core.runs import list_runs
+    from tui_trainer.core.spec.events import EpochEnd, RunEnded, RunStatus
+    from tui_trainer.core.spec.experiment import Experiment
+    from tui_trainer.ui.widgets.saved_runs_table import SavedRunsTable
+
+    root = tmp_path / "runs"
+    experiment = Experiment().with_train(epochs=10)
+    path, writer = saved_run(root, experiment, epochs_done=0, status=None)
+    for epoch, val in enumerate([0.5, 0.4, 0.3, 0.32, 0.31, 0.36, 0.34, 0.45, 0.43, 0.6], start=1):
+        report = scripted_report(min(epoch, 5))
+        writer.on_event(EpochEnd(epoch, 10, 1.0 / epoch, 0.5, val, report.accuracy, 0.01, 0.2, report))
+    writer.on_event(RunEnded(RunStatus.FINISHED, "trained 10 epochs", epochs_done=10))
+    assert "finished, overfit@6" in runs_table(list_runs(root))
+    app = make_app(runs_dir=str(root))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("5")
+        table = app.query_one(SavedRunsTable)
+        await wait_until(pilot, lambda: table.row_count == 1, what="the run listed")
+        assert any("overfit@6" in str(cell) for cell in table.get_row_at(0))

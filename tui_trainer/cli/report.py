@@ -233,8 +233,7 @@ def runs_table(records: list[RunRecord]) -> str:
         best = f"{r.best_val_accuracy:.2%}" if r.best_val_accuracy is not None else "-"
         epochs = f"{r.epochs_done}/{r.epochs}" if r.epochs else str(r.epochs_done)
         date = f"{r.created:%Y-%m-%d %H:%M}" if r.created else "?"
-        status = f"{r.status}, overfit@{r.overfitting_since}" if r.overfitting_since else str(r.status)
-        rows.append([date, r.preset, r.dataset, status, epochs, best, _duration(r.seconds), r.name])
+        rows.append([date, r.preset, r.dataset, r.status_text, epochs, best, _duration(r.seconds), r.name])
     text = table(
         ["date", "preset", "dataset", "status", "epochs", "best val", "time", "directory"], rows, right={4, 5, 6}
     )

@@ -62,6 +62,12 @@ class RunRecord:
             return None
 
     @property
+    def status_text(self) -> str:
+        """The status as listings show it, with the epoch it started overfitting from ("finished, overfit@14")."""
+        since = self.overfitting_since
+        return f"{self.status}, overfit@{since}" if since else str(self.status)
+
+    @property
     def name(self) -> str:
         """The directory name."""
         return self.path.name

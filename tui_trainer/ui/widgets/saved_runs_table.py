@@ -106,7 +106,7 @@ class SavedRunsTable(DataTable):
             Column("best val", "best val", best, right=True),
             Column("epochs", "epochs", epochs, right=True),
             Column("time", "time", [format_duration(r.seconds) for r in rows], right=True),
-            Column("status", "status", [str(r.status) for r in rows]),
+            Column("status", "status", [r.status_text for r in rows]),
         ]
         if not self.per_setting:
             return [*columns, Column("diff", DIFF_COLUMN, [self.preset_diff(r) for r in rows])]
