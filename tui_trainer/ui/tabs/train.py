@@ -372,7 +372,7 @@ class TrainPane(Vertical, can_focus=True):
 
     def _draw_lr(self, run: RunHistory) -> None:
         self.query_one("#lr-plot", CurvePlot).show(
-            [Curve("lr", run.lr.xs, run.lr.ys, "accent")], xlim=self._x_range(run), exact_y=True
+            [Curve("lr", run.lr.xs, run.lr.ys, "accent")], xlim=self._x_range(run)
         )
 
     def _draw_confusion(self, run: RunHistory) -> None:

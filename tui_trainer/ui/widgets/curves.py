@@ -55,6 +55,16 @@ def integer_ticks(low: float, high: float, count: int) -> list[int]:
     return list(range(int(first), int(high) + 1, step))
 
 
+def tick_count(rows: int) -> int:
+    """How many y ticks a plot of `rows` canvas rows gets: an odd number (a constant sits on the middle one)
+    that divides the rows evenly where one does, about one per Y_TICK_ROWS rows, at most 5."""
+    wanted = max(3, min(5, rows // Y_TICK_ROWS + 1))
+    for count in (wanted, 5, 3):
+        if count <= wanted and (rows - 1) % (count - 1) == 0:
+            return count
+    return 3
+
+
 def value_ticks(low: float, high: float, count: int) -> tuple[list[float], list[str]]:
     """count evenly spaced ticks from low to high (an odd count, so that a constant, drawn mid-height, sits on
     one), each labelled with its own value to the precision of the spacing: a label is the value at its row."""
@@ -105,7 +115,6 @@ class CurvePlot(PlotextPlot):
         self._curves: list[Curve] = []
         self._ylim: tuple[float, float] | None = None
         self._xlim: tuple[float, float] | None = None
-        self._exact_y = False
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -120,11 +129,10 @@ class CurvePlot(PlotextPlot):
         curves: list[Curve],
         ylim: tuple[float, float] | None = None,
         xlim: tuple[float, float] | None = None,
-        exact_y: bool = False,
     ) -> None:
-        """Replace the curves and redraw. xlim: the x range (plots of one run share it); exact_y: y ticks
-        evenly spaced, each labelled with its value (for a learning rate that may be constant)."""
-        self._curves, self._ylim, self._xlim, self._exact_y = curves, ylim, xlim, exact_y
+        """Replace the curves and redraw. xlim: the x range (plots of one run share it). Every plot's y ticks
+        are evenly spaced and labelled with their own values (value_ticks): a constant lr sits on one."""
+        self._curves, self._ylim, self._xlim = curves, ylim, xlim
         self._draw()
 
     def _draw(self) -> None:
@@ -154,10 +162,8 @@ class CurvePlot(PlotextPlot):
         plt.xticks(integer_ticks(low_x, high_x, max(2, columns // X_TICK_SPACING)))
         ylim = self._ylim or (y_range([y for c in drawn for y in c.ys if math.isfinite(y)] or [0.0]))
         plt.ylim(*ylim)
-        if self._exact_y or not self._ylim:
-            rows = max(2, self.size.height - 3)
-            values, labels = value_ticks(ylim[0], ylim[1], max(2, min(5, rows // Y_TICK_ROWS + 1)))
-            plt.yticks(values, labels)
+        values, labels = value_ticks(ylim[0], ylim[1], tick_count(max(2, self.size.height - 3)))
+        plt.yticks(values, labels)
         self.refresh()
 
 
