@@ -90,3 +90,21 @@ async def test_help_mentions_every_concept_and_tab_keys_and_scrolls() -> None:
         await pilot.press("pagedown")
         await pilot.pause()
         assert scroll.scroll_y > 0
+
+
+async def test_the_palette_names_the_tabs_as_the_tab_bar_does() -> None:
+    from fakes import make_app
+    from textual.widgets import Tab
+
+    from tui_trainer.ui.app import TABS
+
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        labels = {str(tab.label) for tab in app.query(Tab)}
+        commands = [c for c in app.get_system_commands(app.screen) if c.title.startswith("Go to ")]
+        assert len(commands) == len(TABS)
+        for command in commands:
+            name = command.title.removeprefix("Go to ")
+            key = command.help.rsplit("(", 1)[1].rstrip(")")
+            assert f"{key} {name}" in labels, (command.title, labels)

@@ -39,6 +39,15 @@ from tui_trainer.ui.widgets.footer import RunKeysFooter
 
 STYLES = Path(__file__).parent / "styles"
 TABS = ("data", "model", "hparams", "train", "runs", "help")
+TAB_LABELS = {
+    "data": ("1", "Data"),
+    "model": ("2", "Model"),
+    "hparams": ("3", "Hyperparams"),
+    "train": ("4", "Train"),
+    "runs": ("5", "Runs"),
+    "help": ("?", "Help"),
+}
+"""Each tab's key and name, as its label in the tab bar shows them (the palette uses the same words)."""
 
 DEFAULT_DATASET = "digits28"
 DEFAULT_PRESET = "lenet5"
@@ -138,17 +147,17 @@ class TrainerApp(App):
         yield Header(show_clock=False)
         with Container(id="main"):
             with TabbedContent(id="tabs", initial="data"):
-                with TabPane("1 Data", id="data"):
+                with TabPane(" ".join(TAB_LABELS["data"]), id="data"):
                     yield DataPane()
-                with TabPane("2 Model", id="model"):
+                with TabPane(" ".join(TAB_LABELS["model"]), id="model"):
                     yield ModelPane()
-                with TabPane("3 Hyperparams", id="hparams"):
+                with TabPane(" ".join(TAB_LABELS["hparams"]), id="hparams"):
                     yield HparamsPane()
-                with TabPane("4 Train", id="train"):
+                with TabPane(" ".join(TAB_LABELS["train"]), id="train"):
                     yield TrainPane()
-                with TabPane("5 Runs", id="runs"):
+                with TabPane(" ".join(TAB_LABELS["runs"]), id="runs"):
                     yield RunsPane()
-                with TabPane("? Help", id="help"):
+                with TabPane(" ".join(TAB_LABELS["help"]), id="help"):
                     yield HelpPane()
         yield Static("Terminal too small: make it at least 60 columns x 20 rows.", id="too-small")
         yield RunKeysFooter()
@@ -397,5 +406,8 @@ class TrainerApp(App):
         yield SystemCommand(
             "Save as preset", "Save the edited experiment as your preset (w on Model)", self.action_save_preset
         )
-        for number, tab in enumerate(TABS, start=1):
-            yield SystemCommand(f"Go to {tab}", f"Show the {tab} tab ({number})", lambda t=tab: self.action_show_tab(t))
+        for tab in TABS:
+            key, label = TAB_LABELS[tab]
+            yield SystemCommand(
+                f"Go to {label}", f"Show the {label} tab ({key})", lambda t=tab: self.action_show_tab(t)
+            )
