@@ -428,3 +428,19 @@ def test_unreadable_user_preset_is_listed_but_fails_to_load(tmp_path, monkeypatc
     assert info.description == "(unreadable preset file)"
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_preset("broken")
+
+
+def test_a_saved_preset_is_described_by_its_own_layers(tmp_path, monkeypatch):
+    from tui_trainer.core.spec.presets import save_user_preset
+
+    monkeypatch.setenv("TUI_TRAINER_PRESETS", str(tmp_path / "mine"))
+    edited = load_preset("mlp").replace_layers(
+        [LayerSpec("Flatten"), LayerSpec("Linear", {"out_features": 64}), LayerSpec("ReLU"), LayerSpec("Linear")]
+    )
+    save_user_preset(edited, "small")
+    infos = {p.name: p for p in list_presets()}
+    assert infos["small"].description == "Flatten Linear(64) ReLU Linear: saved from mlp"
+    assert load_preset("small").description == "Flatten Linear(64) ReLU Linear: saved from mlp"
+    long = edited.replace_layers([LayerSpec("ReLU")] * 12)
+    save_user_preset(long, "long")
+    assert load_preset("long").description == "ReLU ReLU ReLU ReLU ReLU ReLU ReLU ... (12 layers): saved from mlp"

@@ -21,7 +21,7 @@ from tui_trainer.core.data.registry import DataShape, shape_of
 from tui_trainer.core.pipeline.checks import start_problems, training_device
 from tui_trainer.core.runs import DEFAULT_ROOT
 from tui_trainer.core.spec.experiment import ConfigError, Experiment
-from tui_trainer.core.spec.presets import load_preset, save_user_preset
+from tui_trainer.core.spec.presets import load_preset, save_user_preset, saved_description
 from tui_trainer.ui.gc_tuning import settle_memory
 from tui_trainer.ui.key_order import handles_keys_in_order, type_into
 from tui_trainer.ui.messages import DevicesFound, TrainingEventMessage, TrainingThreadDone
@@ -365,7 +365,7 @@ class TrainerApp(App):
             except ConfigError as exc:
                 self.notify(str(exc), title="Save preset", severity="error", markup=False)
                 return
-            saved = dataclasses.replace(self.experiment, name=name)
+            saved = dataclasses.replace(self.experiment, name=name, description=saved_description(self.experiment))
             self.preset_experiment = saved
             self.set_experiment(saved)
             self.preset_name = name
