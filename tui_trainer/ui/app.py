@@ -225,8 +225,9 @@ class TrainerApp(App):
         self.invalid_fields = frozenset(fields)
 
     def select_dataset(self, name: str) -> None:
-        """Train on another dataset, keeping the layers and hyperparameters."""
-        self.set_experiment(self.experiment.with_data(name=name))
+        """Train on another dataset, keeping the layers and hyperparameters; the options of the dataset left
+        (a CSV's label column, a generated set's size and noise) go back to their defaults."""
+        self.set_experiment(self.experiment.with_dataset(name))
 
     def select_preset(self, name: str) -> bool:
         """Load a preset's layers and hyperparameters, keeping the chosen dataset and its options."""

@@ -76,6 +76,10 @@ class DataSpec:
     grayscale: bool = _opt(True, "Image folders only: convert images to one grey channel.")
 
 
+DATASET_OPTIONS = ("label_column", "n_samples", "noise")
+"""DataSpec options that belong to one dataset: choosing another dataset resets them (Experiment.with_dataset)."""
+
+
 @dataclass(frozen=True)
 class TrainSpec:
     """How to train: optimizer, learning rate and its schedule, batches, epochs, device."""
@@ -184,6 +188,14 @@ class Experiment:
     def with_data(self, **changes: Any) -> Experiment:
         """A copy with data options changed."""
         return dataclasses.replace(self, data=dataclasses.replace(self.data, **changes))
+
+    def with_dataset(self, name: str) -> Experiment:
+        """A copy on another dataset: the options that describe one dataset's data (DATASET_OPTIONS: a CSV's
+        label column, a generated set's size and noise) go back to their defaults; the rest stay."""
+        if name == self.data.name:
+            return self
+        defaults = {option: spec_fields(DataSpec)[option].default for option in DATASET_OPTIONS}
+        return self.with_data(name=name, **defaults)
 
     def with_train(self, **changes: Any) -> Experiment:
         """A copy with training options changed."""
