@@ -196,3 +196,21 @@ async def test_a_csv_of_two_features_is_scattered_on_its_column_names(tmp_path: 
         assert plot.display
         drawn = str(plot.render())
         assert "width" in drawn and "depth" in drawn
+
+
+async def test_the_preview_shows_without_scrolling_at_100x30() -> None:
+    """At 100x30 the Data tab keeps two columns: each kind of preview lies wholly on screen, unscrolled."""
+    app = make_app(preset="mlp")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        for name, part in (("moons", "#preview-plot"), ("digits28", "#preview-images"), ("iris", "#preview-text")):
+            app.select_dataset(name)
+            await settle(pilot)
+            preview = app.query_one(DatasetPreview)
+            assert preview.data is not None and preview.data.kind != "message", name
+            screen = app.screen.region
+            for widget in (preview, app.query_one(part)):
+                region = widget.region
+                assert region.height > 0 and screen.contains_region(region), (name, widget, region)
+            assert app.query_one("#data-right").scroll_y == 0
+            assert app.query_one("#data-left").region.right <= preview.region.x  # beside the tables

@@ -49,7 +49,8 @@ class TrainerApp(App):
 
     TITLE = "tui-trainer"
     CSS_PATH = [STYLES / "app.tcss", *sorted(p for p in STYLES.glob("*.tcss") if p.name != "app.tcss")]
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (60, "-normal"), (110, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (60, "-normal"), (90, "-medium"), (110, "-wide")]
+    """-medium (90-109 columns): the Data tab keeps its two columns, so its preview shows without scrolling."""
     VERTICAL_BREAKPOINTS = [(0, "-short"), (20, "-tall"), (40, "-roomy")]
     BINDINGS = [
         Binding("1", "show_tab('data')", "Data", show=False),
