@@ -118,9 +118,9 @@ async def test_dataset_options_and_own_data(tmp_path: Path) -> None:
         field.value = "12x"
         await pilot.pause()
         assert row.has_class("-invalid")
-        assert "n_samples must be an integer" in str(row.query_one(".field-error").render())
+        assert "samples (n_samples) must be an integer" in str(row.query_one(".field-error").render())
         assert "data.n_samples" in app.invalid_fields
-        assert any("data.n_samples" in reason for reason in app.blockers())
+        assert "samples (n_samples) must be an integer, not '12x'" in app.blockers()
         field.value = "120"
         await settle(pilot)
         assert app.experiment.data.n_samples == 120

@@ -106,6 +106,18 @@ class DataPane(Container):
         if not isinstance(focused, Tabs) and (focused is None or self not in focused.ancestors):
             self.query_one("#datasets").focus()
 
+    async def focus_field(self, name: str) -> None:
+        """Focus a DataSpec field: the datasets table (or the own-data field) for the name, an option's control
+        when this dataset has it (the form is mounted first when it is not yet)."""
+        if name == "name":
+            custom = self.app.experiment.data.name.startswith(("csv:", "folder:"))
+            self.query_one("#custom-dataset" if custom else "#datasets").focus()
+            return
+        await self._mount_form()
+        rows = [row for row in self.query(FieldRow) if row.field_name == name and row.display]
+        if rows:
+            rows[0].control.focus()
+
     # ------------------------------------------------------------ drawing
 
     def _show_experiment(self, experiment: Experiment) -> None:
@@ -152,7 +164,7 @@ class DataPane(Container):
         for problem in validate(experiment):
             section, _, name = problem.field.partition(".")
             if section == "data" and name not in problems:
-                problems[name] = f"{name}: {problem.message}"
+                problems[name] = str(problem)  # the field's label and the bad value, as everywhere
         form.show_spec(data, problems)
         shown = ("val_fraction", *(info.options if info else ()))
         form.show_only(shown)
