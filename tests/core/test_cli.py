@@ -47,12 +47,12 @@ def assert_usage_error(capsys, argv, *words):
         (["train", "--dataset", "moons", "--preset", "no-such-preset"], ["unknown preset 'no-such-preset'", "lenet5"]),
         (["train", "--dataset", "moons", "--set", "bogus=1"], ["unknown setting 'bogus'", "lr"]),
         (["train", "--dataset", "moons", "--set", "lr"], ["KEY=VALUE"]),
-        (["train", "--dataset", "moons", "--set", "lr=-1"], ["train.lr", "greater than 0"]),
-        (["train", "--dataset", "moons", "--set", "epochs=0"], ["train.epochs", "at least 1"]),
-        (["train", "--dataset", "moons", "--set", "lr=fast"], ["lr must be a number", "'fast'"]),
+        (["train", "--dataset", "moons", "--set", "lr=-1"], ["learning rate (lr) must be greater than 0, not -1"]),
+        (["train", "--dataset", "moons", "--set", "epochs=0"], ["epochs must be at least 1, not 0"]),
+        (["train", "--dataset", "moons", "--set", "lr=fast"], ["learning rate (lr) must be a number, not 'fast'"]),
         (["train", "--dataset", "moons", "--set", "epochs=2.5"], ["epochs must be an integer"]),
-        (["train", "--dataset", "moons", "--set", "optimizer=lbfgs"], ["train.optimizer", "sgd"]),
-        (["train", "--dataset", "moons", "--set", "device=gpu"], ["train.device"]),
+        (["train", "--dataset", "moons", "--set", "optimizer=lbfgs"], ["optimizer must be one of sgd"]),
+        (["train", "--dataset", "moons", "--set", "device=gpu"], ["device must be auto, cpu"]),
         (["train", "--dataset", "iris", "--preset", "lenet5"], ["lenet5 does not fit iris", "layer 1 Conv2d"]),
         (["summary", "--dataset", "digits", "--preset", "lenet5"], ["layer 4 Conv2d", "kernel 5"]),
         (["train", "--dataset", "moons", "--config", "missing.toml"], ["cannot read missing.toml"]),
@@ -73,7 +73,7 @@ def test_bad_input_exits_2_with_one_error_line(capsys, tmp_path, argv, words):
     [
         ("[train\nlr = 1", ["is not valid TOML"]),
         ("[train]\nbogus = 1\n", ["unknown key train.bogus"]),
-        ("[train]\nlr = 'x'\n", ["train.lr", "must be a number"]),
+        ("[train]\nlr = 'x'\n", ["learning rate (lr) must be a number"]),
         ("[model]\nlayers = 5\n", ["model.layers"]),
         ("data = 3\n", ["[data] must be a table"]),
         ('[[model.layers]]\ntype = "Dense"\n', ["unknown layer type"]),
@@ -277,7 +277,7 @@ def test_entry_point_in_a_subprocess(tmp_path):
         env=env,
     )
     assert bad.returncode == 2
-    assert bad.stderr.strip().splitlines() == ["error: train.lr: must be greater than 0, not -1"]
+    assert bad.stderr.strip().splitlines() == ["error: learning rate (lr) must be greater than 0, not -1"]
     assert bad.stdout == ""
 
 

@@ -21,6 +21,8 @@ from tui_trainer.core.spec.experiment import (
     experiment_from_dict,
     experiment_to_dict,
     field_help,
+    field_label,
+    field_title,
     field_type,
     load,
     loads,
@@ -167,7 +169,7 @@ def test_validate_reports_bad_train_values(change, field, words):
     problems = validate(experiment)
     assert fields_of(problems) == [field], problems
     assert words in problems[0].message
-    assert str(problems[0]).startswith(f"{field}: ")
+    assert str(problems[0]).startswith(field_title(field))
 
 
 @pytest.mark.parametrize(
@@ -363,14 +365,14 @@ def test_parse_value_converts(spec_type, name, text, value):
 @pytest.mark.parametrize(
     ("name", "text", "words"),
     [
-        ("lr", "fast", "lr must be a number, not 'fast'"),
-        ("lr", "", "lr must be a number"),
+        ("lr", "fast", "learning rate (lr) must be a number, not 'fast'"),
+        ("lr", "", "learning rate (lr) must be a number"),
         ("epochs", "2.5", "epochs must be an integer, not '2.5'"),
         ("epochs", "ten", "epochs must be an integer"),
         ("epochs", "nan", "epochs must be an integer"),
         ("epochs", "inf", "epochs must be an integer"),
-        ("nesterov", "maybe", "nesterov must be true or false, not 'maybe'"),
-        ("nesterov", "2", "nesterov must be true or false"),
+        ("nesterov", "maybe", "Nesterov momentum (nesterov) must be true or false, not 'maybe'"),
+        ("nesterov", "2", "Nesterov momentum (nesterov) must be true or false"),
     ],
 )
 def test_parse_value_errors_are_readable(name, text, words):
@@ -428,3 +430,41 @@ def test_unreadable_user_preset_is_listed_but_fails_to_load(tmp_path, monkeypatc
     assert info.description == "(unreadable preset file)"
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_preset("broken")
+
+
+def test_a_saved_preset_is_described_by_its_own_layers(tmp_path, monkeypatch):
+    from tui_trainer.core.spec.presets import save_user_preset
+
+    monkeypatch.setenv("TUI_TRAINER_PRESETS", str(tmp_path / "mine"))
+    edited = load_preset("mlp").replace_layers(
+        [LayerSpec("Flatten"), LayerSpec("Linear", {"out_features": 64}), LayerSpec("ReLU"), LayerSpec("Linear")]
+    )
+    save_user_preset(edited, "small")
+    infos = {p.name: p for p in list_presets()}
+    assert infos["small"].description == "Flatten Linear(64) ReLU Linear: saved from mlp"
+    assert load_preset("small").description == "Flatten Linear(64) ReLU Linear: saved from mlp"
+    long = edited.replace_layers([LayerSpec("ReLU")] * 12)
+    save_user_preset(long, "long")
+    assert load_preset("long").description == "ReLU ReLU ReLU ReLU ReLU ReLU ReLU ... (12 layers): saved from mlp"
+
+
+def test_problems_name_fields_as_the_user_sees_them_with_the_bad_value():
+    assert [str(p) for p in validate(good().with_train(lr=-1.0))] == [
+        "learning rate (lr) must be greater than 0, not -1"
+    ]
+    assert [str(p) for p in validate(good().with_data(val_fraction=0.0))] == [
+        "validation share (val_fraction) must be at least 0.05, not 0"
+    ]
+    assert [str(p) for p in validate(good().with_train(momentum=0.0, nesterov=True))] == [
+        "Nesterov momentum (nesterov) needs momentum > 0, not 0"
+    ]
+    assert str(validate(good().with_train(epochs=0))[0]) == "epochs must be at least 1, not 0"  # no "epochs (epochs)"
+    layer = validate(good().replace_layers([LayerSpec("Linear", {"out_features": 0})]))[0]
+    assert str(layer) == "layer 1 Linear: out_features must be at least 1, not 0"
+    assert str(Problem("", "the dataset cannot load")) == "the dataset cannot load"
+    with pytest.raises(ValueError, match=r"^learning rate \(lr\) must be a number, not 'fast'$"):
+        parse_value(TrainSpec, "lr", "fast")
+    for spec_type, section in ((TrainSpec, "train"), (DataSpec, "data")):
+        for name in spec_fields(spec_type):
+            assert spec_fields(spec_type)[name].metadata["label"], name
+            assert field_title(f"{section}.{name}") == field_label(spec_type, name)

@@ -87,7 +87,11 @@ def test_batchnorm_with_a_batch_of_one_is_refused_before_training(capsys, tmp_pa
     assert validate(experiment.with_train(batch_size=2)) == []
     status = main(["train", "--dataset", "digits28", "--preset", "cnn-bn", "--set", "batch_size=1"])
     out, err = capsys.readouterr()
-    assert status == 2 and err.count("\n") == 1 and err.startswith("error: train.batch_size: BatchNorm")
+    assert (
+        status == 2
+        and err.count("\n") == 1
+        and err.startswith("error: batch_size must be at least 2 with BatchNorm layers, not 1")
+    )
     assert not Path("runs").exists()  # nothing was written
 
 

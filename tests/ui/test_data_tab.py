@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from fakes import make_app
+from helpers import wait_until
 from textual.widgets import Input
 from textual_plotext import PlotextPlot
 
 from tui_trainer.core.data import list_datasets
 from tui_trainer.core.spec.presets import load_preset
+from tui_trainer.core.spec.summary import format_shape
 from tui_trainer.ui.app import TrainerApp
 from tui_trainer.ui.tabs.data import DataPane
 from tui_trainer.ui.widgets.field_form import FieldRow
@@ -116,9 +118,9 @@ async def test_dataset_options_and_own_data(tmp_path: Path) -> None:
         field.value = "12x"
         await pilot.pause()
         assert row.has_class("-invalid")
-        assert "n_samples must be an integer" in str(row.query_one(".field-error").render())
+        assert "samples (n_samples) must be an integer" in str(row.query_one(".field-error").render())
         assert "data.n_samples" in app.invalid_fields
-        assert any("data.n_samples" in reason for reason in app.blockers())
+        assert "samples (n_samples) must be an integer, not '12x'" in app.blockers()
         field.value = "120"
         await settle(pilot)
         assert app.experiment.data.n_samples == 120
@@ -154,3 +156,61 @@ async def test_dataset_options_and_own_data(tmp_path: Path) -> None:
         assert app.query_one("#field-label_column", FieldRow).display
         assert cell(app, "presets", "mlp", 4) == "known after the first run"
         assert cell(app, "datasets", f"csv:{path}", 0) == "●"
+
+
+async def test_own_data_shows_its_shape_and_columns_and_its_label_column_stays_behind(tmp_path: Path) -> None:
+    """A csv: row's shape once a run learnt it, the preview headed by the file's columns, and a CSV's
+    label column reset when another dataset is chosen."""
+    path = tmp_path / "people.csv"
+    rows = ["kind,height,weight,age"] + [f"{'ab'[i % 2]},{i % 7},{i % 3},{i % 5}" for i in range(40)]
+    path.write_text("\n".join(rows) + "\n")
+    name = f"csv:{path}"
+    app = make_app(preset="mlp")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.select_dataset(name)
+        app.set_experiment(app.experiment.with_data(label_column="kind"))
+        await settle(pilot)
+        assert cell(app, "datasets", name, 3) == "?"
+        text = str(app.query_one("#preview-text").render())
+        assert "height" in text and "weight" in text and "age" in text and "x1" not in text
+        app.learn_shape(app.experiment, (3,), 2)  # as a run's start does
+        await wait_until(pilot, lambda: cell(app, "datasets", name, 3) == format_shape((3,)))
+        assert cell(app, "datasets", name, 4) == "2"
+        await pick(pilot, "datasets", "iris")
+        assert app.experiment.data.name == "iris" and app.experiment.data.label_column == ""
+
+
+async def test_a_csv_of_two_features_is_scattered_on_its_column_names(tmp_path: Path) -> None:
+    path = tmp_path / "points.csv"
+    path.write_text("\n".join(["width,depth,label"] + [f"{i % 7},{i % 3},{i % 2}" for i in range(40)]) + "\n")
+    app = make_app(preset="mlp")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.select_dataset(f"csv:{path}")
+        await settle(pilot)
+        preview = app.query_one(DatasetPreview)
+        assert preview.data is not None and preview.data.kind == "2d"
+        assert preview.data.axes == ("width", "depth")
+        plot = app.query_one(PlotextPlot)
+        assert plot.display
+        drawn = str(plot.render())
+        assert "width" in drawn and "depth" in drawn
+
+
+async def test_the_preview_shows_without_scrolling_at_100x30() -> None:
+    """At 100x30 the Data tab keeps two columns: each kind of preview lies wholly on screen, unscrolled."""
+    app = make_app(preset="mlp")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        for name, part in (("moons", "#preview-plot"), ("digits28", "#preview-images"), ("iris", "#preview-text")):
+            app.select_dataset(name)
+            await settle(pilot)
+            preview = app.query_one(DatasetPreview)
+            assert preview.data is not None and preview.data.kind != "message", name
+            screen = app.screen.region
+            for widget in (preview, app.query_one(part)):
+                region = widget.region
+                assert region.height > 0 and screen.contains_region(region), (name, widget, region)
+            assert app.query_one("#data-right").scroll_y == 0
+            assert app.query_one("#data-left").region.right <= preview.region.x  # beside the tables

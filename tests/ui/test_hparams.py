@@ -62,7 +62,7 @@ async def test_form_shows_every_field_and_applies_valid_values() -> None:
         await pilot.pause()
         assert app.experiment.train.nesterov is True
         # A problem across fields shows at the field (and blocks training).
-        assert "Nesterov momentum needs momentum > 0" in error_text(app, "nesterov")
+        assert "Nesterov momentum (nesterov) needs momentum > 0, not 0" in error_text(app, "nesterov")
         assert app.blockers()
         row(app, "nesterov").query_one(Switch).value = False
         await pilot.pause()
@@ -96,13 +96,13 @@ async def test_invalid_text_is_kept_marked_and_blocks_until_fixed() -> None:
         field = await type_into(pilot, "lr", "0.0x")
         assert field.value == "0.0x"
         assert row(app, "lr").has_class("-invalid")
-        assert "lr must be a number, not '0.0x'" in error_text(app, "lr")
+        assert "learning rate (lr) must be a number, not '0.0x'" in error_text(app, "lr")
         assert "train.lr" in app.invalid_fields
-        assert "train.lr: the value typed there is not valid" in app.blockers()
+        assert "learning rate (lr) must be a number, not '0.0x'" in app.blockers()
         assert app.experiment.train == before.train
         await pilot.press("backspace")
         await pilot.pause()
-        assert "lr must be greater than 0, not 0" in error_text(app, "lr")
+        assert "learning rate (lr) must be greater than 0, not 0" in error_text(app, "lr")
         assert app.experiment.train.lr == before.train.lr
         # A preset picked meanwhile does not overwrite the text being fixed.
         app.select_preset("mlp")

@@ -176,7 +176,7 @@ async def test_a_burst_of_keys_into_a_field_keeps_every_key_in_order() -> None:
             send_burst(app, "end", *["backspace"] * 7, "a", "b", "c")
             await burst_handled(pilot)
             assert lr.value == "abc", f"try {attempt}"
-            assert lr_row.error == "lr must be a number, not 'abc'"
+            assert lr_row.error == "learning rate (lr) must be a number, not 'abc'"
             assert "train.lr" in app.invalid_fields and app.experiment.train.lr == 0.002
 
             send_burst(app, "end", *["backspace"] * 3, "1", "e", "-", "3")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import fakes
 from fakes import FakeEngine
 from helpers import dashboard_drawn, wait_for, wait_until
-from textual.widgets import Static, TabbedContent
+from textual.widgets import Input, Static, TabbedContent
 
 from tui_trainer.core.pipeline.request import RunRequest
 from tui_trainer.core.spec.events import EpochEnd
@@ -158,6 +158,44 @@ async def test_invalid_model_blocks_training_and_keeps_edits(fake_engine: FakeEn
         blocked = str(app.query_one("#blocked", Static).render())
         assert "add a Flatten layer" in blocked
         assert app.experiment.layers == broken
+
+
+def toasts(app: TrainerApp) -> list[str]:
+    """The notifications on screen, as text."""
+    return [str(toast.render()) for toast in app.screen.query("Toast")]
+
+
+async def test_a_setting_that_blocks_training_is_shown_at_its_field(fake_engine: FakeEngine) -> None:
+    """s with an invalid setting jumps to its field (focused) on its tab; the Train tab keeps the list."""
+    app = make_app(fake_engine)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        app.set_experiment(app.experiment.with_train(lr=-1.0))
+        await pilot.press("s")
+        await wait_until(pilot, lambda: app.focused is not None and app.focused.id == "input-lr", what="lr focused")
+        assert app.query_one(TabbedContent).active == "hparams"
+        assert fake_engine.calls == [] and not app.runs.running
+        line = "learning rate (lr) must be greater than 0, not -1"
+        assert line in str(app.query_one("#blocked", Static).render())
+        await wait_until(pilot, lambda: any(line in toast for toast in toasts(app)), what="the notification")
+        # Fixed there; then a data option: the Data tab, with that option focused.
+        app.query_one("#input-lr", Input).value = "0.1"
+        await wait_until(pilot, lambda: app.experiment.train.lr == 0.1 and not app.invalid_fields, what="lr fixed")
+        app.set_experiment(app.experiment.with_data(val_fraction=0.0))
+        app.action_start()  # (a pressed s would be typed into the lr field)
+        await wait_until(
+            pilot, lambda: app.focused is not None and app.focused.id == "input-val_fraction", what="the option"
+        )
+        assert app.query_one(TabbedContent).active == "data"
+        assert "validation share (val_fraction) must be at least 0.05, not 0" in str(
+            app.query_one("#blocked", Static).render()
+        )
+        # A problem of the model has no field: the Train tab shows it.
+        broken = tuple(layer for layer in app.experiment.layers if layer.type != "Flatten")
+        app.set_experiment(app.experiment.with_data(val_fraction=0.2).replace_layers(broken))
+        app.action_start()
+        await wait_until(pilot, lambda: app.query_one(TabbedContent).active == "train", what="the Train tab")
+        await wait_until(pilot, lambda: "add a Flatten layer" in str(app.query_one("#blocked", Static).render()))
+        assert fake_engine.calls == []
 
 
 async def test_a_model_too_big_for_the_machine_blocks_training(fake_engine: FakeEngine, monkeypatch) -> None:

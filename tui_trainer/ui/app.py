@@ -20,8 +20,8 @@ from tui_trainer.core.backend import BackendError, TrainingBackend
 from tui_trainer.core.data.registry import DataShape, shape_of
 from tui_trainer.core.pipeline.checks import start_problems, training_device
 from tui_trainer.core.runs import DEFAULT_ROOT
-from tui_trainer.core.spec.experiment import ConfigError, Experiment
-from tui_trainer.core.spec.presets import load_preset, save_user_preset
+from tui_trainer.core.spec.experiment import ConfigError, Experiment, Problem, field_title
+from tui_trainer.core.spec.presets import load_preset, save_user_preset, saved_description
 from tui_trainer.ui.gc_tuning import settle_memory
 from tui_trainer.ui.key_order import handles_keys_in_order, type_into
 from tui_trainer.ui.messages import DevicesFound, TrainingEventMessage, TrainingThreadDone
@@ -35,6 +35,7 @@ from tui_trainer.ui.tabs.runs import RunsPane
 from tui_trainer.ui.tabs.train import TrainPane
 from tui_trainer.ui.terminal import hang_up_proof
 from tui_trainer.ui.typing_guard import TypingGuard
+from tui_trainer.ui.widgets.field_form import FieldRow
 from tui_trainer.ui.widgets.footer import RunKeysFooter
 
 STYLES = Path(__file__).parent / "styles"
@@ -58,7 +59,8 @@ class TrainerApp(App):
 
     TITLE = "tui-trainer"
     CSS_PATH = [STYLES / "app.tcss", *sorted(p for p in STYLES.glob("*.tcss") if p.name != "app.tcss")]
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (60, "-normal"), (110, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (60, "-normal"), (90, "-medium"), (110, "-wide")]
+    """-medium (90-109 columns): the Data tab keeps its two columns, so its preview shows without scrolling."""
     VERTICAL_BREAKPOINTS = [(0, "-short"), (20, "-tall"), (40, "-roomy")]
     BINDINGS = [
         Binding("1", "show_tab('data')", "Data", show=False),
@@ -234,8 +236,9 @@ class TrainerApp(App):
         self.invalid_fields = frozenset(fields)
 
     def select_dataset(self, name: str) -> None:
-        """Train on another dataset, keeping the layers and hyperparameters."""
-        self.set_experiment(self.experiment.with_data(name=name))
+        """Train on another dataset, keeping the layers and hyperparameters; the options of the dataset left
+        (a CSV's label column, a generated set's size and noise) go back to their defaults."""
+        self.set_experiment(self.experiment.with_dataset(name))
 
     def select_preset(self, name: str) -> bool:
         """Load a preset's layers and hyperparameters, keeping the chosen dataset and its options."""
@@ -257,10 +260,34 @@ class TrainerApp(App):
         self.query_one(ModelPane).action_reset()  # as r on the Model tab: it says how to undo it
 
     def blockers(self) -> list[str]:
-        """Every reason training cannot start now."""
-        reasons = [f"{name}: the value typed there is not valid" for name in sorted(self.invalid_fields)]
+        """Every reason training cannot start now, as lines naming the field as the user sees it."""
+        return [str(problem) for problem in self.blocking_problems()]
+
+    def blocking_problems(self) -> list[Problem]:
+        """Every reason training cannot start now, each with its field: text typed in a field that is not
+        valid (that field's own error), then the pipeline's start_problems."""
+        rows = {row.key: row for row in self.query(FieldRow)}
+        typed = []
+        for key in sorted(self.invalid_fields):
+            error = rows[key].error if key in rows else None
+            title = f"{field_title(key)} "
+            typed.append(Problem(key, error.removeprefix(title) if error else "the value typed there is not valid"))
         device = training_device(self.experiment.train.device, self.found_devices)
-        return reasons + [str(p) for p in start_problems(self.experiment, self.known_shapes, device=device)]
+        return typed + start_problems(self.experiment, self.known_shapes, device=device)
+
+    def show_field(self, field: str) -> bool:
+        """Show a Problem's field where it is edited and focus it ("train.lr": the Hyperparams tab, "data.noise"
+        or "data.name": the Data tab); False for a field edited nowhere ("model", a layer, "")."""
+        section, _, name = field.partition(".")
+        if section == "train" and name:
+            self.action_show_tab("hparams")
+            self.call_after_refresh(self.query_one(HparamsPane).focus_field, name)
+            return True
+        if section == "data" and name:
+            self.action_show_tab("data")
+            self.call_after_refresh(self.query_one(DataPane).focus_field, name)
+            return True
+        return False
 
     def learn_shape(self, experiment: Experiment, input_shape: tuple[int, ...], n_classes: int) -> None:
         """A run loaded a dataset whose shape the catalogue does not know (csv:, folder:): remember it."""
@@ -374,7 +401,7 @@ class TrainerApp(App):
             except ConfigError as exc:
                 self.notify(str(exc), title="Save preset", severity="error", markup=False)
                 return
-            saved = dataclasses.replace(self.experiment, name=name)
+            saved = dataclasses.replace(self.experiment, name=name, description=saved_description(self.experiment))
             self.preset_experiment = saved
             self.set_experiment(saved)
             self.preset_name = name

@@ -18,7 +18,7 @@ from textual.css.query import NoMatches
 from tui_trainer.core.backend import BackendError, RunHandle, TrainingBackend
 from tui_trainer.core.pipeline.request import RunRequest
 from tui_trainer.core.spec.events import RunEnded, RunStarted, RunStatus
-from tui_trainer.core.spec.experiment import Experiment
+from tui_trainer.core.spec.experiment import Experiment, Problem
 from tui_trainer.ui.messages import TrainingEventMessage, TrainingThreadDone
 from tui_trainer.ui.overlays import Overlay, overlay_problem
 
@@ -36,6 +36,8 @@ class RunHost(Protocol):
     runs_dir: str | Path | None
 
     def blockers(self) -> list[str]: ...
+    def blocking_problems(self) -> list[Problem]: ...
+    def show_field(self, field: str) -> bool: ...
     def action_show_tab(self, tab: str) -> None: ...
     def settle_memory(self) -> None: ...
     def learn_shape(self, experiment: Experiment, input_shape: tuple[int, ...], n_classes: int) -> None: ...
@@ -175,10 +177,18 @@ class RunLifecycle:
         self._start_special(experiment, lambda: self.backend.start(request), what, "resumed")
 
     def _start_checked(self) -> None:
-        reasons = self.app.blockers()
-        if reasons:
-            self.pane.show_blocked(reasons)
-            self.app.notify(reasons[0], title="Cannot train yet", severity="error", markup=False)
+        """Start the edited experiment, or say why it cannot start.
+
+        Blocked, the Train tab lists every reason (kept there for when the user comes back to it); when one of
+        them sits at a field of the Hyperparams or Data tab, that tab is shown instead with the field focused
+        (its error is shown beside it) and the notification names that problem: the user lands where the fix is
+        typed. Problems of the model (layers, the fit to the data) and of no one field leave the Train tab shown.
+        """
+        problems = self.app.blocking_problems()
+        if problems:
+            self.pane.show_blocked([str(p) for p in problems])
+            at_field = next((p for p in problems if self.app.show_field(p.field)), problems[0])
+            self.app.notify(str(at_field), title="Cannot train yet", severity="error", markup=False)
             return
         self._start_new(self.app.experiment)
 

@@ -30,6 +30,8 @@ class DataBundle:
     """One line on what the data is."""
     test_x: torch.Tensor | None = None
     test_y: torch.Tensor | None = None
+    feature_names: tuple[str, ...] = ()
+    """The feature columns' names when the data has them (a CSV's header), else ()."""
 
     @property
     def n_classes(self) -> int:

@@ -132,4 +132,4 @@ def load_csv(spec: DataSpec, n_samples: int, noise: float) -> RawData:
         f"{path.name}: {len(body)} rows, {len(feature_at)} feature{'s' if len(feature_at) != 1 else ''}, {len(names)} classes "
         f"(labels from column {header[label_at]!r})"
     )
-    return RawData(features, y, names, description)
+    return RawData(features, y, names, description, feature_names=tuple(header[i] for i in feature_at))

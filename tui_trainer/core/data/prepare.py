@@ -31,6 +31,8 @@ class RawData:
     description: str
     test_x: Any = None
     test_y: Any = None
+    feature_names: tuple[str, ...] = ()
+    """The feature columns' names when the data has them (a CSV's header), else ()."""
 
 
 def split_indices(
@@ -154,4 +156,5 @@ def make_bundle(spec: DataSpec, raw: RawData) -> DataBundle:
         description=raw.description,
         test_x=normed[2] if len(normed) > 2 else None,
         test_y=test_y,
+        feature_names=tuple(raw.feature_names),
     )

@@ -25,6 +25,8 @@ class PreviewData:
     labels: tuple[int, ...] = ()
     points: tuple[tuple[float, float], ...] = ()
     text: str = ""
+    axes: tuple[str, ...] = ()
+    """The feature columns' names (a CSV's header) for the axes or the rows' heading, else ()."""
 
 
 def _summary(bundle) -> str:  # noqa: ANN001 - a DataBundle (torch lives in the worker only)
@@ -70,7 +72,12 @@ def _points(bundle) -> PreviewData:  # noqa: ANN001
     xy = bundle.train_x[rows, :2].tolist()
     labels = tuple(int(v) for v in bundle.train_y[rows].tolist())
     return PreviewData(
-        "2d", _summary(bundle), bundle.class_names, labels=labels, points=tuple((float(a), float(b)) for a, b in xy)
+        "2d",
+        _summary(bundle),
+        bundle.class_names,
+        labels=labels,
+        points=tuple((float(a), float(b)) for a, b in xy),
+        axes=tuple(bundle.feature_names[:2]),
     )
 
 
@@ -81,13 +88,31 @@ def _rows(bundle) -> PreviewData:  # noqa: ANN001
     per_class = ", ".join(f"{name} {count}" for name, count in zip(bundle.class_names, counts, strict=False))
     n_features = bundle.train_x.shape[1]
     shown = min(n_features, 6)
-    header = " ".join(f"{'x' + str(i + 1):>6}" for i in range(shown)) + (" ..." if n_features > shown else "")
+    names = [_column_name(bundle.feature_names, i) for i in range(shown)]
+    widths = [max(6, len(name)) for name in names]
+    header = " ".join(f"{name:>{w}}" for name, w in zip(names, widths, strict=True))
+    header += " ..." if n_features > shown else ""
     lines = [f"training samples per class: {per_class}", "a few rows (standardised):", f"{header}  label"]
     rows = _sample(bundle, 5)
     for row, label in zip(bundle.train_x[rows, :shown].tolist(), bundle.train_y[rows].tolist(), strict=True):
-        values = " ".join(f"{v:6.2f}" for v in row) + ("    " if n_features > shown else "")
+        values = " ".join(f"{v:{w}.2f}" for v, w in zip(row, widths, strict=True))
+        values += "    " if n_features > shown else ""
         lines.append(f"{values}  {bundle.class_names[int(label)]}")
-    return PreviewData("tabular", _summary(bundle), bundle.class_names, text="\n".join(lines))
+    return PreviewData(
+        "tabular", _summary(bundle), bundle.class_names, text="\n".join(lines), axes=tuple(bundle.feature_names)
+    )
+
+
+COLUMN_WIDTH = 12
+"""The most characters of a column's name in the rows' heading."""
+
+
+def _column_name(names: tuple[str, ...], index: int) -> str:
+    """Feature index's column name (a CSV's header, clipped), or x1, x2, ... when the data has none."""
+    if index < len(names) and names[index]:
+        name = names[index]
+        return name if len(name) <= COLUMN_WIDTH else name[: COLUMN_WIDTH - 1] + "…"
+    return f"x{index + 1}"
 
 
 def load_preview(spec: DataSpec) -> PreviewData:
@@ -112,7 +137,7 @@ def load_preview(spec: DataSpec) -> PreviewData:
         raise
     if len(bundle.input_shape) == 3:
         return _images(bundle)
-    if info.kind == "2d" and bundle.input_shape == (2,):
+    if bundle.input_shape == (2,) and (info.kind == "2d" or bundle.feature_names):  # a CSV of two features too
         return _points(bundle)
     return _rows(bundle)
 

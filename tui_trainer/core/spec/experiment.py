@@ -30,10 +30,16 @@ class Problem:
     """What to try next, when the message alone does not say."""
 
     def __str__(self) -> str:
-        return f"{self.field}: {self.message}" if self.field else self.message
+        """The problem as one line naming the field as the user sees it: "learning rate (lr) must be greater
+        than 0, not -1" (a layer's message names its layer itself)."""
+        title = field_title(self.field)
+        if not title:
+            return self.message
+        return f"{title}{' ' if self.message.startswith(('must ', 'needs ')) else ': '}{self.message}"
 
 
 def _opt(
+    label: str,
     default: Any,
     help: str,
     *,
@@ -42,8 +48,9 @@ def _opt(
     choices: tuple[str, ...] | None = None,
     min_exclusive: bool = False,
 ) -> Any:
-    """A dataclass field carrying the help text and the allowed range used by validation and the UI."""
-    meta = {"help": help, "min": min, "max": max, "choices": choices, "min_exclusive": min_exclusive}
+    """A dataclass field carrying its label (the setting in words, for messages), the help text and the
+    allowed range used by validation and the UI."""
+    meta = {"label": label, "help": help, "min": min, "max": max, "choices": choices, "min_exclusive": min_exclusive}
     return field(default=default, metadata=meta)
 
 
@@ -56,8 +63,9 @@ INITS = ("default", "normal", "xavier", "kaiming")
 class DataSpec:
     """Which dataset to train on and how to split it."""
 
-    name: str = _opt("digits", "Dataset name from the registry, or csv:PATH / folder:PATH.")
+    name: str = _opt("dataset", "digits", "Dataset name from the registry, or csv:PATH / folder:PATH.")
     val_fraction: float = _opt(
+        "validation share",
         0.2,
         "Share of the data held out for validation: the model never trains on it, so it shows "
         "how well the model does on unseen data.",
@@ -65,15 +73,21 @@ class DataSpec:
         max=0.9,
     )
     n_samples: int = _opt(
-        0, "Samples to generate for generated datasets (0 = the dataset's default).", min=0, max=1_000_000
+        "samples", 0, "Samples to generate for generated datasets (0 = the dataset's default).", min=0, max=1_000_000
     )
-    noise: float = _opt(-1.0, "Noise of generated datasets (-1 = the dataset's default).", min=-1.0, max=10.0)
-    data_seed: int = _opt(0, "Seed for generating and splitting the data.", min=0, max=2**31 - 1)
-    data_dir: str = _opt("data", "Folder holding downloaded datasets (torchvision sets).")
-    download: bool = _opt(False, "Download torchvision datasets when missing (needs network).")
-    label_column: str = _opt("", "CSV only: the label column's name (empty = the last column).")
-    image_size: int = _opt(28, "Image folders only: images are resized to this square size.", min=4, max=256)
-    grayscale: bool = _opt(True, "Image folders only: convert images to one grey channel.")
+    noise: float = _opt("noise", -1.0, "Noise of generated datasets (-1 = the dataset's default).", min=-1.0, max=10.0)
+    data_seed: int = _opt("data seed", 0, "Seed for generating and splitting the data.", min=0, max=2**31 - 1)
+    data_dir: str = _opt("data folder", "data", "Folder holding downloaded datasets (torchvision sets).")
+    download: bool = _opt("download", False, "Download torchvision datasets when missing (needs network).")
+    label_column: str = _opt("label column", "", "CSV only: the label column's name (empty = the last column).")
+    image_size: int = _opt(
+        "image size", 28, "Image folders only: images are resized to this square size.", min=4, max=256
+    )
+    grayscale: bool = _opt("greyscale", True, "Image folders only: convert images to one grey channel.")
+
+
+DATASET_OPTIONS = ("label_column", "n_samples", "noise")
+"""DataSpec options that belong to one dataset: choosing another dataset resets them (Experiment.with_dataset)."""
 
 
 @dataclass(frozen=True)
@@ -81,12 +95,14 @@ class TrainSpec:
     """How to train: optimizer, learning rate and its schedule, batches, epochs, device."""
 
     optimizer: str = _opt(
+        "optimizer",
         "sgd",
         "How gradients become steps: SGD follows the gradient (with momentum it keeps a velocity); "
         "Adam/AdamW/RMSprop scale each weight's step by its gradient history.",
         choices=OPTIMIZERS,
     )
     lr: float = _opt(
+        "learning rate",
         0.05,
         "Learning rate: the size of each gradient-descent step. Too small learns slowly, too large "
         "overshoots or diverges (NaN).",
@@ -95,31 +111,41 @@ class TrainSpec:
         min_exclusive=True,
     )
     momentum: float = _opt(
-        0.9, "SGD/RMSprop: share of the previous step kept in the next one (smooths noisy steps).", min=0.0, max=0.999
+        "momentum",
+        0.9,
+        "SGD/RMSprop: share of the previous step kept in the next one (smooths noisy steps).",
+        min=0.0,
+        max=0.999,
     )
-    nesterov: bool = _opt(False, "SGD: look-ahead momentum (needs momentum > 0).")
-    weight_decay: float = _opt(0.0, "L2 penalty pulling weights towards zero; fights overfitting.", min=0.0, max=1.0)
+    nesterov: bool = _opt("Nesterov momentum", False, "SGD: look-ahead momentum (needs momentum > 0).")
+    weight_decay: float = _opt(
+        "weight decay", 0.0, "L2 penalty pulling weights towards zero; fights overfitting.", min=0.0, max=1.0
+    )
     batch_size: int = _opt(
+        "batch size",
         64,
         "Samples per mini-batch: one gradient step per batch. Small batches give noisy but many "
         "steps; large ones smooth but few.",
         min=1,
         max=65536,
     )
-    epochs: int = _opt(10, "Passes over the whole training set.", min=1, max=10_000)
+    epochs: int = _opt("epochs", 10, "Passes over the whole training set.", min=1, max=10_000)
     schedule: str = _opt(
+        "learning-rate schedule",
         "none",
         "Learning-rate decay: step (multiply by gamma every step_size epochs), exponential (by gamma "
         "every epoch), cosine, one-cycle (warm up then anneal), plateau (cut when val loss stalls).",
         choices=SCHEDULES,
     )
     step_size: int = _opt(
+        "decay step",
         5,
         "Step decay: epochs between learning-rate cuts; plateau: epochs without a better val loss before a cut.",
         min=1,
         max=10_000,
     )
     gamma: float = _opt(
+        "decay factor",
         0.5,
         "Step/exponential/plateau decay: factor the learning rate is multiplied by.",
         min=0.0,
@@ -127,37 +153,60 @@ class TrainSpec:
         min_exclusive=True,
     )
     init: str = _opt(
+        "weight initialisation",
         "default",
         "Weight initialisation: PyTorch's default, normal N(0, init_std^2) as in the lecture, "
         "Xavier (for tanh/sigmoid) or Kaiming (for ReLU).",
         choices=INITS,
     )
     init_std: float = _opt(
-        0.01, "Standard deviation of the normal initialisation.", min=0.0, max=10.0, min_exclusive=True
+        "initial weights' spread",
+        0.01,
+        "Standard deviation of the normal initialisation.",
+        min=0.0,
+        max=10.0,
+        min_exclusive=True,
     )
     label_smoothing: float = _opt(
-        0.0, "Cross-entropy target smoothing: the true class gets 1-e, the rest share e.", min=0.0, max=0.99
+        "label smoothing",
+        0.0,
+        "Cross-entropy target smoothing: the true class gets 1-e, the rest share e.",
+        min=0.0,
+        max=0.99,
     )
-    grad_clip: float = _opt(0.0, "Clip the gradient norm to this value (0 = off).", min=0.0, max=1e6)
+    grad_clip: float = _opt(
+        "gradient clipping", 0.0, "Clip the gradient norm to this value (0 = off).", min=0.0, max=1e6
+    )
     patience: int = _opt(
-        0, "Early stopping: stop after this many epochs without a better val loss (0 = off).", min=0, max=10_000
+        "early-stopping patience",
+        0,
+        "Early stopping: stop after this many epochs without a better val loss (0 = off).",
+        min=0,
+        max=10_000,
     )
-    seed: int = _opt(0, "Random seed: same experiment + seed gives the same run on CPU.", min=0, max=2**31 - 1)
-    device: str = _opt("auto", "Where to train: auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps.")
+    seed: int = _opt("seed", 0, "Random seed: same experiment + seed gives the same run on CPU.", min=0, max=2**31 - 1)
+    device: str = _opt("device", "auto", "Where to train: auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps.")
     threads: int = _opt(
-        0, "CPU threads for torch (0 = auto: all cores headless, all but one in the app).", min=0, max=512
+        "CPU threads",
+        0,
+        "CPU threads for torch (0 = auto: all cores headless, all but one in the app).",
+        min=0,
+        max=512,
     )
     mixed_precision: bool = _opt(
+        "mixed precision",
         False,
         "Mixed precision: float16 on CUDA (with a gradient scaler), bfloat16 elsewhere. Faster on GPUs "
         "with tensor cores; results differ slightly from float32.",
     )
     channels_last: bool = _opt(
+        "channels-last layout",
         False,
         "Keep image batches and convolution weights channels-last (NHWC): faster convolutions on recent "
         "GPUs; no effect without Conv2d.",
     )
     compile: bool = _opt(
+        "compiling",
         False,
         "Compile the model with torch.compile: the first batches wait for the compiler, later ones run "
         "faster (mostly on GPUs; needs a C compiler on CPUs, else training goes on without it).",
@@ -185,6 +234,14 @@ class Experiment:
         """A copy with data options changed."""
         return dataclasses.replace(self, data=dataclasses.replace(self.data, **changes))
 
+    def with_dataset(self, name: str) -> Experiment:
+        """A copy on another dataset: the options that describe one dataset's data (DATASET_OPTIONS: a CSV's
+        label column, a generated set's size and noise) go back to their defaults; the rest stay."""
+        if name == self.data.name:
+            return self
+        defaults = {option: spec_fields(DataSpec)[option].default for option in DATASET_OPTIONS}
+        return self.with_data(name=name, **defaults)
+
     def with_train(self, **changes: Any) -> Experiment:
         """A copy with training options changed."""
         return dataclasses.replace(self, train=dataclasses.replace(self.train, **changes))
@@ -193,6 +250,27 @@ class Experiment:
 def spec_fields(spec_type: type) -> dict[str, dataclasses.Field]:
     """The dataclass fields of DataSpec or TrainSpec by name."""
     return {f.name: f for f in dataclasses.fields(spec_type)}
+
+
+def field_label(spec_type: type, name: str) -> str:
+    """A config field's name as the user reads it: "learning rate (lr)"; just the name when the label is
+    only the name in words ("epochs", "batch_size")."""
+    label = spec_fields(spec_type)[name].metadata.get("label", "")
+    if not label or label.replace(" ", "_").lower() == name:
+        return name
+    return f"{label} ({name})"
+
+
+def field_title(field: str) -> str:
+    """A Problem's field in words: "train.lr" -> "learning rate (lr)", "data.name" -> "dataset (name)";
+    "" for no field and for a layer ("layers[2]": its message names the layer)."""
+    if not field or field.startswith("layers"):
+        return ""
+    section, _, name = field.partition(".")
+    spec_type = {"train": TrainSpec, "data": DataSpec}.get(section)
+    if spec_type is not None and name in spec_fields(spec_type):
+        return field_label(spec_type, name)
+    return field
 
 
 def field_help(spec_type: type, name: str) -> str:
@@ -213,6 +291,7 @@ def field_type(spec_type: type, name: str) -> type:
 def parse_value(spec_type: type, name: str, text: str) -> Value:
     """Turn user text into a field's type; raises ValueError with a readable message."""
     tp = field_type(spec_type, name)
+    title = field_label(spec_type, name)
     text = text.strip()
     if tp is bool:
         low = text.lower()
@@ -220,20 +299,20 @@ def parse_value(spec_type: type, name: str, text: str) -> Value:
             return True
         if low in ("0", "false", "no", "off"):
             return False
-        raise ValueError(f"{name} must be true or false, not {text!r}")
+        raise ValueError(f"{title} must be true or false, not {text!r}")
     if tp is int:
         try:
             number = float(text)
         except ValueError:
-            raise ValueError(f"{name} must be an integer, not {text!r}") from None
+            raise ValueError(f"{title} must be an integer, not {text!r}") from None
         if not number.is_integer():
-            raise ValueError(f"{name} must be an integer, not {text!r}")
+            raise ValueError(f"{title} must be an integer, not {text!r}")
         return int(number)
     if tp is float:
         try:
             return float(text)
         except ValueError:
-            raise ValueError(f"{name} must be a number, not {text!r}") from None
+            raise ValueError(f"{title} must be a number, not {text!r}") from None
     return text
 
 
@@ -277,7 +356,7 @@ def validate(experiment: Experiment) -> list[Problem]:
     problems = _check_spec("data", experiment.data) + _check_spec("train", experiment.train)
     t = experiment.train
     if t.nesterov and t.optimizer == "sgd" and t.momentum <= 0:
-        problems.append(Problem("train.nesterov", "Nesterov momentum needs momentum > 0"))
+        problems.append(Problem("train.nesterov", f"needs momentum > 0, not {number_text(t.momentum)}"))
     device = t.device
     if isinstance(device, str) and not (
         device in ("auto", "cpu", "cuda", "mps") or (device.startswith("cuda:") and device[5:].isdigit())
@@ -292,8 +371,8 @@ def validate(experiment: Experiment) -> list[Problem]:
         problems.append(
             Problem(
                 "train.batch_size",
-                "BatchNorm normalises over the batch and cannot learn from a batch of 1: use batch_size 2 or more, "
-                "or remove the BatchNorm layers",
+                "must be at least 2 with BatchNorm layers, not 1: BatchNorm normalises over the batch and cannot "
+                "learn from a batch of 1 (or remove the BatchNorm layers)",
             )
         )
     return problems

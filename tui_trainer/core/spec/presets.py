@@ -8,7 +8,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui_trainer.core.spec.experiment import ConfigError, Experiment, load, save
+from tui_trainer.core.spec.experiment import ConfigError, Experiment, LayerSpec, load, save
 
 
 class PresetError(ConfigError):
@@ -78,8 +78,29 @@ def load_preset(name_or_path: str) -> Experiment:
     raise PresetError(f"unknown preset {name_or_path!r} (presets: {names})")
 
 
+STACK_WORDS = 8
+"""The most layers a saved preset's description names one by one."""
+
+
+def stack_text(layers: tuple[LayerSpec, ...] | list[LayerSpec]) -> str:
+    """A layer stack in words: "Flatten Linear(64) ReLU Linear" (the arguments set, by value)."""
+    words = [
+        f"{layer.type}({', '.join(str(v) for v in layer.args.values())})" if layer.args else layer.type
+        for layer in layers
+    ]
+    if len(words) > STACK_WORDS:
+        words = [*words[: STACK_WORDS - 1], f"... ({len(words)} layers)"]
+    return " ".join(words) or "no layers"
+
+
+def saved_description(experiment: Experiment) -> str:
+    """A saved preset's own description: its layers and the preset it was saved from."""
+    return f"{stack_text(experiment.layers)}: saved from {experiment.name}"
+
+
 def save_user_preset(experiment: Experiment, name: str) -> Path:
-    """Save an experiment as a user preset called name; returns its path."""
+    """Save an experiment as a user preset called name, described by its own layers (saved_description,
+    not the source preset's description, which need not fit the edited stack); returns its path."""
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
         raise PresetError("a preset name uses letters, digits, '-', '_' and '.', starting with a letter or digit")
     if any(p.name == name and p.builtin for p in list_presets()):
@@ -90,7 +111,7 @@ def save_user_preset(experiment: Experiment, name: str) -> Path:
         path = directory / f"{name}.toml"
         from dataclasses import replace
 
-        save(replace(experiment, name=name), path)
+        save(replace(experiment, name=name, description=saved_description(experiment)), path)
     except OSError as exc:
         raise PresetError(f"cannot save preset in {directory}: {exc.strerror or exc}") from None
     return path

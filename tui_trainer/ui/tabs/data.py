@@ -11,7 +11,7 @@ from textual.containers import Container, Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Input, Static, Tabs
 
 from tui_trainer.core.data import DatasetError, DatasetInfo, dataset_info, is_available, list_datasets
-from tui_trainer.core.data.registry import shape_of
+from tui_trainer.core.data.registry import DataShape, shape_of
 from tui_trainer.core.spec.experiment import ConfigError, DataSpec, Experiment, validate
 from tui_trainer.core.spec.presets import list_presets, load_preset
 from tui_trainer.core.spec.summary import format_shape, summarize
@@ -100,10 +100,23 @@ class DataPane(Container):
 
     def on_show(self) -> None:
         # A run may have taught the app a csv:/folder: dataset's shape since the last redraw.
+        self._refresh_datasets(self.app.experiment.data)
         self._show_presets(self.app.experiment)
         focused = self.screen.focused
         if not isinstance(focused, Tabs) and (focused is None or self not in focused.ancestors):
             self.query_one("#datasets").focus()
+
+    async def focus_field(self, name: str) -> None:
+        """Focus a DataSpec field: the datasets table (or the own-data field) for the name, an option's control
+        when this dataset has it (the form is mounted first when it is not yet)."""
+        if name == "name":
+            custom = self.app.experiment.data.name.startswith(("csv:", "folder:"))
+            self.query_one("#custom-dataset" if custom else "#datasets").focus()
+            return
+        await self._mount_form()
+        rows = [row for row in self.query(FieldRow) if row.field_name == name and row.display]
+        if rows:
+            rows[0].control.focus()
 
     # ------------------------------------------------------------ drawing
 
@@ -113,9 +126,7 @@ class DataPane(Container):
             info: DatasetInfo | None = dataset_info(data.name)
         except DatasetError:
             info = None
-        drawn = self.drawn.get("datasets")
-        if drawn != (data.name, data.data_dir):
-            self._show_datasets(data, follow=drawn is None or drawn[0] != data.name)
+        self._refresh_datasets(data)
         self._show_presets(experiment)
         self._show_form(experiment, info)
         if self.drawn.get("titles") != data.name:
@@ -153,7 +164,7 @@ class DataPane(Container):
         for problem in validate(experiment):
             section, _, name = problem.field.partition(".")
             if section == "data" and name not in problems:
-                problems[name] = f"{name}: {problem.message}"
+                problems[name] = str(problem)  # the field's label and the bad value, as everywhere
         form.show_spec(data, problems)
         shown = ("val_fraction", *(info.options if info else ()))
         form.show_only(shown)
@@ -163,9 +174,16 @@ class DataPane(Container):
                 row.discard_edit()
                 self.app.set_invalid(row.key, False)
 
+    def _refresh_datasets(self, data: DataSpec) -> None:
+        """Redraw the datasets when the chosen one, the data folder or a learnt csv:/folder: shape changed."""
+        key = (data.name, data.data_dir, tuple(sorted(self.app.known_shapes.items())))
+        drawn = self.drawn.get("datasets")
+        if drawn != key:
+            self.drawn["datasets"] = key
+            self._show_datasets(data, follow=drawn is None or drawn[0] != data.name)
+
     def _show_datasets(self, data: DataSpec, follow: bool) -> None:
         """Redraw the datasets; with follow, the cursor moves to the chosen one."""
-        self.drawn["datasets"] = (data.name, data.data_dir)
         table = self.query_one("#datasets", PickTable)
         row = None if follow else table.cursor_row
         table.clear()
@@ -176,7 +194,7 @@ class DataPane(Container):
             except DatasetError:
                 pass
         for info in infos:
-            table.add_row(*self._dataset_cells(info, data), key=info.name)
+            table.add_row(*self._dataset_cells(info, data, shape_of(info.name, self.app.known_shapes)), key=info.name)
             source = "" if info.source in info.description else f" ({info.source})"  # said once
             self.notes["datasets", info.name] = f"{info.name}: {info.description}{source}"
         if row is None:
@@ -184,8 +202,9 @@ class DataPane(Container):
         table.move_cursor(row=min(row, table.row_count - 1), animate=False)
 
     @staticmethod
-    def _dataset_cells(info: DatasetInfo, data: DataSpec) -> tuple[Text, ...]:
-        """The row of a dataset, as Text: a str cell would be read as markup (a csv:/folder: name is the user's)."""
+    def _dataset_cells(info: DatasetInfo, data: DataSpec, shape: DataShape | None) -> tuple[Text, ...]:
+        """The row of a dataset, as Text: a str cell would be read as markup (a csv:/folder: name is the user's);
+        shape is the catalogue's, or a csv:/folder: dataset's once a run loaded it (else "?")."""
         available = is_available(info.name, data.data_dir)
         if available:
             offline = "yes"
@@ -197,8 +216,8 @@ class DataPane(Container):
             CURRENT if info.name == data.name else "",
             info.name,
             info.kind,
-            format_shape(info.input_shape) if info.input_shape else "?",
-            str(info.n_classes) if info.n_classes else "?",
+            format_shape(shape[0]) if shape else "?",
+            str(shape[1]) if shape else "?",
             f"{info.n_samples:,}" if info.n_samples else "?",
             offline,
         )

@@ -72,6 +72,11 @@ class HparamsPane(Container):
         if not isinstance(focused, Tabs) and (focused is None or self not in focused.ancestors):
             self.query_one("#input-optimizer").focus()
 
+    async def focus_field(self, name: str) -> None:
+        """Focus a TrainSpec field's control (the form is built first when it is not yet)."""
+        await self._build_form()
+        self.query_one(f"#input-{name}").focus()
+
     @property
     def form(self) -> FieldForm | None:
         """The generated form (None until the tab has been shown)."""
@@ -93,7 +98,7 @@ class HparamsPane(Container):
         for problem in validate(experiment):
             section, _, name = problem.field.partition(".")
             if section == "train" and name not in problems:
-                problems[name] = f"{name}: {problem.message}"
+                problems[name] = str(problem)  # the field's label and the bad value, as everywhere
         if self.form is not None:
             self.form.show_spec(experiment.train, problems)
 

@@ -12,7 +12,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static, Switch
 
-from tui_trainer.core.spec.experiment import check_field, field_help, field_type, parse_value, spec_fields
+from tui_trainer.core.spec.experiment import check_field, field_help, field_label, field_type, parse_value, spec_fields
 from tui_trainer.ui.widgets.switch_state import SwitchState
 
 UNSET = object()
@@ -34,7 +34,7 @@ def check_text(spec_type: type, name: str, text: str) -> tuple[Any, str | None]:
         return None, str(exc)
     why = check_field(spec_type, name, value)
     if why:
-        return None, f"{name} {why}"
+        return None, f"{field_label(spec_type, name)} {why}"
     return value, None
 
 

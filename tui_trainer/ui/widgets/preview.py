@@ -143,6 +143,9 @@ class DatasetPreview(Vertical):
         plot = self.query_one(PlotextPlot)
         plt = plot.plt
         plt.clear_data()
+        x_name, y_name = (*data.axes, "", "")[:2]  # a CSV's column names; built-in sets have none
+        plt.xlabel(x_name)
+        plt.ylabel(y_name)
         variables = self.app.theme_variables
         for cls, name in enumerate(data.class_names):
             mine = [p for p, label in zip(data.points, data.labels, strict=True) if label == cls]
