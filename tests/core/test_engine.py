@@ -523,9 +523,9 @@ def test_pipeline_run_trains_given_data(tiny_bundle):
 @pytest.mark.parametrize(
     ("exp", "words"),
     [
-        (experiment(lr=-1.0), "train.lr"),
-        (experiment(optimizer="lbfgs"), "train.optimizer"),
-        (experiment(device="gpu"), "train.device"),
+        (experiment(lr=-1.0), "learning rate (lr)"),
+        (experiment(optimizer="lbfgs"), "optimizer must be one of"),
+        (experiment(device="gpu"), "device must be"),
         (experiment(layers=()), "no layers"),
         (experiment(layers=(L("Linear", {"out_features": 0}),)), "out_features"),
         (dataclasses.replace(experiment(), data=DataSpec(name="no-such-dataset")), "unknown dataset"),

@@ -326,7 +326,7 @@ def test_export_command(tmp_path, capsys):
         (["export", str(tmp_path / "none.toml")], "does not exist"),
         (["export", "no-such-preset"], "unknown preset"),
         (["export", "lenet5", "--set", "dataset=iris"], "unknown setting"),
-        (["export", "lenet5", "--set", "lr=-1"], "train.lr"),
+        (["export", "lenet5", "--set", "lr=-1"], "learning rate (lr)"),
         (["export", str(tmp_path)], "experiment.toml"),
         (["export", "mlp", "-o", str(tmp_path / "missing" / "x.py")], "cannot write"),
     ):
