@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import Container
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane, Tabs
+from textual.widgets import Header, Input, Static, TabbedContent, TabPane, Tabs
 
 from tui_trainer.core.backend import BackendError, TrainingBackend
 from tui_trainer.core.data.registry import DataShape, shape_of
@@ -30,6 +30,7 @@ from tui_trainer.ui.tabs.hparams import HparamsPane
 from tui_trainer.ui.tabs.model import ModelPane
 from tui_trainer.ui.tabs.runs import RunsPane
 from tui_trainer.ui.tabs.train import TrainPane
+from tui_trainer.ui.widgets.footer import Footer
 
 STYLES = Path(__file__).parent / "styles"
 TABS = ("data", "model", "hparams", "train", "runs", "help")
