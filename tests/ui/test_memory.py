@@ -14,6 +14,7 @@ from textual.widgets import Footer as TextualFooter
 from textual.widgets import Static
 from textual.widgets._footer import FooterKey
 
+from tui_trainer.ui.gc_tuning import GC_THRESHOLDS, MemorySettler
 from tui_trainer.ui.widgets.footer import Footer, forget_closed_watchers
 
 
@@ -66,3 +67,33 @@ async def test_the_footer_lets_the_keys_of_its_recomposes_go() -> None:
         await pilot.pause()
         gc.collect()
         assert [k for k in first if k() is not None] == []
+
+
+class Cycle:
+    """An object in a reference cycle with itself: only a collection frees it."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_a_settle_frees_frozen_garbage_once_the_frozen_set_has_grown() -> None:
+    """Frozen objects are never collected: freezing at every run start kept every widget replaced
+    afterwards. A settle unfreezes first once the frozen set grew by `growth` since its last full one."""
+    before = gc.get_threshold()
+    settler = MemorySettler(growth=0.01)
+    try:
+        assert settler.settle()  # the first one is full
+        assert not settler.settle()  # nothing new: cheap
+        cycles = [Cycle() for _ in range(gc.get_freeze_count() // 50 + 100)]  # 2 % more than frozen
+        probe = weakref.ref(cycles[0])
+        assert settler.settle()  # frozen now, and 2 % more than after the last full one: full (they live)
+        del cycles
+        gc.collect()
+        assert probe() is not None  # frozen garbage: no collection sees it
+        more = [Cycle() for _ in range(gc.get_freeze_count() // 50 + 100)]
+        assert settler.settle()  # grown again: unfreeze, collect (the dead cycles go), freeze
+        assert probe() is None and more
+        assert gc.get_threshold() == GC_THRESHOLDS
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)

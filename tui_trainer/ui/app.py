@@ -20,7 +20,7 @@ from tui_trainer.core.pipeline.checks import start_problems
 from tui_trainer.core.runs import DEFAULT_ROOT
 from tui_trainer.core.spec.experiment import ConfigError, Experiment
 from tui_trainer.core.spec.presets import load_preset, save_user_preset
-from tui_trainer.ui.gc_tuning import settle_memory
+from tui_trainer.ui.gc_tuning import MemorySettler
 from tui_trainer.ui.messages import DevicesFound, TrainingEventMessage, TrainingThreadDone
 from tui_trainer.ui.run_lifecycle import RunLifecycle
 from tui_trainer.ui.screens.dialogs import AskText
@@ -94,7 +94,8 @@ class TrainerApp(App):
         self.runs_dir = runs_dir
         """Where runs are saved (None: not saved); the Runs tab lists and changes it."""
         self.watch_dir = watch
-        self.tune_gc = tune_gc
+        self.memory = MemorySettler() if tune_gc else None
+        """With tune_gc: what settles the garbage collector after start-up and at every run start."""
         self.known_shapes: dict[str, DataShape] = {}
         """(input shape, classes) of datasets seen in a run (csv:/folder: are unknown before)."""
         if experiment is not None:  # e.g. the run being watched
@@ -140,8 +141,8 @@ class TrainerApp(App):
     def settle_memory(self) -> None:
         """With tune_gc: collect, freeze the survivors and collect less often (ui/gc_tuning.py says why).
         Called after start-up and at the start of every run."""
-        if self.tune_gc:
-            settle_memory()
+        if self.memory is not None:
+            self.memory.settle()
 
     def _find_devices(self) -> None:
         """On a worker thread: wait for the backend's devices; say why it trains otherwise than asked."""
