@@ -5,7 +5,8 @@ from __future__ import annotations
 import gc
 import weakref
 
-from fakes import make_app
+import fakes
+from fakes import FakeEngine, make_app
 from helpers import wait_until
 from textual.app import App, ComposeResult
 from textual.reactive import reactive
@@ -14,7 +15,12 @@ from textual.widgets import Footer as TextualFooter
 from textual.widgets import Static
 from textual.widgets._footer import FooterKey
 
+from tui_trainer.core.spec.events import BatchEnd, EpochEnd, EpochMetrics, RunEnded, RunStarted
+from tui_trainer.core.spec.experiment import Experiment
 from tui_trainer.ui.gc_tuning import GC_THRESHOLDS, MemorySettler
+from tui_trainer.ui.run_history import MAX_EPOCHS, MAX_POINTS, RunHistory
+from tui_trainer.ui.tabs.train import TrainPane
+from tui_trainer.ui.widgets.curves import MAX_CURVE_POINTS, Curve, CurvePlot, thinned
 from tui_trainer.ui.widgets.footer import Footer, forget_closed_watchers
 
 
@@ -97,3 +103,60 @@ def test_a_settle_frees_frozen_garbage_once_the_frozen_set_has_grown() -> None:
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
+
+
+def epoch_end(epoch: int, epochs: int, val_accuracy: float, val_loss: float = 1.0, train_loss: float = 1.0) -> EpochEnd:
+    """An epoch of the fake's scripted 3-class report with the given numbers."""
+    report = fakes.scripted_report(1)
+    return EpochEnd(epoch, epochs, train_loss, 0.5, val_loss, val_accuracy, 0.01, 0.001, report)
+
+
+def test_a_long_run_keeps_a_bounded_history() -> None:
+    """10,000 epochs keep at most MAX_EPOCHS of them (the first and the newest among them), the counts
+    and the best of all, the newest few in full for the overfitting warning, and no end history."""
+    n = 10_000
+    run = RunHistory(1, Experiment())
+    run.add(RunStarted("cpu", 1234, 300, 60, 0, n, 1, 32, fakes.CLASSES, (2,)))
+    history = []
+    for epoch in range(1, n + 1):
+        run.add(BatchEnd(epoch, 1, 1, epoch, 1.0 / epoch, 0.01, 1000.0, 0.001 * epoch))
+        accuracy = 0.9 if epoch == 4321 else 0.5
+        rising = 0.1 * epoch if epoch > n - 3 else 1.0  # val loss up for the last two epochs
+        event = epoch_end(epoch, n, accuracy, val_loss=rising, train_loss=1.0 / epoch)
+        history.append(event)
+        run.add(event)
+        assert len(run.epochs) <= MAX_EPOCHS and len(run.batch_loss.xs) <= MAX_POINTS
+    assert run.epochs[0].epoch == 1 and run.epochs[-1].epoch == n
+    assert [e.epoch for e in run.epochs] == sorted({e.epoch for e in run.epochs})
+    assert run.epochs_done == n and run.best_val_accuracy == 0.9
+    assert run.overfitting()
+    run.add(RunEnded("finished", f"trained {n} epochs", "", n, 9.0, history=tuple(history)))
+    assert run.ended.history == () and run.ended.epochs_done == n and run.done
+
+
+def test_a_plot_keeps_a_bounded_copy_of_each_curve() -> None:
+    xs = [float(i) for i in range(10_000)]
+    for n in (1, MAX_CURVE_POINTS, MAX_CURVE_POINTS + 1, 10_000):
+        curve = Curve("val", xs[:n], xs[:n])
+        kept = thinned(curve)
+        assert len(kept.xs) == len(kept.ys) == min(n, MAX_CURVE_POINTS)
+        assert kept.xs[0] == 0 and kept.xs[-1] == n - 1 and kept.xs == sorted(set(kept.xs))
+        assert kept.xs is not curve.xs  # the caller's list may grow on; the plot's copy does not
+
+
+async def test_the_plots_of_a_long_run_and_long_overlays_stay_bounded() -> None:
+    """Every curve a Train-tab plot keeps has at most MAX_CURVE_POINTS points after 700 epochs (more
+    than twice the bound) and with a saved 5,000-epoch run as an overlay."""
+    engine = FakeEngine(epochs=700, batches=1)
+    app = fakes.make_app(engine, runs_dir=None)
+    rows = [EpochMetrics(e, 1.0, 0.5, 1.0 / e, 0.5, 0.01, 0.1) for e in range(1, 5_001)]
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.runs.set_overlays({"saved": ("saved run", rows)})
+        await pilot.press("s")
+        await wait_until(pilot, lambda: fakes.run_drawn(app), timeout=120)
+        run = app.query_one(TrainPane).current
+        assert run.epochs_done == 700 and len(run.epochs) <= MAX_EPOCHS
+        plots = list(app.query(CurvePlot))
+        assert plots and all(len(c.xs) <= MAX_CURVE_POINTS for plot in plots for c in plot._curves)
+        labels = {c.label: len(c.xs) for c in app.query_one("#acc-plot", CurvePlot)._curves}
+        assert labels["saved run"] == MAX_CURVE_POINTS and labels["val"] == len(run.epochs)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections import deque
 from dataclasses import dataclass, field
 
 from tui_trainer.core.spec.events import BatchEnd, EpochEnd, RunEnded, RunStarted
@@ -9,6 +11,10 @@ from tui_trainer.core.spec.experiment import Experiment
 
 MAX_POINTS = 300
 """Batch-level series are halved (pairs averaged) past this many points: redraws stay cheap."""
+MAX_EPOCHS = MAX_POINTS
+"""Epochs kept for the plots: past this many, every second one is dropped (the newest always stays)."""
+RECENT_EPOCHS = 8
+"""The newest epochs kept in full (what the overfitting warning looks at)."""
 SMOOTHING = 0.3
 """Weight of the newest batch-loss point in the exponential moving average."""
 
@@ -45,7 +51,17 @@ class RunHistory:
     """Smoothed training loss, x in (fractional) epochs."""
     lr: Series = field(default_factory=Series)
     epochs: list[EpochEnd] = field(default_factory=list)
+    """The epochs the plots show: all of them up to MAX_EPOCHS, then thinned (every second one dropped
+    whenever there are more; the first and the newest always stay), so a long run keeps a bounded
+    history: one EpochEnd carries a whole ClassReport."""
+    epochs_done: int = 0
+    """Epochs this run has trained (in this session)."""
+    best_val_accuracy: float | None = None
+    """Best validation accuracy so far."""
+    recent: deque[EpochEnd] = field(default_factory=lambda: deque(maxlen=RECENT_EPOCHS))
+    """The newest epochs, every one."""
     ended: RunEnded | None = None
+    """The run's end, without its history (the epochs above are what is kept of it)."""
     _ema: float | None = None
 
     def add(self, event: object) -> None:
@@ -60,9 +76,18 @@ class RunHistory:
             self.batch_loss.add(x, self._ema)
             self.lr.add(x, event.lr)
         elif isinstance(event, EpochEnd):
+            self.epochs_done += 1
+            if self.best_val_accuracy is None or event.val_accuracy > self.best_val_accuracy:
+                self.best_val_accuracy = event.val_accuracy
+            self.recent.append(event)
             self.epochs.append(event)
+            if len(self.epochs) > MAX_EPOCHS:
+                kept = self.epochs[::2]
+                if kept[-1] is not event:
+                    kept.append(event)
+                self.epochs = kept
         elif isinstance(event, RunEnded):
-            self.ended = event
+            self.ended = dataclasses.replace(event, history=()) if event.history else event
             self.status = event.status
             self.reason, self.hint = event.reason, event.hint
 
@@ -71,16 +96,11 @@ class RunHistory:
         """True once the run has ended."""
         return self.ended is not None
 
-    @property
-    def best_val_accuracy(self) -> float | None:
-        """Best validation accuracy so far."""
-        return max((e.val_accuracy for e in self.epochs), default=None)
-
     def overfitting(self, window: int = 2) -> bool:
         """True when val loss rose for `window` epochs in a row while train loss fell."""
-        if len(self.epochs) < window + 1:
+        if len(self.recent) < window + 1:
             return False
-        recent = self.epochs[-(window + 1) :]
+        recent = list(self.recent)[-(window + 1) :]
         val_up = all(b.val_loss > a.val_loss for a, b in zip(recent, recent[1:]))
         train_down = all(b.train_loss < a.train_loss for a, b in zip(recent, recent[1:]))
         return val_up and train_down

@@ -258,7 +258,7 @@ class TrainPane(VerticalScroll):
                 run = RunHistory(0, Experiment())  # nothing trained yet: show the picked runs alone
             if run is not None:
                 self._show_progress(run)
-                drawn = (run.run_id, len(run.epochs), self.normalised, id(self.overlays))
+                drawn = (run.run_id, run.epochs_done, self.normalised, id(self.overlays))
                 epochs_changed, self._drawn_epochs = self._drawn_epochs != drawn, drawn
                 previous = self._previous()
                 self._stages["loss"] = partial(self._draw_loss, run, previous)

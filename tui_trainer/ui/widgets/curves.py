@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from textual.color import Color
@@ -9,6 +10,9 @@ from textual_plotext import PlotextPlot
 
 MAX_MARKERS = 30
 """Above this many points a curve is a plain line (dots would merge into a thick band)."""
+MAX_CURVE_POINTS = 300
+"""A curve with more points is drawn (and kept) thinned to about this many: a plot is at most ~100
+columns of braille, and a redraw costs with the points (a saved 10,000-epoch run as an overlay)."""
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,16 @@ class Curve:
     """A theme colour name: primary, secondary, accent, warning, success, error, or muted."""
     markers: bool = False
     """Also mark each point (epoch values) with a dot, while there are few."""
+
+
+def thinned(curve: Curve, limit: int = MAX_CURVE_POINTS) -> Curve:
+    """A copy of the curve with at most limit of its points (evenly picked, the first and the last among
+    them): the caller's lists may grow on (RunHistory's series), what a plot keeps does not."""
+    n = len(curve.xs)
+    if n <= limit:
+        return dataclasses.replace(curve, xs=list(curve.xs), ys=list(curve.ys))
+    picks = [round(i * (n - 1) / (limit - 1)) for i in range(limit)]  # distinct: n > limit
+    return dataclasses.replace(curve, xs=[curve.xs[i] for i in picks], ys=[curve.ys[i] for i in picks])
 
 
 class CurvePlot(PlotextPlot):
@@ -45,8 +59,8 @@ class CurvePlot(PlotextPlot):
         return Color.parse(variables.get(name, variables["foreground"])).rgb
 
     def show(self, curves: list[Curve], ylim: tuple[float, float] | None = None) -> None:
-        """Replace the curves and redraw."""
-        self._curves = curves
+        """Replace the curves (each thinned to MAX_CURVE_POINTS) and redraw."""
+        self._curves = [thinned(curve) for curve in curves]
         self._ylim = ylim
         self._draw()
 

@@ -36,7 +36,7 @@ class RunsTable(DataTable):
                 Text(run.experiment.name),
                 Text(f"{run.started.params:,}" if run.started else "-", justify="right"),
                 Text("-" if best is None else f"{best:.2%}", justify="right"),
-                Text(str(len(run.epochs)), justify="right"),
+                Text(str(run.epochs_done), justify="right"),
                 Text(format_duration(seconds), justify="right"),
                 Text(diff or "(same settings)"),
                 key=str(run.run_id),
