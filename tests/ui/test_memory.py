@@ -22,6 +22,7 @@ from tui_trainer.ui.run_history import MAX_EPOCHS, MAX_POINTS, RunHistory
 from tui_trainer.ui.tabs.train import TrainPane
 from tui_trainer.ui.widgets.curves import MAX_CURVE_POINTS, Curve, CurvePlot, thinned
 from tui_trainer.ui.widgets.footer import Footer, forget_closed_watchers
+from tui_trainer.ui.widgets.runs_table import RunsTable
 
 
 class Parent(Widget):
@@ -160,3 +161,21 @@ async def test_the_plots_of_a_long_run_and_long_overlays_stay_bounded() -> None:
         assert plots and all(len(c.xs) <= MAX_CURVE_POINTS for plot in plots for c in plot._curves)
         labels = {c.label: len(c.xs) for c in app.query_one("#acc-plot", CurvePlot)._curves}
         assert labels["saved run"] == MAX_CURVE_POINTS and labels["val"] == len(run.epochs)
+
+
+async def test_runs_older_than_the_previous_keep_only_their_row() -> None:
+    """A session of many runs keeps the curves and epochs of the current run and of the previous one
+    (drawn dimmed); older runs keep what the runs table shows."""
+    app = fakes.make_app(FakeEngine(epochs=3), runs_dir=None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        for run_id in (1, 2, 3):
+            await pilot.press("s")
+            await wait_until(pilot, lambda r=run_id: app.runs.run_id == r and fakes.run_drawn(app))
+        first, previous, current = app.query_one(TrainPane).runs
+        assert first.epochs == [] and not first.batch_loss.xs and first.epochs_done == 3
+        assert first.best_val_accuracy == previous.best_val_accuracy and first.status == "finished"
+        assert len(previous.epochs) == 3 and len(current.epochs) == 3
+        labels = [c.label for c in app.query_one("#loss-plot", CurvePlot)._curves]
+        assert labels[0] == "run 2 val"
+        table = app.query_one(RunsTable)
+        assert [str(table.get_row_at(i)[6]) for i in range(3)] == ["3", "3", "3"]  # epochs

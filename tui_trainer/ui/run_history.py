@@ -91,6 +91,13 @@ class RunHistory:
             self.status = event.status
             self.reason, self.hint = event.reason, event.hint
 
+    def compact(self) -> None:
+        """Keep only what the runs table shows (a run no plot draws any more): its curves and epochs go."""
+        if self.batch_loss.xs or self.lr.xs or self.epochs:
+            self.batch_loss, self.lr = Series(), Series()
+            self.epochs = []
+            self.recent.clear()
+
     @property
     def done(self) -> bool:
         """True once the run has ended."""

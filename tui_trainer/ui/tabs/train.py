@@ -95,7 +95,12 @@ class TrainPane(VerticalScroll):
         return self.runs[-1] if self.runs else None
 
     def begin_run(self, experiment: Experiment, run_id: int) -> None:
-        """A new run starts: fresh curves, the previous run kept for the dimmed overlay."""
+        """A new run starts: fresh curves, the previous run kept for the dimmed overlay, and the runs
+        before it compacted to their row in the runs table (a session of many runs stays small)."""
+        previous = self._run_with_epochs()
+        for run in self.runs:
+            if run is not previous:
+                run.compact()
         self.runs.append(RunHistory(run_id, experiment))
         self._set_note("#blocked", "")
         self._set_note("#warning", "")
