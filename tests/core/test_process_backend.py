@@ -70,6 +70,7 @@ def test_a_run_in_the_child_equals_the_same_run_in_process(backend) -> None:
         type(e) for e in here if not isinstance(e, BatchEnd)
     ]
     assert isinstance(there[-1], RunEnded) and there[-1] == end
+    assert here[-1].history and end.history == ()  # the EpochEnds before it carried every epoch
     assert [(e.train_loss, e.val_loss, e.val_accuracy) for e in there if isinstance(e, EpochEnd)] == [
         (e.train_loss, e.val_loss, e.val_accuracy) for e in here if isinstance(e, EpochEnd)
     ]

@@ -22,7 +22,7 @@ from tui_trainer.core.pipeline.checks import start_problems, training_device
 from tui_trainer.core.runs import DEFAULT_ROOT
 from tui_trainer.core.spec.experiment import ConfigError, Experiment, Problem, field_title
 from tui_trainer.core.spec.presets import load_preset, save_user_preset, saved_description
-from tui_trainer.ui.gc_tuning import settle_memory
+from tui_trainer.ui.gc_tuning import MemorySettler
 from tui_trainer.ui.key_order import handles_keys_in_order, type_into
 from tui_trainer.ui.messages import DevicesFound, TrainingEventMessage, TrainingThreadDone
 from tui_trainer.ui.run_lifecycle import RunLifecycle
@@ -113,7 +113,6 @@ class TrainerApp(App):
         self.runs_dir = runs_dir
         """Where runs are saved (None: not saved); the Runs tab lists and changes it."""
         self.watch_dir = watch
-        self.tune_gc = tune_gc
         self.signals = signals
         self.exit_signal: signal.Signals | None = None
         """The signal that ended the app (SIGHUP: the terminal hung up; SIGTERM), else None."""
@@ -121,6 +120,8 @@ class TrainerApp(App):
         """After a hang-up: the training process that trains the run on headless."""
         self.stopped_at_exit = False
         """True when a run was going as the app ended (and was asked to stop)."""
+        self.memory = MemorySettler() if tune_gc else None
+        """With tune_gc: what settles the garbage collector after start-up and at every run start."""
         self.known_shapes: dict[str, DataShape] = {}
         """(input shape, classes) of datasets seen in a run (csv:/folder: are unknown before)."""
         self.found_devices: tuple[str, ...] | None = None
@@ -176,8 +177,8 @@ class TrainerApp(App):
     def settle_memory(self) -> None:
         """With tune_gc: collect, freeze the survivors and collect less often (ui/gc_tuning.py says why).
         Called after start-up and at the start of every run."""
-        if self.tune_gc:
-            settle_memory()
+        if self.memory is not None:
+            self.memory.settle()
 
     def _find_devices(self) -> None:
         """On a worker thread: wait for the backend's devices; say why it trains otherwise than asked."""

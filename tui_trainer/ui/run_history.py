@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from tui_trainer.core.spec.diagnosis import Overfitting, OverfittingWatch, predicted_shares, stuck_at_chance
@@ -10,6 +11,8 @@ from tui_trainer.core.spec.experiment import Experiment
 
 MAX_POINTS = 300
 """Batch-level series are halved (pairs averaged) past this many points: redraws stay cheap."""
+MAX_EPOCHS = MAX_POINTS
+"""Epochs kept for the plots: past this many, every second one is dropped (the first and the newest stay)."""
 SMOOTHING = 0.3
 """Weight of the newest batch-loss point in the exponential moving average."""
 
@@ -48,14 +51,20 @@ class RunHistory:
     """The training loss as each BatchEnd reported it (the mini-batch noise), x in (fractional) epochs."""
     lr: Series = field(default_factory=Series)
     epochs: list[EpochEnd] = field(default_factory=list)
+    """The epochs the plots show: all of them up to MAX_EPOCHS, then thinned (every second one dropped
+    whenever there are more; the first and the newest always stay), so a long run keeps a bounded
+    history: one EpochEnd carries a whole ClassReport."""
     ended: RunEnded | None = None
+    """The run's end, without its history (the epochs above are what is kept of it)."""
     overfitting: Overfitting | None = None
     """Overfitting seen (it stays until the validation loss reaches a new best), or None."""
     stuck: str | None = None
     """Words for a run stuck at chance (the last epoch), or None."""
     _ema: float | None = None
-    _epoch_times: list[float] = field(default_factory=list)
-    """When each epoch of this run ended (the caller's clock), for the ETA."""
+    _epoch_times: tuple[float, float, int] | None = None
+    """(first, last, how many) epoch ends of this run on the caller's clock, for the ETA."""
+    _last_epoch: int = 0
+    _best: float | None = None
     _watch: OverfittingWatch = field(default_factory=OverfittingWatch)
 
     def add(self, event: object, now: float | None = None) -> None:
@@ -71,16 +80,33 @@ class RunHistory:
             self.raw_batch_loss.add(x, event.loss)
             self.lr.add(x, event.lr)
         elif isinstance(event, EpochEnd):
-            self.epochs.append(event)
+            self._keep_epoch(event)
             if now is not None:
-                self._epoch_times.append(now)
+                first, _, count = self._epoch_times or (now, now, 0)
+                self._epoch_times = (first, now, count + 1)
             self.overfitting = self._watch.add(event)
             shares = predicted_shares(event.report.confusion)
             self.stuck = stuck_at_chance(self.epochs, shares, event.report.class_names)
         elif isinstance(event, RunEnded):
-            self.ended = event
+            self.ended = dataclasses.replace(event, history=()) if event.history else event
             self.status = event.status
             self.reason, self.hint = event.reason, event.hint
+
+    def _keep_epoch(self, event: EpochEnd) -> None:
+        self._last_epoch = event.epoch
+        if self._best is None or event.val_accuracy > self._best:
+            self._best = event.val_accuracy
+        self.epochs.append(event)
+        if len(self.epochs) > MAX_EPOCHS:
+            kept = self.epochs[::2]
+            if kept[-1] is not event:
+                kept.append(event)
+            self.epochs = kept
+
+    def compact(self) -> None:
+        """Keep only what the runs table shows (a run no plot draws any more): its curves and epochs go."""
+        self.batch_loss, self.raw_batch_loss, self.lr = Series(), Series(), Series()
+        self.epochs = []
 
     @property
     def done(self) -> bool:
@@ -90,8 +116,8 @@ class RunHistory:
     @property
     def last_epoch(self) -> int:
         """The last epoch done, counting a resumed run's epochs before this session (0 before the first)."""
-        if self.epochs:
-            return self.epochs[-1].epoch
+        if self._last_epoch:
+            return self._last_epoch
         return self.started.start_epoch - 1 if self.started is not None else 0
 
     @property
@@ -102,7 +128,7 @@ class RunHistory:
     @property
     def best_val_accuracy(self) -> float | None:
         """Best validation accuracy so far (once ended, a resumed run's earlier epochs included)."""
-        values = [e.val_accuracy for e in self.epochs]
+        values = [] if self._best is None else [self._best]
         if self.ended is not None and self.ended.best_val_accuracy is not None:
             values.append(self.ended.best_val_accuracy)
         return max(values, default=None)
@@ -115,11 +141,11 @@ class RunHistory:
         b, s = self.last_batch, self.started
         if b is None or s is None:
             return None
-        times = self._epoch_times
-        if len(times) >= 2 and self.epochs:
-            per_epoch = (times[-1] - times[0]) / (len(times) - 1)
-            since = max(0.0, now - times[-1]) if now is not None else 0.0
-            return max(0.0, (s.epochs - self.epochs[-1].epoch) * per_epoch - since)
+        if self._epoch_times is not None and self._epoch_times[2] >= 2:
+            first, last, count = self._epoch_times
+            per_epoch = (last - first) / (count - 1)
+            since = max(0.0, now - last) if now is not None else 0.0
+            return max(0.0, (s.epochs - self._last_epoch) * per_epoch - since)
         if self.epochs and self.epochs[-1].seconds > 0:  # one epoch's own time (training and evaluation)
             done = max(self.epochs[-1].epoch, b.epoch - 1 + b.batch / max(1, b.batches))
             return max(0.0, (s.epochs - done) * self.epochs[-1].seconds)

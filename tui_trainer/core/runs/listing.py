@@ -51,15 +51,8 @@ class RunRecord:
     has_checkpoint: bool = False
     """True when last.pt exists and looks whole (it can be resumed; load_checkpoint checks that it reads)."""
     problem: str | None = None
-
-    @property
-    def overfitting_since(self) -> int | None:
-        """The epoch from which the run was overfitting, as its summary recorded (None: it was not)."""
-        sign = (self.summary or {}).get("overfitting")
-        try:
-            return int(sign["since_epoch"]) if sign else None
-        except (KeyError, TypeError, ValueError):
-            return None
+    overfitting_since: int | None = None
+    """The epoch from which the run was overfitting, as its summary recorded (None: it was not)."""
 
     @property
     def status_text(self) -> str:
@@ -213,7 +206,17 @@ def load_run(run_dir: str | Path) -> RunRecord:
         summary=summary,
         has_checkpoint=(path / LAST).is_file() and LAST not in damage,
         problem="; ".join(problems) or None,
+        overfitting_since=_overfitting_since(summary),
     )
+
+
+def _overfitting_since(summary: dict[str, Any] | None) -> int | None:
+    """summary.json's overfitting.since_epoch (None when absent or not a number)."""
+    sign = (summary or {}).get("overfitting")
+    try:
+        return int(sign["since_epoch"]) if sign else None
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def file_problems(run_dir: Path, *, being_written: bool) -> dict[str, str]:

@@ -11,11 +11,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Label, Select, Static, Switch
+from textual.widgets import Button, Input, Label, Select, Static, Switch
 
 from tui_trainer.core.spec.experiment import LayerSpec
 from tui_trainer.core.spec.layers import CATALOGUE, Arg, check_layer
 from tui_trainer.core.spec.numbers import number_text
+from tui_trainer.ui.widgets.footer import Footer
 from tui_trainer.ui.widgets.switch_state import SwitchState
 
 FitText = Callable[[LayerSpec], tuple[str, bool]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from textual import work
@@ -11,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Input, Label, Static, TabbedContent, TabPane
 
-from tui_trainer.core.runs import RunError, RunRecord, delete_run, list_runs, listing_problem, read_epochs
+from tui_trainer.core.runs import RunError, RunRecord, delete_run, list_runs, listing_problem, load_run, read_epochs
 from tui_trainer.core.spec.compare import settings_diff
 from tui_trainer.core.spec.events import RunStatus, report_from_dict
 from tui_trainer.core.spec.experiment import ConfigError, Experiment, TrainSpec, check_field
@@ -82,6 +83,8 @@ class RunsPane(Vertical):
     def __init__(self) -> None:
         super().__init__(id="runs-pane")
         self.records: list[RunRecord] = []
+        """The listing, as the table shows it: without the runs' summaries (about 12 KB each with their
+        reports; every saved run is listed), which open reads again."""
         self.order = "date"
         self.per_setting = False
         """True: one column per setting that differs among the runs (c toggles)."""
@@ -137,7 +140,7 @@ class RunsPane(Vertical):
     @work(thread=True, exclusive=True, group="runs-list", exit_on_error=False)
     def _list(self, root: str) -> None:
         problem = None if not Path(root).exists() else listing_problem(root)
-        records = [] if problem else list_runs(root)
+        records = [] if problem else [dataclasses.replace(r, summary=None) for r in list_runs(root)]
         self.post_message(self.Listed(root, records, problem))
 
     def on_runs_pane_listed(self, message: Listed) -> None:
@@ -213,10 +216,11 @@ class RunsPane(Vertical):
         self.action_open()
 
     def action_open(self) -> None:
-        """Show the run's final metrics panel."""
-        r = self.selected
-        if r is None:
+        """Show the run's final metrics panel (read again: the listing keeps no summaries)."""
+        listed = self.selected
+        if listed is None:
             return
+        r = load_run(listed.path)
         summary = r.summary or {}
         lines = [f"{r.path}", f"status {r.status}" + (f": {r.reason}" if r.reason else "")]
         if r.problem:

@@ -118,7 +118,12 @@ class TrainPane(Vertical, can_focus=True):
         return self.runs[-1] if self.runs else None
 
     def begin_run(self, experiment: Experiment, run_id: int) -> None:
-        """A new run starts: fresh curves, the previous run kept for the dimmed overlay."""
+        """A new run starts: fresh curves, the previous run kept for the dimmed overlay, and the runs
+        before it compacted to their row in the runs table (a session of many runs stays small)."""
+        previous = self._run_with_epochs()
+        for run in self.runs:
+            if run is not previous:
+                run.compact()
         self.runs.append(RunHistory(run_id, experiment))
         self._set_note("#blocked", "")
         self._set_note("#warning", "")
@@ -301,7 +306,7 @@ class TrainPane(Vertical, can_focus=True):
                 run = RunHistory(0, Experiment())  # nothing trained yet: show the picked runs alone
             if run is not None:
                 self._show_progress(run)
-                drawn = (run.run_id, len(run.epochs), self.normalised, id(self.overlays))
+                drawn = (run.run_id, run.epochs_done, self.normalised, id(self.overlays))
                 epochs_changed, self._drawn_epochs = self._drawn_epochs != drawn, drawn
                 previous = self._previous()
                 self._stages["loss"] = partial(self._draw_loss, run, previous)

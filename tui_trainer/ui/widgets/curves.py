@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -15,6 +16,9 @@ from textual_plotext import PlotextPlot
 
 MAX_MARKERS = 30
 """Above this many points a curve is a plain line (dots would merge into a thick band)."""
+MAX_CURVE_POINTS = 300
+"""A curve with more points is drawn (and kept) thinned to about this many: a plot is at most ~100
+columns of braille, and a redraw costs with the points (a saved 10,000-epoch run as an overlay)."""
 X_TICK_SPACING = 10
 """About one x tick per this many columns."""
 Y_TICK_ROWS = 3
@@ -32,6 +36,16 @@ class Curve:
     """A theme colour name (primary, secondary, accent, warning, success, error), muted or batch: theme_colour."""
     marker: str = ""
     """A character marking each point (epoch values) while there are few; "" for a plain line."""
+
+
+def thinned(curve: Curve, limit: int = MAX_CURVE_POINTS) -> Curve:
+    """A copy of the curve with at most limit of its points (evenly picked, the first and the last among
+    them): the caller's lists may grow on (RunHistory's series), what a plot keeps does not."""
+    n = len(curve.xs)
+    if n <= limit:
+        return dataclasses.replace(curve, xs=list(curve.xs), ys=list(curve.ys))
+    picks = [round(i * (n - 1) / (limit - 1)) for i in range(limit)]  # distinct: n > limit
+    return dataclasses.replace(curve, xs=[curve.xs[i] for i in picks], ys=[curve.ys[i] for i in picks])
 
 
 def theme_colour(widget: Static | PlotextPlot, role: str) -> Color:
@@ -130,9 +144,9 @@ class CurvePlot(PlotextPlot):
         ylim: tuple[float, float] | None = None,
         xlim: tuple[float, float] | None = None,
     ) -> None:
-        """Replace the curves and redraw. xlim: the x range (plots of one run share it). Every plot's y ticks
+        """Replace the curves (each thinned to MAX_CURVE_POINTS) and redraw. xlim: the x range (plots of one run share it). Every plot's y ticks
         are evenly spaced and labelled with their own values (value_ticks): a constant lr sits on one."""
-        self._curves, self._ylim, self._xlim = curves, ylim, xlim
+        self._curves, self._ylim, self._xlim = [thinned(curve) for curve in curves], ylim, xlim
         self._draw()
 
     def _draw(self) -> None:

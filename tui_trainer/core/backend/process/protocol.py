@@ -87,7 +87,7 @@ class Broken:
 
 @dataclass(frozen=True)
 class RunEvent:
-    """One training event of the run in flight."""
+    """One training event of the run in flight (a RunEnded without its history: the EpochEnds carried it)."""
 
     event: TrainingEvent
 
@@ -101,7 +101,8 @@ class PauseAck:
 
 @dataclass(frozen=True)
 class Done:
-    """The run returned (its RunEnded was the last RunEvent; None when the run function returned nothing)."""
+    """The run returned (its RunEnded, without its history, was the last RunEvent; None when the run
+    function returned nothing)."""
 
     end: RunEnded | None
 
