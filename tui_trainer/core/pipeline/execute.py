@@ -58,14 +58,12 @@ def execute(prepared: PreparedRun, *, on_event: EventSink, should_stop: StopFlag
         sink(end)
     finally:
         prepared.release()
-    end = _as_passed_on(prepared, end)
-    _discard_if_empty(prepared, end)
-    return end
+    return _as_passed_on(prepared, end)
 
 
 def _discard_if_empty(prepared: PreparedRun, end: RunEnded) -> None:
-    """A new run stopped before its first epoch holds nothing worth keeping: its run directory goes (a resumed
-    run's directory always stays, and a failed run's keeps its reason)."""
+    """A new run stopped before training started (an instant stop) holds nothing: its run directory goes (a
+    resumed run's directory stays; a run stopped once training began keeps its directory and its "stopped")."""
     writer = prepared.writer
     if writer is None or prepared.resume is not None or end.status != RunStatus.STOPPED or end.epochs_done:
         return
