@@ -13,7 +13,8 @@ of the UI process (this one) and of the training process (ProcessBackend.pid), a
 per plot. Every step waits for a condition (the run's end drawn, a listing shown), never a fixed
 time. At the end the UI process must not have imported torch.
 
-Targets (issue: memory over a long session): after the warm-up runs the UI grows < 10 MB over the
+Targets (issue: memory over a long session): after the warm-up runs (15 % of them, at least 10: the
+UI grows fastest while Textual's bounded render and style caches fill) the UI grows < 10 MB over the
 short runs and stays flat (< 5 MB) over the long run after its first tenth; the training process's
 memory is bounded by the run (it grows < 10 MB over the short runs); the points kept per plot stay
 bounded whatever the number of epochs (no curve over CURVE_POINTS_BOUND). See benchmarks/README.md.
@@ -36,7 +37,7 @@ import tempfile
 import time
 import tracemalloc
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -76,9 +77,10 @@ def rss_bytes(pid: int | None = None) -> int | None:
         return None
 
 
-@dataclass
+@dataclass(slots=True)
 class Sample:
-    """One reading: when, in which phase, both processes' memory, and what the UI keeps."""
+    """One reading: when, in which phase, both processes' memory, and the points the plots keep (small:
+    the soak's own samples are in the memory it measures)."""
 
     phase: str
     t: float
@@ -86,10 +88,16 @@ class Sample:
     ui_rss: int
     child_rss: int | None
     child_pid: int | None
-    points: dict[str, int]
-    """Points each plot holds now (all its curves together)."""
-    kept: dict[str, int] = field(default_factory=dict)
-    """Counts of what the UI keeps: runs this session, overlays, table rows, notifications, queues."""
+    plot_points: int
+    """The most points one plot keeps (all its curves together)."""
+    curve_points: int
+    """The most points one curve keeps."""
+    epochs_done: int
+    """Epochs of the current run drawn so far."""
+    points: dict[str, int] | None = None
+    """With --json-samples: points per plot."""
+    kept: dict[str, int] | None = None
+    """With --json-samples: what the UI keeps (kept_counts)."""
 
 
 def plot_points(app: Any) -> dict[str, int]:
@@ -149,6 +157,11 @@ class Soak:
         self.runs_seconds = 0.0
         self.statuses: dict[str, int] = {}
         """How the app's runs ended: the short runs (r while one trains stops it), then the long one."""
+        self.most_points: dict[str, dict[str, int]] = {}
+        """Per phase: the most points each plot kept."""
+        self.last_kept: dict[str, dict[str, int]] = {}
+        """Per phase: what the UI kept (kept_counts) at its last sample."""
+        self.last_points: dict[str, int] = {}
         self.settle_ms: list[float] = []
         """How long each app.settle_memory() took (after start-up and at every run start)."""
 
@@ -157,6 +170,8 @@ class Soak:
     def sample(self, app: Any) -> Sample:
         """Read both processes' memory and the plots' points now."""
         pid = app.backend.pid
+        points, kept = plot_points(app), kept_counts(app)
+        curve = points.pop("curve")
         s = Sample(
             self.phase,
             round(time.monotonic() - self.t0, 2),
@@ -164,10 +179,18 @@ class Soak:
             rss_bytes() or 0,
             rss_bytes(pid) if pid else None,
             pid,
-            plot_points(app),
-            kept_counts(app),
+            max(points.values(), default=0),
+            curve,
+            kept["current_epochs_done"],
         )
+        if self.args.json_samples:
+            s.points, s.kept = points, kept
         self.samples.append(s)
+        most = self.most_points.setdefault(self.phase, {})
+        for plot, n in points.items():
+            most[plot] = max(most.get(plot, 0), n)
+        self.last_kept[self.phase] = kept
+        self.last_points = points
         return s
 
     async def until(self, pilot: Any, condition: Any, what: str, timeout: float = WAIT_S) -> None:
@@ -187,8 +210,8 @@ class Soak:
             if self.phase == "long" and time.monotonic() >= next_log:
                 next_log = time.monotonic() + 10
                 log(
-                    f"long run: epoch {s.kept['current_epochs_done']}, UI {s.ui_rss / MB:.1f} MB, training "
-                    f"process {(s.child_rss or 0) / MB:.1f} MB, points {s.points}"
+                    f"long run: epoch {s.epochs_done}, UI {s.ui_rss / MB:.1f} MB, training "
+                    f"process {(s.child_rss or 0) / MB:.1f} MB, points {self.last_points}"
                 )
             await asyncio.sleep(LONG_SAMPLE_S if self.phase == "long" else SAMPLE_S)
 
@@ -317,7 +340,8 @@ class Soak:
                 s = self.samples[-1]
                 log(
                     f"run {i}/{a.runs}: UI {s.ui_rss / MB:.1f} MB, training process "
-                    f"{(s.child_rss or 0) / MB:.1f} MB, points {s.points}, kept {s.kept['session_runs']} runs"
+                    f"{(s.child_rss or 0) / MB:.1f} MB, points {self.last_points}, "
+                    f"kept {self.last_kept[self.phase]['session_runs']} runs"
                 )
         self.runs_seconds = time.monotonic() - started
         self.statuses = dict(Counter(str(r.status) for r in app.runs.pane.runs))
@@ -438,11 +462,6 @@ def object_types() -> Counter:
     return Counter(f"{type(o).__module__}.{type(o).__qualname__}" for o in gc.get_objects())
 
 
-def plot_max(sample: Sample) -> int:
-    """The most points one plot kept in this sample."""
-    return max((n for k, n in sample.points.items() if k != "curve"), default=0)
-
-
 def phase_rows(soak: Soak) -> list[dict]:
     """Per phase: samples, UI and training-process memory (start, end, max) and the most points per plot."""
     rows = []
@@ -461,10 +480,10 @@ def phase_rows(soak: Soak) -> list[dict]:
                 "child_rss_start_mb": round(child[0] / MB, 1) if child else None,
                 "child_rss_end_mb": round(child[-1] / MB, 1) if child else None,
                 "child_rss_max_mb": round(max(child) / MB, 1) if child else None,
-                "max_points_per_plot": max(plot_max(s) for s in ss),
-                "max_points_per_curve": max(s.points.get("curve", 0) for s in ss),
-                "max_points": {k: max(s.points.get(k, 0) for s in ss) for k in ss[-1].points},
-                "kept_end": ss[-1].kept,
+                "max_points_per_plot": max(s.plot_points for s in ss),
+                "max_points_per_curve": max(s.curve_points for s in ss),
+                "max_points": soak.most_points.get(phase, {}),
+                "kept_end": soak.last_kept.get(phase, {}),
             }
         )
     return rows
@@ -512,15 +531,15 @@ def summarise(soak: Soak, args: argparse.Namespace, wall_s: float, load_start: f
     ui_runs = (max(s.ui_rss for s in runs) - runs[0].ui_rss) / MB if runs else None
     child_runs = [s.child_rss for s in runs if s.child_rss]
     child_runs_growth = (max(child_runs) - child_runs[0]) / MB if child_runs else None
-    settled = [s for s in long if s.kept["current_epochs_done"] >= max(1, soak.long_epochs_done // 10)]
+    settled = [s for s in long if s.epochs_done >= max(1, soak.long_epochs_done // 10)]
     ui_long = (max(s.ui_rss for s in settled) - settled[0].ui_rss) / MB if len(settled) > 1 else None
     child_long = [s.child_rss for s in long if s.child_rss]
     out["ui_growth_runs_mb"] = None if ui_runs is None else round(ui_runs, 1)
     out["ui_growth_long_mb"] = None if ui_long is None else round(ui_long, 1)
     out["child_growth_runs_mb"] = None if child_runs_growth is None else round(child_runs_growth, 1)
     out["child_growth_long_mb"] = round((max(child_long) - child_long[0]) / MB, 1) if child_long else None
-    out["max_points_per_plot"] = max(plot_max(s) for s in soak.samples)
-    curve = max(s.points.get("curve", 0) for s in soak.samples)
+    out["max_points_per_plot"] = max(s.plot_points for s in soak.samples)
+    curve = max(s.curve_points for s in soak.samples)
     out["max_points_per_curve"] = curve
     out["targets_met"] = {
         "ui_growth_runs<10MB": ui_runs is not None and ui_runs < TARGETS_MB["ui_runs_growth"],
@@ -577,11 +596,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--runs", type=int, default=None, help="short runs (200; quick 20)")
     p.add_argument("--epochs-long", type=int, default=None, help="epochs of the long run (10,000; quick 500)")
-    p.add_argument("--warmup", type=int, default=None, help="short runs before the measured phase (runs // 10, >= 5)")
+    p.add_argument(
+        "--warmup",
+        type=int,
+        default=None,
+        help="short runs before the measured phase (15 %% of --runs, >= 10: 30; quick 10)",
+    )
     p.add_argument("--quick", action="store_true", help="20 runs and a 500-epoch long run, for a fast check")
     p.add_argument("--json", metavar="FILE", default=None, help="also write the figures to FILE as JSON")
     p.add_argument("--json-samples", action="store_true", help="put every sample into the JSON too")
-    p.add_argument("--save-long", action="store_true", help="save the long run too (slow: a run directory per epoch)")
+    p.add_argument(
+        "--save-long",
+        action="store_true",
+        help="save the long run too (slow: metrics.csv, summary and last.pt are rewritten every epoch)",
+    )
     p.add_argument(
         "--no-tune-gc", action="store_true", help="leave the garbage collector as Python sets it (diagnosis)"
     )
@@ -599,7 +627,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     a = p.parse_args(argv)
     a.runs = a.runs if a.runs is not None else (20 if a.quick else 200)
     a.epochs_long = a.epochs_long if a.epochs_long is not None else (500 if a.quick else 10_000)
-    a.warmup = a.warmup if a.warmup is not None else max(5, a.runs // 10)
+    a.warmup = a.warmup if a.warmup is not None else max(10, a.runs * 3 // 20)
     if a.runs <= a.warmup:
         p.error(f"--runs must be more than the {a.warmup} warm-up runs")
     return a
