@@ -1,4 +1,4 @@
-.PHONY: test test-fast lint format screenshots bench
+.PHONY: test test-fast lint format screenshots bench soak
 
 PY ?= .venv/bin/python
 
@@ -22,3 +22,6 @@ screenshots:
 
 bench:
 	$(PY) benchmarks/bench.py
+
+soak:  # memory over 200 runs and one 10,000-epoch run (benchmarks/soak.py --quick: 20 and 500)
+	$(PY) benchmarks/soak.py
