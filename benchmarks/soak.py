@@ -127,7 +127,7 @@ def kept_counts(app: Any) -> dict[str, int]:
         "current_epochs_kept": len(current.epochs) if current else 0,
         "current_batch_points": len(current.batch_loss.xs) if current else 0,
         "overlays": len(app.runs.overlays),
-        "train_table_rows": pane.query_one("#runs", DataTable).row_count,
+        "train_table_rows": pane.query_one("#session-runs", DataTable).row_count,
         "runs_tab_rows": app.query_one(RunsPane).query_one("#runs-list", DataTable).row_count,
         "notifications": len(app._notifications),
         "app_queue": app._message_queue.qsize(),
