@@ -13,8 +13,8 @@ of the UI process (this one) and of the training process (ProcessBackend.pid), a
 per plot. Every step waits for a condition (the run's end drawn, a listing shown), never a fixed
 time. At the end the UI process must not have imported torch.
 
-Targets (issue: memory over a long session): after the warm-up runs (15 % of them, at least 10: the
-UI grows fastest while Textual's bounded render and style caches fill) the UI grows < 10 MB over the
+Targets (issue: memory over a long session): after the warm-up runs (15 % of them, at least 10:
+measured here, the UI grows fastest during the first ~30 runs) the UI grows < 10 MB over the
 short runs and stays flat (< 5 MB) over the long run after its first tenth; the training process's
 memory is bounded by the run (it grows < 10 MB over the short runs); the points kept per plot stay
 bounded whatever the number of epochs (no curve over CURVE_POINTS_BOUND). See benchmarks/README.md.
