@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tui_trainer.core.runs.lock import holder, holder_of
-from tui_trainer.core.spec.diagnosis import OverfittingWatch, predicted_shares, stuck_at_chance
+from tui_trainer.core.spec.diagnosis import CHANCE_EPOCHS, OverfittingWatch, predicted_shares, stuck_at_chance
 from tui_trainer.core.spec.events import BatchEnd, EpochEnd, RunEnded, RunPhase, RunStarted, RunStatus
 from tui_trainer.core.spec.metrics import ClassReport
 from tui_trainer.core.spec.summary import ModelSummary, format_shape
@@ -177,7 +178,8 @@ class EventPrinter:
         self.run_dir = run_dir
         self.params: int | None = None
         self.device: str | None = None
-        self.epochs: list[EpochEnd] = []
+        self.epochs: deque[EpochEnd] = deque(maxlen=CHANCE_EPOCHS)
+        """The newest epochs, as many as stuck_at_chance reads (a 10,000-epoch run keeps no more)."""
         self.overfitting = OverfittingWatch()
         self._said: set[str] = set()
 

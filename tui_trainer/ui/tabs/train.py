@@ -346,9 +346,7 @@ class TrainPane(Vertical, can_focus=True):
 
     def _x_range(self, run: RunHistory) -> tuple[float, float]:
         """The epochs every plot of the run spans: from 0 to the furthest epoch or batch reached (at least 1)."""
-        furthest = max([run.epochs[-1].epoch] if run.epochs else [0])
-        if run.batch_loss.xs:
-            furthest = max(furthest, run.batch_loss.xs[-1])
+        furthest = max(run.epochs[-1].epoch if run.epochs else 0, run.batch_loss.xs[-1] if run.batch_loss.xs else 0)
         return 0.0, max(1.0, float(furthest))
 
     def _draw_loss(self, run: RunHistory, previous: RunHistory | None) -> None:
