@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fakes
 from fakes import FakeEngine
-from helpers import dashboard_drawn, wait_for, wait_until
+from helpers import dashboard_drawn, message_texts, shown_messages, wait_for, wait_until
 from textual.widgets import Input, Static, TabbedContent
 
 from tui_trainer.core.pipeline.request import RunRequest
@@ -116,7 +116,7 @@ async def test_start_while_running_does_not_start_a_second_thread(fake_engine: F
         await pilot.press("s")
         await wait_until(pilot, lambda: app.runs.running and fake_engine.waiting.is_set())
         await pilot.press("s")
-        await wait_until(pilot, lambda: any("A run is going" in n.message for n in app._notifications))
+        await wait_until(pilot, lambda: any("A run is going" in m for m in message_texts(app)))
         assert len(fake_engine.calls) == 1
         await pilot.press("x")
         await wait_until(pilot, lambda: not app.runs.running)
@@ -160,11 +160,6 @@ async def test_invalid_model_blocks_training_and_keeps_edits(fake_engine: FakeEn
         assert app.experiment.layers == broken
 
 
-def toasts(app: TrainerApp) -> list[str]:
-    """The notifications on screen, as text."""
-    return [str(toast.render()) for toast in app.screen.query("Toast")]
-
-
 async def test_a_setting_that_blocks_training_is_shown_at_its_field(fake_engine: FakeEngine) -> None:
     """s with an invalid setting jumps to its field (focused) on its tab; the Train tab keeps the list."""
     app = make_app(fake_engine)
@@ -176,7 +171,7 @@ async def test_a_setting_that_blocks_training_is_shown_at_its_field(fake_engine:
         assert fake_engine.calls == [] and not app.runs.running
         line = "learning rate (lr) must be greater than 0, not -1"
         assert line in str(app.query_one("#blocked", Static).render())
-        await wait_until(pilot, lambda: any(line in toast for toast in toasts(app)), what="the notification")
+        await wait_until(pilot, lambda: any(line in m for m in shown_messages(app)), what="the notification")
         # Fixed there; then a data option: the Data tab, with that option focused.
         app.query_one("#input-lr", Input).value = "0.1"
         await wait_until(pilot, lambda: app.experiment.train.lr == 0.1 and not app.invalid_fields, what="lr fixed")
@@ -270,7 +265,7 @@ async def test_events_of_a_superseded_run_are_ignored(fake_engine: FakeEngine) -
         app.post_message(TrainingEventMessage(RunEnded("failed", "late event"), run_id=0))
         # Messages are handled in order: once a note of the current run shows, the late event was handled.
         app.post_message(TrainingEventMessage(RunPhase("after the late event"), run_id=app.runs.run_id))
-        await wait_until(pilot, lambda: any(n.message == "after the late event" for n in app._notifications))
+        await wait_until(pilot, lambda: "after the late event" in message_texts(app))
         assert pane(app).current.status == "finished"
 
 
@@ -313,7 +308,7 @@ async def test_a_note_while_training_is_a_notification_and_the_speed_ups_show_in
     app = make_app(engine)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("s")
-        await wait_until(pilot, lambda: any("compile failed" in n.message for n in app._notifications))
+        await wait_until(pilot, lambda: any("compile failed" in m for m in message_texts(app)))
         await wait_until(pilot, lambda: "cpu + channels-last" in str(app.query_one("#status", Static).render()))
         status = str(app.query_one("#status", Static).render())
         assert status.startswith("running") and "cpu + channels-last" in status, status

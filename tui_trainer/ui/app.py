@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import signal
+from collections import deque
+from functools import partial
 from pathlib import Path
 
 from textual import events, on
@@ -12,21 +14,23 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container
 from textual.driver import Driver
+from textual.notifications import Notification, Notify
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Header, Input, Static, TabbedContent, TabPane, Tabs
+from textual.widgets import Input, Static, TabbedContent, TabPane, Tabs
 
 from tui_trainer.core.backend import BackendError, TrainingBackend
 from tui_trainer.core.data.registry import DataShape, shape_of
 from tui_trainer.core.pipeline.checks import start_problems, training_device
 from tui_trainer.core.runs import DEFAULT_ROOT
-from tui_trainer.core.spec.experiment import ConfigError, Experiment, Problem, field_title
+from tui_trainer.core.spec.experiment import ConfigError, DataSpec, Experiment, Problem, field_title
 from tui_trainer.core.spec.presets import load_preset, save_user_preset, saved_description
+from tui_trainer.core.spec.summary import summarize
 from tui_trainer.ui.gc_tuning import MemorySettler
 from tui_trainer.ui.key_order import handles_keys_in_order, type_into
 from tui_trainer.ui.messages import DevicesFound, TrainingEventMessage, TrainingThreadDone
 from tui_trainer.ui.run_lifecycle import RunLifecycle
-from tui_trainer.ui.screens.dialogs import AskText
+from tui_trainer.ui.screens.dialogs import AskText, MessageLog
 from tui_trainer.ui.tabs.data import DataPane
 from tui_trainer.ui.tabs.help import HelpPane
 from tui_trainer.ui.tabs.hparams import HparamsPane
@@ -37,6 +41,7 @@ from tui_trainer.ui.terminal import hang_up_proof
 from tui_trainer.ui.typing_guard import TypingGuard
 from tui_trainer.ui.widgets.field_form import FieldRow
 from tui_trainer.ui.widgets.footer import RunKeysFooter
+from tui_trainer.ui.widgets.message_bar import LOG_SIZE, LoggedMessage, MessageBar, logged
 
 STYLES = Path(__file__).parent / "styles"
 TABS = ("data", "model", "hparams", "train", "runs", "help")
@@ -52,6 +57,20 @@ TAB_LABELS = {
 
 DEFAULT_DATASET = "digits28"
 DEFAULT_PRESET = "lenet5"
+FALLBACK_PRESET = "mlp"
+"""The preset for a dataset the default preset does not fit (2-D points, tabular rows)."""
+
+
+def default_preset(dataset: str | None) -> str:
+    """The preset the app starts with when none is named: LeNet-5, unless the dataset given is not an image
+    (`tui-trainer --dataset moons` then starts on the MLP instead of a LeNet that cannot train)."""
+    if dataset is None:
+        return DEFAULT_PRESET
+    shape = shape_of(DataSpec(name=dataset), {})
+    if shape is None:  # own data: a folder of images or a CSV, known after the first run
+        return DEFAULT_PRESET if dataset.startswith("folder:") else FALLBACK_PRESET
+    fits = summarize(load_preset(DEFAULT_PRESET).layers, shape[0], shape[1]).ok
+    return DEFAULT_PRESET if fits else FALLBACK_PRESET
 
 
 class TrainerApp(App):
@@ -126,6 +145,8 @@ class TrainerApp(App):
         """(input shape, classes) of datasets seen in a run (csv:/folder: are unknown before)."""
         self.found_devices: tuple[str, ...] | None = None
         """The devices the backend found (None until it says): where "auto" trains, for the memory check."""
+        self.message_log: deque[LoggedMessage] = deque(maxlen=LOG_SIZE)
+        """Every message of this session, oldest first (bounded): the palette's "Messages" lists them."""
         self.typing_guard = TypingGuard(lambda note: self.notify(note, title="Keys", markup=False))
         """Swallows text typed past a text field (ui/typing_guard.py has the rule)."""
         if experiment is not None:  # e.g. the run being watched
@@ -135,7 +156,7 @@ class TrainerApp(App):
                 self.preset_experiment = experiment
             start = experiment
         else:
-            self.preset_experiment = load_preset(preset or DEFAULT_PRESET)
+            self.preset_experiment = load_preset(preset or default_preset(dataset))
             start = self.preset_experiment.with_data(
                 name=dataset or (DEFAULT_DATASET if not preset else self.preset_experiment.data.name)
             )
@@ -147,7 +168,7 @@ class TrainerApp(App):
         return hang_up_proof(super().get_driver_class())
 
     def compose(self) -> ComposeResult:
-        yield Header(show_clock=False)
+        yield MessageBar(id="message-bar")
         with Container(id="main"):
             with TabbedContent(id="tabs", initial="data"):
                 with TabPane(" ".join(TAB_LABELS["data"]), id="data"):
@@ -173,6 +194,42 @@ class TrainerApp(App):
             self.call_after_refresh(self.runs.attach, self.watch_dir)
         # After the first frame: the backend may still be importing torch.
         self.call_after_refresh(self.run_worker, self._find_devices, thread=True, group="devices", exit_on_error=False)
+
+    # ------------------------------------------------------------ messages (the top line, not toasts)
+
+    ERROR_TIMEOUT_S = 12.0
+    """An error stays on the top line at least this long (other messages: Textual's timeout)."""
+
+    def _on_notify(self, event: Notify) -> None:
+        """Every notification: kept in the log, shown on the top line until it expires (Textual's toasts
+        lay over the content they explained: the confusion matrix at 80x24, the field in error)."""
+        notification = event.notification
+        if notification.severity == "error":
+            notification.timeout = max(notification.timeout, self.ERROR_TIMEOUT_S)
+        self._notifications.add(notification)
+        self.message_log.append(logged(notification))
+        self.set_timer(notification.timeout, partial(self._expire, notification))
+        self._refresh_notifications()
+
+    def _expire(self, notification: Notification) -> None:
+        if notification in self._notifications:
+            self._unnotify(notification)
+
+    def _refresh_notifications(self) -> None:
+        """The main screen shows the newest message on its top line; a dialog on top gets Textual's toasts
+        (small dialogs sit in the middle, away from the corner)."""
+        bars = self.query("#message-bar") if self.screen_stack else None
+        if not bars:
+            return
+        bar = bars.first(MessageBar)
+        if self.screen is bar.screen:
+            bar.show_latest(list(self._notifications))
+        else:
+            super()._refresh_notifications()
+
+    def action_messages(self) -> None:
+        """The session's messages, newest first."""
+        self.push_screen(MessageLog(list(self.message_log)))
 
     def settle_memory(self) -> None:
         """With tune_gc: collect, freeze the survivors and collect less often (ui/gc_tuning.py says why).
@@ -420,6 +477,7 @@ class TrainerApp(App):
     def get_system_commands(self, screen: Screen):
         yield from super().get_system_commands(screen)
         yield SystemCommand("Start training", "Train the edited experiment (s)", self.action_start)
+        yield SystemCommand("Messages", "Every message of this session, newest first", self.action_messages)
         yield SystemCommand("Stop training", "Stop the run at its next batch (x)", self.action_stop)
         yield SystemCommand("Pause / resume", "Pause or resume the run (p)", self.action_pause)
         yield SystemCommand("Retrain", "Train again with fresh weights (r on the Train tab)", self.action_retrain)
