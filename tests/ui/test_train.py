@@ -11,6 +11,7 @@ from tui_trainer.core.pipeline.request import RunRequest
 from tui_trainer.core.spec.events import EpochEnd
 from tui_trainer.core.spec.experiment import LayerSpec
 from tui_trainer.ui.app import TrainerApp
+from tui_trainer.ui.screens.dialogs import Confirm
 from tui_trainer.ui.tabs.train import TrainPane
 from tui_trainer.ui.widgets.confusion import ConfusionMatrix
 from tui_trainer.ui.widgets.curves import CurvePlot
@@ -239,15 +240,22 @@ def scripted_events(engine: FakeEngine, experiment) -> list:
     return events
 
 
-async def test_quit_during_training_returns_promptly(fake_engine: FakeEngine) -> None:
+async def test_quit_during_training_asks_then_returns_promptly(fake_engine: FakeEngine) -> None:
     fake_engine.hold()
     app = make_app(fake_engine)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("s")
         await wait_until(pilot, lambda: app.runs.running and fake_engine.waiting.is_set())
-        # the q binding's action (pressing q through the pilot can wait forever for an animation the closing
-        # app never finishes: a test-harness race, not the app's)
-        await app.run_action("quit")
+        await pilot.press("q")  # asks first: the run would stop
+        await wait_until(pilot, lambda: isinstance(app.screen, Confirm), what="the question")
+        await pilot.press("n")
+        await wait_until(pilot, lambda: not isinstance(app.screen, Confirm), what="the question answered")
+        assert app.is_running and app.runs.running, "no: the app and its run go on"
+        await pilot.press("q")
+        await wait_until(pilot, lambda: isinstance(app.screen, Confirm), what="the question again")
+        # yes, through the dialog's action (pressing a key through the pilot can wait forever for an animation
+        # the closing app never finishes: a test-harness race, not the app's)
+        await app.screen.run_action("answer(True)")
     # Held forever, the engine can only end through the stop that quitting asks for (the timeout is
     # a hang guard only: the app's unmount already waited for the run to end).
     assert app.runs.join(timeout=30.0), "the training thread ended"

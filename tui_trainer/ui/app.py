@@ -30,7 +30,7 @@ from tui_trainer.ui.gc_tuning import MemorySettler
 from tui_trainer.ui.key_order import handles_keys_in_order, type_into
 from tui_trainer.ui.messages import DevicesFound, TrainingEventMessage, TrainingThreadDone
 from tui_trainer.ui.run_lifecycle import RunLifecycle
-from tui_trainer.ui.screens.dialogs import AskText, MessageLog
+from tui_trainer.ui.screens.dialogs import AskText, Confirm, MessageLog
 from tui_trainer.ui.tabs.data import DataPane
 from tui_trainer.ui.tabs.help import HelpPane
 from tui_trainer.ui.tabs.hparams import HparamsPane
@@ -400,6 +400,20 @@ class TrainerApp(App):
         self.runs.stop()
 
     async def action_quit(self) -> None:
+        """Quit; while this app trains a run, ask first (the run would stop: resumable, but stopped)."""
+        if self.runs.running and self.runs.following is None:
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self.runs.stop_run()
+                    self.exit()
+
+            question = (
+                "A run is training: quit and stop it? It stays resumable (R on the Runs tab). "
+                "To leave it training, close the terminal or detach tmux instead."
+            )
+            self.push_screen(Confirm(question), answered)
+            return
         self.runs.stop_run()
         self.exit()
 
