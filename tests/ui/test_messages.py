@@ -6,7 +6,8 @@ from fakes import make_app
 from helpers import message_texts, wait_until
 from textual.widgets import Tabs
 
-from tui_trainer.ui.app import TrainerApp, default_preset
+from tui_trainer.core.pipeline.checks import default_preset
+from tui_trainer.ui.app import TrainerApp
 from tui_trainer.ui.screens.dialogs import Confirm, MessageLog
 from tui_trainer.ui.widgets.message_bar import APP_NAME, MessageBar
 

@@ -15,6 +15,8 @@ def cmd_app(args: argparse.Namespace) -> int:
         return open_app(
             dataset=getattr(args, "dataset", None),
             preset=getattr(args, "preset", None),
+            config=getattr(args, "config", None),
+            settings=getattr(args, "set", None) or [],
             runs_dir=getattr(args, "runs_dir", "runs"),
             train_in=getattr(args, "train_in", None),
         )

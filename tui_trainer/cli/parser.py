@@ -17,7 +17,7 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-APP_OPTIONS = ("dataset", "preset", "runs_dir", "train_in")
+APP_OPTIONS = ("dataset", "preset", "config", "set", "runs_dir", "train_in")
 """The app's options: `tui-trainer --dataset moons` is `tui-trainer app --dataset moons`."""
 BARE = "bare_"
 """Prefix of the app's options given without a command (argparse lets a command's defaults overwrite
@@ -41,6 +41,21 @@ def _app_args(p: argparse.ArgumentParser | argparse._ArgumentGroup, prefix: str 
         help="preset to select at start (see `tui-trainer presets`) or a TOML file",
     )
     p.add_argument(
+        "--config",
+        dest=f"{prefix}config",
+        default=None,
+        metavar="FILE",
+        help="experiment TOML whose values override the preset's",
+    )
+    p.add_argument(
+        "--set",
+        dest=f"{prefix}set",
+        action="append",
+        default=None,
+        metavar="KEY=VALUE",
+        help="override one setting at start, e.g. epochs=200 (repeatable)",
+    )
+    p.add_argument(
         "--runs-dir",
         dest=f"{prefix}runs_dir",
         default=None if prefix else "runs",
@@ -61,7 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command; without a command it takes the app's options."""
     parser = _Parser(
         prog="tui-trainer",
-        usage="tui-trainer [--dataset NAME] [--preset NAME] [--runs-dir DIR] [--train-in {process,thread}]\n"
+        usage="tui-trainer [--dataset NAME] [--preset NAME] [--config FILE] [--set KEY=VALUE]... [--runs-dir DIR]\n"
+        "                   [--train-in {process,thread}]\n"
         "       tui-trainer COMMAND [options]",
         description="Train and inspect neural networks from the terminal. Without a command: open the app.",
         epilog="`tui-trainer COMMAND --help` tells a command's options.",

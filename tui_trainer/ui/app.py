@@ -21,11 +21,10 @@ from textual.widgets import Input, Static, TabbedContent, TabPane, Tabs
 
 from tui_trainer.core.backend import BackendError, TrainingBackend
 from tui_trainer.core.data.registry import DataShape, shape_of
-from tui_trainer.core.pipeline.checks import start_problems, training_device
+from tui_trainer.core.pipeline.checks import default_preset, start_problems, training_device
 from tui_trainer.core.runs import DEFAULT_ROOT
-from tui_trainer.core.spec.experiment import ConfigError, DataSpec, Experiment, Problem, field_title
+from tui_trainer.core.spec.experiment import ConfigError, Experiment, Problem, field_title
 from tui_trainer.core.spec.presets import load_preset, save_user_preset, saved_description
-from tui_trainer.core.spec.summary import summarize
 from tui_trainer.ui.gc_tuning import MemorySettler
 from tui_trainer.ui.key_order import handles_keys_in_order, type_into
 from tui_trainer.ui.messages import DevicesFound, TrainingEventMessage, TrainingThreadDone
@@ -56,21 +55,6 @@ TAB_LABELS = {
 """Each tab's key and name, as its label in the tab bar shows them (the palette uses the same words)."""
 
 DEFAULT_DATASET = "digits28"
-DEFAULT_PRESET = "lenet5"
-FALLBACK_PRESET = "mlp"
-"""The preset for a dataset the default preset does not fit (2-D points, tabular rows)."""
-
-
-def default_preset(dataset: str | None) -> str:
-    """The preset the app starts with when none is named: LeNet-5, unless the dataset given is not an image
-    (`tui-trainer --dataset moons` then starts on the MLP instead of a LeNet that cannot train)."""
-    if dataset is None:
-        return DEFAULT_PRESET
-    shape = shape_of(DataSpec(name=dataset), {})
-    if shape is None:  # own data: a folder of images or a CSV, known after the first run
-        return DEFAULT_PRESET if dataset.startswith("folder:") else FALLBACK_PRESET
-    fits = summarize(load_preset(DEFAULT_PRESET).layers, shape[0], shape[1]).ok
-    return DEFAULT_PRESET if fits else FALLBACK_PRESET
 
 
 class TrainerApp(App):
