@@ -17,7 +17,7 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-APP_OPTIONS = ("dataset", "preset", "runs_dir", "train_in")
+APP_OPTIONS = ("dataset", "preset", "runs_dir", "train_in", "tensorboard")
 """The app's options: `tui-trainer --dataset moons` is `tui-trainer app --dataset moons`."""
 BARE = "bare_"
 """Prefix of the app's options given without a command (argparse lets a command's defaults overwrite
@@ -54,6 +54,13 @@ def _app_args(p: argparse.ArgumentParser | argparse._ArgumentGroup, prefix: str 
         default=None,
         help="train in a child process (the default on Linux and macOS: the live UI never slows it) "
         "or in a thread of the app",
+    )
+    p.add_argument(
+        "--tensorboard",
+        dest=f"{prefix}tensorboard",
+        action="store_true",
+        default=None,
+        help="every run also writes TensorBoard event files (needs tui-trainer[tensorboard])",
     )
 
 
@@ -92,6 +99,13 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--runs-dir", default="runs", metavar="DIR", help="where run directories go (default ./runs)")
     train.add_argument("--no-save", action="store_true", help="write no run directory")
     train.add_argument("--resume", default=None, metavar="RUN_DIR", help="continue a run from its last.pt")
+    train.add_argument(
+        "--tensorboard",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="also write TensorBoard event files into the run directory (needs tui-trainer[tensorboard]; "
+        "default: as TUI_TRAINER_TENSORBOARD says, off)",
+    )
     data_args(sub.add_parser("summary", help="the model's per-layer table for a dataset"), required=False)
     export = sub.add_parser("export", help="write a standalone PyTorch script for a run or an experiment")
     export.add_argument(
@@ -104,6 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
     runs = sub.add_parser("runs", help="list past runs")
     runs.add_argument("--runs-dir", default="runs", metavar="DIR", help="the runs folder (default ./runs)")
     runs.add_argument("--json", action="store_true", help="print one JSON list")
+    tensorboard = sub.add_parser(
+        "export-tensorboard", help="write TensorBoard event files for existing runs (from their events.jsonl)"
+    )
+    tensorboard.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run directories (see `tui-trainer runs`)")
     sub.add_parser("datasets", help="list the datasets")
     sub.add_parser("presets", help="list the presets")
     return parser

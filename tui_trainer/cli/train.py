@@ -50,6 +50,7 @@ def _prepare(args: argparse.Namespace, experiment: Experiment, resumable):
         runs_dir=None if args.no_save else args.runs_dir,
         resume=args.resume,
         must_save=True,
+        tensorboard=args.tensorboard,
     )
     prepared = prepare(request, resumable=resumable)
     if isinstance(prepared, Problem):

@@ -112,6 +112,11 @@ def prepare(
         problems = setting_problems(experiment)
     if problems:
         return problems[0]
+    if request.tensorboard and (request.runs_dir is not None or request.resume is not None):
+        from tui_trainer.core.runs.tensorboard import tensorboard_available
+
+        if not tensorboard_available():
+            return Problem("", "tensorboard is not installed", "pip install 'tui-trainer[tensorboard]'")
     try:
         device = resolve_device(experiment.train.device)
     except ValueError as exc:
@@ -161,6 +166,8 @@ def prepare(
             return Problem("", str(exc), RESUME_HINT if resumable is not None else "")
         on_event(RunPhase(f"not saving this run: {exc}"))
         writer = None
+    if writer is not None:
+        writer.tensorboard = request.tensorboard
     on_event(RunPhase("building the model"))
     return PreparedRun(
         experiment,
