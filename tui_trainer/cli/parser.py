@@ -92,6 +92,20 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--json", action="store_true", help="print one JSON object as the last line")
 
     _app_args(sub.add_parser("app", help="open the terminal app (the default: the same as no command)"))
+    serve = sub.add_parser(
+        "serve", help="serve the app in a browser (textual-serve): one app per tab, on this machine only by default"
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    serve.add_argument(
+        "--public-url", default=None, metavar="URL", help="the URL browsers use, when it differs (a proxy, a host name)"
+    )
+    serve.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="let a --host that other machines can reach through (textual-serve has no password)",
+    )
+    _app_args(serve.add_argument_group("the app in each tab"))
     watch = sub.add_parser("watch", help="follow a run another process is writing, on the live dashboard")
     watch.add_argument("run_dir", metavar="RUN_DIR", help="the run directory (see `tui-trainer runs`)")
     train = sub.add_parser("train", help="train headless: one line per epoch, then the metrics")
@@ -99,6 +113,14 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--runs-dir", default="runs", metavar="DIR", help="where run directories go (default ./runs)")
     train.add_argument("--no-save", action="store_true", help="write no run directory")
     train.add_argument("--resume", default=None, metavar="RUN_DIR", help="continue a run from its last.pt")
+    train.add_argument(
+        "--nproc",
+        type=int,
+        default=None,
+        metavar="N",
+        help="train one run in N processes with DistributedDataParallel (launches torchrun; gloo on the CPU, "
+        "one GPU each on CUDA)",
+    )
     train.add_argument(
         "--tensorboard",
         action=argparse.BooleanOptionalAction,
