@@ -13,9 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from helpers import wait_for
 
 from tui_trainer.cli.distributed import torchrun_command, without_nproc
+from tui_trainer.core.backend.follow import FollowRun
 from tui_trainer.core.runs import read_summary
+from tui_trainer.core.spec.events import EpochEnd, RunEnded, RunStatus
 from tui_trainer.core.training.batches import TensorBatches
 from tui_trainer.core.training.distributed import Distributed
 from tui_trainer.core.training.state import load_model
@@ -28,13 +31,23 @@ pytestmark = pytest.mark.skipif(
 SETTINGS = ["--dataset", "digits", "--preset", "mlp", "--set", "batch_size=25", "--set", "threads=1"]
 
 
-def train(tmp_path: Path, runs: str, *extra: str, settings: list[str] = SETTINGS) -> subprocess.CompletedProcess:
+def start(tmp_path: Path, runs: str, *extra: str, settings: list[str] = SETTINGS) -> subprocess.Popen:
+    """`tui-trainer train` with the settings and extra options, its output captured."""
     env = {k: v for k, v in os.environ.items() if k not in ("WORLD_SIZE", "RANK", "LOCAL_RANK")}
     env.update(PYTHONPATH=os.pathsep.join(sys.path), OMP_NUM_THREADS="1")
     command = [sys.executable, "-m", "tui_trainer", "train", *settings, "--runs-dir", str(tmp_path / runs), *extra]
-    done = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=280)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=env)
+
+
+def finish(process: subprocess.Popen) -> str:
+    """Wait for the command; its standard output (it must have exited 0)."""
+    out, err = process.communicate(timeout=280)
+    assert process.returncode == 0, out + err
+    return out
+
+
+def train(tmp_path: Path, runs: str, *extra: str, settings: list[str] = SETTINGS) -> str:
+    return finish(start(tmp_path, runs, *extra, settings=settings))
 
 
 def metrics(run_dir: Path) -> np.ndarray:
@@ -83,13 +96,22 @@ def test_the_launcher_runs_the_same_command_under_torchrun():
 @pytest.mark.process
 def test_two_processes_train_the_run_of_one(tmp_path):
     single = train(tmp_path, "one", "--set", "epochs=3")
-    double = train(tmp_path, "two", "--set", "epochs=2", "--nproc", "2", "--json")
-    one, two = the_run(tmp_path, "one"), the_run(tmp_path, "two")
+    running = start(tmp_path, "two", "--set", "epochs=2", "--nproc", "2", "--json")
+    try:
+        wait_for(lambda: (tmp_path / "two").is_dir() and any((tmp_path / "two").iterdir()), 240, "the run directory")
+        two = the_run(tmp_path, "two")
+        wait_for(lambda: (two / "events.jsonl").exists(), 240, "the run's first event")
+        followed = list(FollowRun(two, poll_s=0.05).events())  # what `tui-trainer watch` shows, live
+    finally:
+        double = finish(running)
+    one = the_run(tmp_path, "one")
+    assert [e.epoch for e in followed if isinstance(e, EpochEnd)] == [1, 2]
+    assert isinstance(followed[-1], RunEnded) and followed[-1].status == RunStatus.FINISHED
     # the loss curve (and accuracies, lr) of one process with the same global batch, to float rounding
     np.testing.assert_allclose(metrics(two), metrics(one)[:2], rtol=1e-5, atol=1e-6)
     # rank 0 alone printed: one line per epoch, one final JSON object
-    assert double.stdout.count("epoch 1/2 ") == 1 and double.stdout.count("epoch 2/2 ") == 1, double.stdout
-    result = json.loads(double.stdout.strip().splitlines()[-1])
+    assert double.count("epoch 1/2 ") == 1 and double.count("epoch 2/2 ") == 1, double
+    result = json.loads(double.strip().splitlines()[-1])
     assert result["status"] == "finished"
     summary = read_summary(two)
     assert summary["status"] == "finished" and summary["epochs_done"] == 2
@@ -104,4 +126,4 @@ def test_two_processes_train_the_run_of_one(tmp_path):
     np.testing.assert_allclose(metrics(two), metrics(one), rtol=1e-5, atol=1e-6)
     assert read_summary(two)["status"] == "finished"
     assert read_summary(two)["test_accuracy"] == pytest.approx(read_summary(one)["test_accuracy"])
-    assert "epoch 3/3 " in single.stdout
+    assert "epoch 3/3 " in single
