@@ -137,3 +137,19 @@ def test_train_tensorboard_on_the_command_line(tmp_path):
     )
     (path,) = runs.iterdir()
     check_against_files(path)
+
+
+def test_the_app_option_turns_it_on_for_every_run(monkeypatch):
+    """`tui-trainer --tensorboard` (and `serve --tensorboard`) set the variable the run writer reads, which the
+    training process and each browser tab's app inherit."""
+    from tui_trainer.cli.app import enable_tensorboard
+    from tui_trainer.cli.parser import parse_command_line
+    from tui_trainer.core.runs.tensorboard import tensorboard_wanted
+
+    monkeypatch.setenv(ENV, "0")  # recorded, so that the test's end restores it (absent, as a rule)
+    assert parse_command_line(["--tensorboard"]).tensorboard is True
+    assert parse_command_line([]).tensorboard is None
+    assert parse_command_line(["serve", "--tensorboard"]).tensorboard is True
+    assert not tensorboard_wanted(None)
+    enable_tensorboard()
+    assert tensorboard_wanted(None) and not tensorboard_wanted(False)
