@@ -127,3 +127,33 @@ def test_two_processes_train_the_run_of_one(tmp_path):
     assert read_summary(two)["status"] == "finished"
     assert read_summary(two)["test_accuracy"] == pytest.approx(read_summary(one)["test_accuracy"])
     assert "epoch 3/3 " in single
+
+
+@pytest.mark.process
+def test_sigterm_stops_every_rank_and_the_run_stays_resumable(tmp_path):
+    """SIGTERM to `train --nproc 2` reaches torchrun and every rank; they stop at the same sync, rank 0 ends the
+    run "stopped" with whole files, and no rank is left holding the run."""
+    import signal
+
+    from tui_trainer.core.runs import open_resumable
+    from tui_trainer.core.runs.lock import is_locked
+
+    running = start(tmp_path, "runs", "--set", "epochs=10000", "--nproc", "2")
+    try:
+        wait_for(lambda: (tmp_path / "runs").is_dir() and any((tmp_path / "runs").iterdir()), 240, "the run directory")
+        run_dir = the_run(tmp_path, "runs")
+        wait_for(lambda: len(metrics_rows(run_dir)) >= 1, 240, "an epoch")
+        running.send_signal(signal.SIGTERM)
+        running.communicate(timeout=120)
+    finally:
+        if running.poll() is None:
+            running.kill()
+            running.communicate()
+    wait_for(lambda: not is_locked(run_dir), 60, "rank 0 let go of the run")
+    assert read_summary(run_dir)["status"] == "stopped"
+    assert open_resumable(run_dir).state.epoch >= 1
+
+
+def metrics_rows(run_dir: Path) -> list[dict]:
+    path = run_dir / "metrics.csv"
+    return list(csv.DictReader(path.open())) if path.exists() else []

@@ -74,3 +74,14 @@ def test_each_tab_runs_the_app_with_the_options_given():
         "--runs-dir",
         "my runs",
     ]
+
+
+def test_allow_remote_serves_every_interface_under_this_machine_s_name():
+    from tui_trainer.cli.serve import check_serve_args
+
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        port = probe.getsockname()[1]
+    args = parse_command_line(["serve", "--host", "0.0.0.0", "--port", str(port), "--allow-remote"])
+    assert check_serve_args(args) == f"http://{socket.getfqdn()}:{port}"
+    args = parse_command_line(["serve", "--port", str(port), "--public-url", "https://lab.example.org/app/"])
+    assert check_serve_args(args) == "https://lab.example.org/app"
