@@ -131,8 +131,8 @@ def test_two_processes_train_the_run_of_one(tmp_path):
 
 @pytest.mark.process
 def test_sigterm_stops_every_rank_and_the_run_stays_resumable(tmp_path):
-    """SIGTERM to `train --nproc 2` reaches torchrun and every rank; they stop at the same sync, rank 0 ends the
-    run "stopped" with whole files, and no rank is left holding the run."""
+    """SIGTERM to `train --nproc 2` is passed to every rank; they stop at the same sync, rank 0 ends the run
+    "stopped" with whole files, and no rank is left holding the run."""
     import signal
 
     from tui_trainer.core.runs import open_resumable
@@ -144,7 +144,9 @@ def test_sigterm_stops_every_rank_and_the_run_stays_resumable(tmp_path):
         run_dir = the_run(tmp_path, "runs")
         wait_for(lambda: len(metrics_rows(run_dir)) >= 1, 240, "an epoch")
         running.send_signal(signal.SIGTERM)
-        running.communicate(timeout=120)
+        out, err = running.communicate(timeout=120)
+        assert running.returncode == 130, out + err  # stopped, as one process says it
+        assert "Traceback" not in err and "stopped by the user" in out
     finally:
         if running.poll() is None:
             running.kill()
