@@ -9,6 +9,8 @@ from tui_trainer.cli.lists import cmd_datasets, cmd_presets
 from tui_trainer.cli.model import cmd_export, cmd_summary
 from tui_trainer.cli.parser import UsageError, parse_command_line
 from tui_trainer.cli.runs import cmd_runs
+from tui_trainer.cli.serve import cmd_serve
+from tui_trainer.cli.tensorboard import cmd_export_tensorboard
 from tui_trainer.cli.train import cmd_train
 
 COMMANDS = {
@@ -20,6 +22,8 @@ COMMANDS = {
     "presets": cmd_presets,
     "app": cmd_app,
     "watch": cmd_watch,
+    "export-tensorboard": cmd_export_tensorboard,
+    "serve": cmd_serve,
 }
 
 
@@ -27,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the tui-trainer command; returns the exit status."""
     try:
         args = parse_command_line(argv)
+        args.argv = list(argv) if argv is not None else sys.argv[1:]
         return COMMANDS[args.command](args)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)

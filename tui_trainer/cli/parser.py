@@ -17,7 +17,7 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-APP_OPTIONS = ("dataset", "preset", "config", "set", "runs_dir", "train_in")
+APP_OPTIONS = ("dataset", "preset", "config", "set", "runs_dir", "train_in", "tensorboard")
 """The app's options: `tui-trainer --dataset moons` is `tui-trainer app --dataset moons`."""
 BARE = "bare_"
 """Prefix of the app's options given without a command (argparse lets a command's defaults overwrite
@@ -70,6 +70,13 @@ def _app_args(p: argparse.ArgumentParser | argparse._ArgumentGroup, prefix: str 
         help="train in a child process (the default on Linux and macOS: the live UI never slows it) "
         "or in a thread of the app",
     )
+    p.add_argument(
+        "--tensorboard",
+        dest=f"{prefix}tensorboard",
+        action="store_true",
+        default=None,
+        help="every run also writes TensorBoard event files (needs tui-trainer[tensorboard])",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -101,6 +108,20 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--json", action="store_true", help="print one JSON object as the last line")
 
     _app_args(sub.add_parser("app", help="open the terminal app (the default: the same as no command)"))
+    serve = sub.add_parser(
+        "serve", help="serve the app in a browser (textual-serve): one app per tab, on this machine only by default"
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    serve.add_argument(
+        "--public-url", default=None, metavar="URL", help="the URL browsers use, when it differs (a proxy, a host name)"
+    )
+    serve.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="let a --host that other machines can reach through (textual-serve has no password)",
+    )
+    _app_args(serve.add_argument_group("the app in each tab"))
     watch = sub.add_parser("watch", help="follow a run another process is writing, on the live dashboard")
     watch.add_argument("run_dir", metavar="RUN_DIR", help="the run directory (see `tui-trainer runs`)")
     train = sub.add_parser("train", help="train headless: one line per epoch, then the metrics")
@@ -108,6 +129,21 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--runs-dir", default="runs", metavar="DIR", help="where run directories go (default ./runs)")
     train.add_argument("--no-save", action="store_true", help="write no run directory")
     train.add_argument("--resume", default=None, metavar="RUN_DIR", help="continue a run from its last.pt")
+    train.add_argument(
+        "--nproc",
+        type=int,
+        default=None,
+        metavar="N",
+        help="train one run in N processes with DistributedDataParallel (launches torchrun; gloo on the CPU, "
+        "one GPU each on CUDA)",
+    )
+    train.add_argument(
+        "--tensorboard",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="also write TensorBoard event files into the run directory (needs tui-trainer[tensorboard]; "
+        "default: as TUI_TRAINER_TENSORBOARD says, off)",
+    )
     data_args(sub.add_parser("summary", help="the model's per-layer table for a dataset"), required=False)
     export = sub.add_parser("export", help="write a standalone PyTorch script for a run or an experiment")
     export.add_argument(
@@ -120,6 +156,10 @@ def build_parser() -> argparse.ArgumentParser:
     runs = sub.add_parser("runs", help="list past runs")
     runs.add_argument("--runs-dir", default="runs", metavar="DIR", help="the runs folder (default ./runs)")
     runs.add_argument("--json", action="store_true", help="print one JSON list")
+    tensorboard = sub.add_parser(
+        "export-tensorboard", help="write TensorBoard event files for existing runs (from their events.jsonl)"
+    )
+    tensorboard.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run directories (see `tui-trainer runs`)")
     sub.add_parser("datasets", help="list the datasets")
     sub.add_parser("presets", help="list the presets")
     return parser

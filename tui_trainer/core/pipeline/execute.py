@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from tui_trainer.core.data.bundle import DataBundle
 from tui_trainer.core.pipeline.prepare import EventSink, PreparedRun, prepare
@@ -10,6 +11,9 @@ from tui_trainer.core.pipeline.request import RunRequest
 from tui_trainer.core.spec.events import RunEnded, RunPhase, RunStarted, RunStatus, TrainingEvent
 from tui_trainer.core.spec.experiment import Problem
 from tui_trainer.core.spec.memory import estimate_memory
+
+if TYPE_CHECKING:
+    from tui_trainer.core.training.distributed import Distributed
 
 StopFlag = Callable[[], bool]
 
@@ -29,12 +33,15 @@ def with_notes(sink: EventSink, notes: tuple[str, ...]) -> EventSink:
     return forward
 
 
-def execute(prepared: PreparedRun, *, on_event: EventSink, should_stop: StopFlag) -> RunEnded:
+def execute(
+    prepared: PreparedRun, *, on_event: EventSink, should_stop: StopFlag, distributed: Distributed | None = None
+) -> RunEnded:
     """Fit the prepared run; every event goes to on_event and, when saved, into its run directory.
 
     Returns the RunEnded that was also the last event (as the run directory passed it on: "failed" when the
     disk filled up). The run directory is closed however it ends. The prepared run's notes follow its
-    RunStarted.
+    RunStarted. distributed: this process's rank in a torchrun job (see training.engine.fit); rank 0 alone
+    should have a run directory.
     """
     from tui_trainer.core.training.engine import fit
 
@@ -49,6 +56,7 @@ def execute(prepared: PreparedRun, *, on_event: EventSink, should_stop: StopFlag
             checkpoint=writer.checkpoint if writer else None,
             resume=prepared.resume,
             device=prepared.device,
+            distributed=distributed,
         )
     except Exception as exc:  # e.g. out of memory while the model moves to its device: "failed", never a traceback
         from tui_trainer.core.training.failures import describe_failure

@@ -21,3 +21,6 @@ class RunRequest:
     must_save: bool = False
     """True: a runs folder that cannot be written is a Problem (the CLI); False: the run trains unsaved
     and a RunPhase says why (the app)."""
+    tensorboard: bool | None = None
+    """Also write TensorBoard event files into the run directory: True (a Problem when tensorboard is not
+    installed), False, or None: as the TUI_TRAINER_TENSORBOARD environment variable says (default off)."""

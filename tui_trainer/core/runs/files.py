@@ -27,6 +27,8 @@ BEST = "best.pt"
 LOCK = "train.lock"
 """Held (flock) by the process that trains the run: runs/lock.py."""
 RUN_FILES = (EXPERIMENT, SUMMARY, METRICS, EVENTS, LAST, BEST, LOCK)
+TENSORBOARD_PREFIX = "events.out.tfevents."
+"""TensorBoard's event files (runs/tensorboard.py) start with this; a run directory may hold several."""
 TEMP_PREFIX = ".tmp-"
 """Temporary files (before their atomic rename) start with this; listings ignore them."""
 

@@ -50,6 +50,7 @@ from tui_trainer.core.spec.throttle import Clock
 
 if TYPE_CHECKING:
     from tui_trainer.core.runs.checkpoint import CheckpointState
+    from tui_trainer.core.runs.tensorboard import TensorBoardLog
 
 EventSink = Callable[[TrainingEvent], None]
 
@@ -100,6 +101,11 @@ class RunWriter:
         """The RunEnded passed on (a full disk makes it "failed"), once the run ended."""
         self.notes: list[str] = []
         """Notes for the user about the run directory, passed on (once) as RunPhase events after the RunStarted."""
+        self.tensorboard: bool | None = None
+        """Write TensorBoard event files too: True, False, or None (as TUI_TRAINER_TENSORBOARD says: runs/tensorboard.py)."""
+        self.tensorboard_problem: str | None = None
+        """Why the TensorBoard event file stopped being written (it never stops the run), or None."""
+        self._tensorboard: TensorBoardLog | None = None
         self._ending = False
         self._history = list(history)
         self._overfitting = OverfittingWatch()
@@ -199,6 +205,9 @@ class RunWriter:
             return [event]
         self._write(EVENTS, self._append_event, event)
         if isinstance(event, RunStarted):
+            self._open_tensorboard()
+        self._to_tensorboard(event)
+        if isinstance(event, RunStarted):
             self._started(event)
         elif isinstance(event, EpochEnd):
             self._history.append(event)
@@ -227,10 +236,42 @@ class RunWriter:
             self._write(name, atomic_write, self.path / name, lambda handle: handle.write(data))
 
     def close(self) -> None:
-        """Close events.jsonl (a later event reopens it)."""
+        """Close events.jsonl (a later event reopens it) and the TensorBoard event file."""
         if self._events is not None:
             os.close(self._events)
             self._events = None
+        if self._tensorboard is not None:
+            tensorboard, self._tensorboard = self._tensorboard, None
+            try:
+                tensorboard.close()
+            except Exception:
+                pass
+
+    # ---------------------------------------------------------------- TensorBoard
+
+    def _open_tensorboard(self) -> None:
+        """Start this session's TensorBoard event file when asked (self.tensorboard, else the environment)."""
+        from tui_trainer.core.runs.tensorboard import TensorBoardLog, tensorboard_available, tensorboard_wanted
+
+        if not tensorboard_wanted(self.tensorboard) or self._tensorboard is not None or self.problem is not None:
+            return
+        if not tensorboard_available():
+            self.tensorboard_problem = "tensorboard is not installed: pip install 'tui-trainer[tensorboard]'"
+            return
+        try:
+            self._tensorboard = TensorBoardLog(self.path, self.experiment)
+        except Exception as exc:
+            self.tensorboard_problem = f"cannot write TensorBoard event files: {exc}"
+
+    def _to_tensorboard(self, event: TrainingEvent) -> None:
+        """Log one event the run directory kept to TensorBoard; a failure only stops the TensorBoard log."""
+        if self._tensorboard is None:
+            return
+        try:
+            self._tensorboard.add(event)
+        except Exception as exc:
+            self.tensorboard_problem = f"cannot write TensorBoard event files: {exc}"
+            self._tensorboard = None
 
     # ---------------------------------------------------------------- the end
 
@@ -246,6 +287,7 @@ class RunWriter:
             self._ended(event)
             self._write(SUMMARY, self._write_summary)
             event = self._disk_full_end(event)
+            self._to_tensorboard(event)
         finally:
             self._ending = False
             self.close()
