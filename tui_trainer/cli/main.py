@@ -9,6 +9,7 @@ from tui_trainer.cli.lists import cmd_datasets, cmd_presets
 from tui_trainer.cli.model import cmd_export, cmd_summary
 from tui_trainer.cli.parser import UsageError, parse_command_line
 from tui_trainer.cli.runs import cmd_runs
+from tui_trainer.cli.sweep import cmd_sweep, cmd_sweep_worker
 from tui_trainer.cli.train import cmd_train
 
 COMMANDS = {
@@ -20,6 +21,8 @@ COMMANDS = {
     "presets": cmd_presets,
     "app": cmd_app,
     "watch": cmd_watch,
+    "sweep": cmd_sweep,
+    "sweep-worker": cmd_sweep_worker,
 }
 
 

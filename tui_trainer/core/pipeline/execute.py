@@ -11,7 +11,8 @@ from tui_trainer.core.spec.events import RunEnded, RunPhase, RunStarted, RunStat
 from tui_trainer.core.spec.experiment import Problem
 from tui_trainer.core.spec.memory import estimate_memory
 
-StopFlag = Callable[[], bool]
+StopFlag = Callable[[], bool | str]
+"""True (or the stopped run's reason, e.g. "pruned at epoch 3") to stop."""
 
 
 def with_notes(sink: EventSink, notes: tuple[str, ...]) -> EventSink:
