@@ -1,0 +1,97 @@
+"""The search space: --param parsing, each field's own limits, applying values to an experiment, sweep.toml."""
+
+from __future__ import annotations
+
+import pytest
+
+from tui_trainer.core.spec.presets import load_preset
+from tui_trainer.core.sweep.space import SpaceError, apply, check_space, corners, parse_param
+from tui_trainer.core.sweep.spec import SweepSpec, dumps, loads
+
+
+@pytest.fixture
+def mlp():
+    return load_preset("mlp")
+
+
+def test_ranges_and_choices_take_each_fields_type(mlp):
+    lr = parse_param("lr=1e-4..1e-1:log", mlp)
+    assert (lr.kind, lr.low, lr.high, lr.log) == ("float", 1e-4, 1e-1, True)
+    bs = parse_param("batch_size=16,32,64", mlp)
+    assert (bs.kind, bs.choices) == ("choice", (16, 32, 64))
+    epochs = parse_param("train.epochs=2..8", mlp)
+    assert (epochs.kind, epochs.low, epochs.high, epochs.log) == ("int", 2, 8, False)
+    width = parse_param("layers.2.out_features=8..128:log", mlp)
+    assert (width.kind, width.low, width.high) == ("int", 8, 128)
+    act = parse_param("layers.3.type=ReLU,Tanh", mlp)
+    assert act.choices == ("ReLU", "Tanh")
+    assert parse_param("val_fraction=0.1..0.3", mlp).kind == "float"
+    assert parse_param("optimizer=sgd,adam", mlp).choices == ("sgd", "adam")
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("foo=1..2", "unknown parameter 'foo'"),
+        ("lr=0.1..0.1", "is empty"),
+        ("lr=0.1..0.01", "is reversed"),
+        ("lr=1e-3..1000", "lr must be at most 100, not 1000"),
+        ("lr=0..0.1", "lr must be greater than 0"),
+        ("batch_size=0,16", "batch_size must be at least 1, not 0"),
+        ("batch_size=8..16.5", "must be an integer"),
+        ("optimizer=sgd,lbfgs", "must be one of sgd, adam"),
+        ("optimizer=0.1..0.2", "is not a number"),
+        ("layers.9.out_features=2..8", "the model has layers 1 to 6, not 9"),
+        ("layers.1.out_features=2..8", "layer 1 Flatten has no argument 'out_features'"),
+        ("layers.2.out_features=0..8", "must be at least 1, not 0"),
+        ("layers.3.type=ReLU,Foo", "must be a layer type"),
+        ("momentum=0.5..0.9:cubic", "the scale after ':' is log or linear"),
+        ("weight_decay=0..0.1:log", "a log range needs a low end above 0"),
+        ("lr=..0.1", "a range needs both ends"),
+        ("lr", "--param needs NAME=LOW..HIGH"),
+        ("device=cpu,cuda", "cannot be searched"),
+    ],
+)
+def test_bad_parameters_say_why(mlp, text, says):
+    with pytest.raises(SpaceError, match=None) as caught:
+        parse_param(text, mlp)
+    assert says in str(caught.value)
+
+
+def test_the_space_as_a_whole(mlp):
+    lr = parse_param("lr=1e-3..1e-1:log", mlp)
+    with pytest.raises(SpaceError, match="searched twice"):
+        check_space((lr, parse_param("train.lr=0.1,0.2", mlp)), "tpe")
+    with pytest.raises(SpaceError, match="the grid sampler needs choices"):
+        check_space((lr,), "grid")
+    big = (parse_param("batch_size=1..100", mlp), parse_param("epochs=1..20", mlp))
+    with pytest.raises(SpaceError, match="the grid has 2000 points"):
+        check_space(big, "grid")
+    with pytest.raises(SpaceError, match="nothing to search"):
+        check_space((), "tpe")
+
+
+def test_apply_sets_fields_and_layers(mlp):
+    out = apply(mlp, {"lr": 0.01, "batch_size": 16, "layers.2.out_features": 7, "layers.3.type": "LeakyReLU"})
+    assert out.train.lr == 0.01 and out.train.batch_size == 16
+    assert out.layers[1].args["out_features"] == 7
+    assert out.layers[2].type == "LeakyReLU"
+    assert out.layers[0] == mlp.layers[0] and out.layers[3:] == mlp.layers[3:]
+    assert mlp.train.lr == 0.05  # the base stays as it was
+    assert apply(mlp, {"val_fraction": 0.3}).data.val_fraction == 0.3
+
+
+def test_corners_are_each_end(mlp):
+    params = (parse_param("lr=1e-3..1e-1:log", mlp), parse_param("batch_size=16,32", mlp))
+    assert corners(params) == [{"lr": 1e-3}, {"lr": 1e-1}, {"batch_size": 16}, {"batch_size": 32}]
+
+
+def test_sweep_toml_round_trip(mlp):
+    params = (parse_param("lr=0.0001..0.1:log", mlp), parse_param("layers.3.type=ReLU,Tanh", mlp))
+    spec = SweepSpec(mlp, params, trials=12, sampler="random", pruner="hyperband", objective="final_val_loss")
+    spec = SweepSpec(**{**spec.__dict__, "study_name": "s1"})
+    text = dumps(spec)
+    assert "[sweep]" in text and 'lr = "0.0001..0.1:log"' in text
+    back = loads(text)
+    assert back == spec
+    assert back.direction == "minimize"
