@@ -113,7 +113,7 @@ def _new_spec(args: argparse.Namespace) -> tuple[SweepSpec, Path]:
         sampler=sampler,
         pruner=pruner,
         objective=objective,
-        study_name=str(table.get("study_name") or folder.name),
+        study_name=folder.name,
         seed=int(table.get("seed", 0)),
         storage=args.storage or str(table.get("storage", "")),
     )
@@ -214,8 +214,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         flush=True,
     )
     plans = plan_workers(len(devices) if devices else args.workers, devices)
-    seen = {t.number for t in study.get_trials(deepcopy=False) if t.state.is_finished()}
-    procs = start_workers(folder, plans, seed=spec.seed)
+    existing = study.get_trials(deepcopy=False)
+    seen = {t.number for t in existing if t.state.is_finished()}
+    # a resumed sweep's workers get other seeds: the same ones would sample the same first points again
+    procs = start_workers(folder, plans, seed=spec.seed + 100 * len(existing))
     stop = threading.Event()
 
     def interrupt(signum: int, frame: object) -> None:
