@@ -95,3 +95,48 @@ def test_sweep_toml_round_trip(mlp):
     back = loads(text)
     assert back == spec
     assert back.direction == "minimize"
+
+
+def test_workers_split_the_cores_or_take_one_gpu_each():
+    from tui_trainer.core.sweep.launch import parse_devices, plan_workers
+
+    assert [(p.threads, p.device, p.visible) for p in plan_workers(2, cores=2)] == [(1, None, None)] * 2
+    assert [p.threads for p in plan_workers(3, cores=16)] == [5, 5, 5]
+    assert [p.threads for p in plan_workers(4, cores=2)] == [1, 1, 1, 1]
+    gpus = plan_workers(2, parse_devices("cuda:0,cuda:3"), cores=16)
+    assert [(p.device, p.visible, p.threads) for p in gpus] == [("cuda", "0", 8), ("cuda", "3", 8)]
+    for bad, says in (("cuda:0,cuda:0", "names a GPU twice"), ("gpu1", "cuda:N or cpu"), (",", "needs cuda:N")):
+        with pytest.raises(ValueError, match=says):
+            parse_devices(bad)
+
+
+def test_a_running_trial_is_stale_when_its_worker_is_gone():
+    import datetime
+    import os
+    import subprocess
+    import sys
+
+    from optuna.distributions import FloatDistribution
+    from optuna.trial import TrialState, create_trial
+
+    from tui_trainer.core.sweep.stale import STALE_S, is_stale
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(gone.stdout)
+    start = datetime.datetime(2026, 12, 1, 12, 0, 0)
+
+    def trial(host: str, pid: int, beat: float):
+        return create_trial(
+            state=TrialState.RUNNING,
+            params={"lr": 0.1},
+            distributions={"lr": FloatDistribution(1e-3, 1.0)},
+            user_attrs={"worker": {"host": host, "pid": pid}, "heartbeat": beat},
+        )
+
+    now = start.timestamp() + 1000
+    assert is_stale(trial("here", dead_pid, now), now, host="here")  # its process is gone on this host
+    assert not is_stale(trial("here", os.getpid(), now), now, host="here")
+    assert not is_stale(
+        trial("elsewhere", dead_pid, now - STALE_S + 1), now, host="here"
+    )  # another machine's: by its heartbeat
+    assert is_stale(trial("elsewhere", dead_pid, now - STALE_S - 1), now, host="here")
