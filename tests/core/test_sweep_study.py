@@ -185,3 +185,17 @@ def test_a_folder_that_is_not_a_sweep(tmp_path):
         assert out.returncode == 2
         assert out.stderr == f"error: {tmp_path} is not a sweep folder: it has no sweep.toml\n"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_grid_sweep_tries_each_point_once(tmp_path):
+    base = load_preset("mlp").with_data(name="moons", n_samples=200).with_train(epochs=1, threads=1)
+    params = (parse_param("batch_size=16,32", base), parse_param("optimizer=sgd,adam", base))
+    spec = SweepSpec(base, params, trials=4, sampler="grid", pruner="none", study_name="grid")
+    folder = create_folder(tmp_path / "sw", spec)
+    storage = journal_storage(folder.journal)
+    study = create_study(spec, storage)
+    assert [t.state for t in study.get_trials()] == [TrialState.WAITING] * 4  # each point waits for one worker
+    assert work(folder, storage=storage, seed=0) == 4
+    points = {(t.params["batch_size"], t.params["optimizer"]) for t in study.get_trials()}
+    assert points == {(16, "sgd"), (16, "adam"), (32, "sgd"), (32, "adam")}
+    assert all(t.state == TrialState.COMPLETE for t in study.get_trials())

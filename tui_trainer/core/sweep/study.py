@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -65,9 +66,8 @@ def sampler_for(spec: SweepSpec, seed: int | None) -> optuna.samplers.BaseSample
 
     if spec.sampler == "random":
         return optuna.samplers.RandomSampler(seed=seed)
-    if spec.sampler == "grid":
-        space = {p.name: list(p.grid or ()) for p in spec.params}
-        return optuna.samplers.GridSampler(space, seed=seed)
+    if spec.sampler == "grid":  # every point is enqueued when the study is made (create_study): nothing to sample
+        return optuna.samplers.RandomSampler(seed=seed)
     startup = min(10, max(3, spec.trials // 3))
     return optuna.samplers.TPESampler(seed=seed, n_startup_trials=startup, multivariate=True, constant_liar=True)
 
@@ -98,6 +98,11 @@ def create_study(spec: SweepSpec, storage: BaseStorage) -> optuna.Study:
             f"the storage already holds a study {spec.study_name!r}: --resume continues it, or choose another --sweep-dir"
         ) from None
     study.set_user_attr(SPEC_ATTR, dumps(spec))
+    if spec.sampler == "grid":
+        # each point a waiting trial, which exactly one worker takes: Optuna's GridSampler lets workers that start
+        # together pick the same point
+        for point in itertools.islice(itertools.product(*(p.grid or () for p in spec.params)), spec.trials):
+            study.enqueue_trial(dict(zip((p.name for p in spec.params), point)))
     return study
 
 
