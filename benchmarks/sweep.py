@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -62,16 +63,17 @@ def main() -> int:
                 two.append(a)
                 one_two.append(b)
                 ratios.append(a / b)
-            ratios.sort()
             out[model] = {
-                "two_workers_1_thread_per_hour": sorted(two)[len(two) // 2],
-                "one_worker_2_threads_per_hour": sorted(one_two)[len(one_two) // 2],
-                "ratio": ratios[len(ratios) // 2],
+                "two_workers_1_thread_per_hour": statistics.median(two),
+                "one_worker_2_threads_per_hour": statistics.median(one_two),
+                "ratio": statistics.median(ratios),
+                "ratios": ratios,
             }
             print(
                 f"{model}: 2 workers x 1 thread / 1 worker x 2 threads = {out[model]['ratio']:.2f} "
-                f"(median of {args.rounds}; {out[model]['two_workers_1_thread_per_hour']:.0f} vs "
-                f"{out[model]['one_worker_2_threads_per_hour']:.0f} trials/hour)"
+                f"(median of {args.rounds} rounds: {', '.join(f'{r:.2f}' for r in ratios)}; "
+                f"{out[model]['two_workers_1_thread_per_hour']:.0f} vs {out[model]['one_worker_2_threads_per_hour']:.0f} "
+                "trials/hour)"
             )
             if args.devices:
                 n = len(args.devices.split(","))

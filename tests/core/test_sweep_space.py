@@ -140,3 +140,36 @@ def test_a_running_trial_is_stale_when_its_worker_is_gone():
         trial("elsewhere", dead_pid, now - STALE_S + 1), now, host="here"
     )  # another machine's: by its heartbeat
     assert is_stale(trial("elsewhere", dead_pid, now - STALE_S - 1), now, host="here")
+
+
+@pytest.mark.process
+def test_reading_a_study_never_imports_torch(tmp_path):
+    """What a UI process would use to watch a sweep (the space, sweep.toml, the storage, the results with Optuna's
+    importances) pulls in no torch: Optuna imports it only for its GP sampler, which sweeps do not use."""
+    import subprocess
+    import sys
+
+    code = f"""
+import sys
+import optuna
+from optuna.distributions import FloatDistribution
+from tui_trainer.core.spec.presets import load_preset
+from tui_trainer.core.sweep.folder import create_folder, open_folder
+from tui_trainer.core.sweep.results import study_result
+from tui_trainer.core.sweep.space import parse_param
+from tui_trainer.core.sweep.spec import SweepSpec
+from tui_trainer.core.sweep.study import create_study, journal_storage, load_study
+base = load_preset("mlp")
+spec = SweepSpec(base, (parse_param("lr=1e-3..1e-1:log", base),), trials=3, study_name="s")
+folder = create_folder(__import__("pathlib").Path({str(tmp_path)!r}) / "sw", spec)
+study = create_study(spec, journal_storage(folder.journal))
+for i, (lr, value) in enumerate([(0.001, 0.5), (0.01, 0.8), (0.1, 0.9)]):
+    study.add_trial(optuna.trial.create_trial(params={{"lr": lr}}, distributions={{"lr": FloatDistribution(1e-3, 1e-1, log=True)}}, value=value))
+again = open_folder(folder.path)
+result = study_result(load_study(again.spec, journal_storage(again.journal)))
+assert result.best.value == 0.9 and set(result.importances) == {{"lr"}}, result
+print("torch" in sys.modules)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
