@@ -199,3 +199,25 @@ def test_a_grid_sweep_tries_each_point_once(tmp_path):
     points = {(t.params["batch_size"], t.params["optimizer"]) for t in study.get_trials()}
     assert points == {(16, "sgd"), (16, "adam"), (32, "sgd"), (32, "adam")}
     assert all(t.state == TrialState.COMPLETE for t in study.get_trials())
+
+
+def test_layer_arguments_by_position_reach_the_trained_model(tmp_path):
+    from tui_trainer.core.spec.experiment import load
+
+    base = load_preset("mlp").with_data(name="moons", n_samples=200).with_train(epochs=1, threads=1)
+    params = (parse_param("layers.2.out_features=4..32:log", base), parse_param("layers.3.type=ReLU,Tanh", base))
+    spec = SweepSpec(base, params, trials=2, pruner="none", study_name="layers")
+    folder = create_folder(tmp_path / "sw", spec)
+    storage = journal_storage(folder.journal)
+    study = create_study(spec, storage)
+    assert work(folder, storage=storage, seed=0) == 2
+    for t in study.get_trials():
+        assert t.state == TrialState.COMPLETE
+        trained = load(Path(t.user_attrs["run_dir"]) / "experiment.toml")
+        assert trained.layers[1].args["out_features"] == t.params["layers.2.out_features"]
+        assert trained.layers[2].type == t.params["layers.3.type"]
+        assert trained.layers[3:] == base.layers[3:]
+        summary = json.loads((Path(t.user_attrs["run_dir"]) / "summary.json").read_text())
+        # the model that trained has the width the sampler chose: 2 inputs -> w (Linear), w -> 32, 32 -> 2
+        w = t.params["layers.2.out_features"]
+        assert summary["params"] == (2 * w + w) + (w * 32 + 32) + (32 * 2 + 2)

@@ -15,7 +15,7 @@ from tui_trainer.core.pipeline.execute import run
 from tui_trainer.core.pipeline.request import RunRequest
 from tui_trainer.core.spec.events import EpochEnd, RunEnded, RunStatus, TrainingEvent
 from tui_trainer.core.spec.experiment import Experiment, validate
-from tui_trainer.core.sweep.space import Param, apply
+from tui_trainer.core.sweep.space import Param, SpaceError, apply
 from tui_trainer.core.sweep.spec import SweepSpec
 
 if TYPE_CHECKING:
@@ -108,7 +108,11 @@ def objective(
 
     trial.set_user_attr("worker", {"host": socket.gethostname(), "pid": os.getpid()})
     trial.set_user_attr("heartbeat", time.time())
-    experiment = trial_experiment(spec, suggest(trial, spec.params), threads, device)
+    try:
+        experiment = trial_experiment(spec, suggest(trial, spec.params), threads, device)
+    except SpaceError as exc:  # e.g. a layer's type swapped for one without the argument another parameter sets
+        trial.set_user_attr("reason", str(exc))
+        raise TrialFailed(str(exc)) from None
     problems = validate(experiment)
     if problems:
         trial.set_user_attr("reason", str(problems[0]))
