@@ -173,3 +173,10 @@ print("torch" in sys.modules)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+def test_a_storage_url_is_shown_without_its_password():
+    from tui_trainer.core.sweep.study import shown_url
+
+    assert shown_url("postgresql://bob:s3cret@db.lan:5432/sweeps") == "postgresql://bob:***@db.lan:5432/sweeps"
+    assert shown_url("postgresql://postgres@127.0.0.1:5433/postgres") == "postgresql://postgres@127.0.0.1:5433/postgres"

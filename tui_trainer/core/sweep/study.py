@@ -47,7 +47,7 @@ def url_storage(url: str) -> BaseStorage:
         return RDBStorage(url, engine_kwargs=engine_kwargs)
     except Exception as exc:  # SQLAlchemy's, the driver's, Optuna's: all mean "not this storage"
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise SweepError(f"cannot reach the storage {url}: {first}") from None
+        raise SweepError(f"cannot reach the storage {shown_url(url)}: {first}") from None
 
 
 def storage_for(spec: SweepSpec, folder: Path) -> BaseStorage:
@@ -56,8 +56,19 @@ def storage_for(spec: SweepSpec, folder: Path) -> BaseStorage:
 
 
 def storage_text(spec: SweepSpec, folder: Path) -> str:
-    """The storage as the report names it: the URL, or the journal file's path."""
-    return spec.storage or str(folder / JOURNAL)
+    """The storage as the report names it: the URL (its password as ***), or the journal file's path."""
+    return shown_url(spec.storage) if spec.storage else str(folder / JOURNAL)
+
+
+def shown_url(url: str) -> str:
+    """A database URL with its password replaced by *** (for output; sweep.toml keeps the URL as given)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
 
 
 def sampler_for(spec: SweepSpec, seed: int | None) -> optuna.samplers.BaseSampler:
