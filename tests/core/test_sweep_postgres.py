@@ -97,8 +97,12 @@ def test_two_workers_share_a_postgresql_study(tmp_path, postgres_url):
         )
         stdout, stderr = sweep.communicate(timeout=280)
     finally:
-        if sweep.poll() is None:
-            sweep.kill()
+        if sweep.poll() is None:  # a failed test: SIGTERM stops the sweep's workers (in sessions of their own) too
+            sweep.terminate()
+            try:
+                sweep.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                sweep.kill()
     assert joined.returncode == 0, joined.stderr
     assert sweep.returncode == 0, stderr
     study = optuna.load_study(study_name="here", storage=postgres_url)

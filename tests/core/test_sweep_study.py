@@ -34,6 +34,24 @@ def _journal_study(path: Path) -> optuna.Study:
     return optuna.load_study(study_name=name, storage=storage)
 
 
+def _has_study(path: Path) -> bool:
+    """The sweep's journal holds its study (the file appears a moment before the study is written into it)."""
+    if not (path / "journal.log").is_file():
+        return False
+    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(path / "journal.log")))
+    return bool(optuna.get_all_study_names(storage))
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """A sweep a failed test leaves: SIGTERM stops its workers (in sessions of their own) before it exits."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 def _metrics(run_dir: str) -> list[dict[str, float]]:
     with open(Path(run_dir) / "metrics.csv") as fh:
         return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(fh)]
@@ -127,7 +145,7 @@ def test_a_sigkilled_worker_leaves_its_trial_failed_and_the_study_completes(tmp_
         victim: dict = {}
 
         def running_trial() -> bool:
-            if not (sweep / "journal.log").is_file():
+            if not _has_study(sweep):
                 return False
             for t in _journal_study(sweep).get_trials(states=(TrialState.RUNNING,)):
                 if "worker" in t.user_attrs and "val_accuracy" not in t.user_attrs:
@@ -139,8 +157,7 @@ def test_a_sigkilled_worker_leaves_its_trial_failed_and_the_study_completes(tmp_
         os.kill(victim["pid"], signal.SIGKILL)
         stdout, stderr = proc.communicate(timeout=280)
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        _stop(proc)
     assert proc.returncode == 0, stderr
     study = _journal_study(sweep)
     trials = study.get_trials()
