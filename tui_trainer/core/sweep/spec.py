@@ -4,7 +4,7 @@ experiment's tables with a [sweep] table beside them). Torch-free and Optuna-fre
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +45,6 @@ class SweepSpec:
     """The sampler's seed."""
     storage: str = ""
     """A database URL Optuna accepts (PostgreSQL for several machines); "" = the journal file in the sweep folder."""
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
-    """Nothing yet: room for keys a newer version writes."""
 
     @property
     def direction(self) -> str:
