@@ -10,6 +10,7 @@ from tui_trainer.cli.model import cmd_export, cmd_summary
 from tui_trainer.cli.parser import UsageError, parse_command_line
 from tui_trainer.cli.runs import cmd_runs
 from tui_trainer.cli.serve import cmd_serve
+from tui_trainer.cli.sweep import cmd_sweep, cmd_sweep_worker
 from tui_trainer.cli.tensorboard import cmd_export_tensorboard
 from tui_trainer.cli.train import cmd_train
 
@@ -24,6 +25,8 @@ COMMANDS = {
     "watch": cmd_watch,
     "export-tensorboard": cmd_export_tensorboard,
     "serve": cmd_serve,
+    "sweep": cmd_sweep,
+    "sweep-worker": cmd_sweep_worker,
 }
 
 

@@ -153,6 +153,50 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", default=None, metavar="FILE", help="write the script here (default: print it)"
     )
     export.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override one setting")
+    sweep = sub.add_parser(
+        "sweep", help="search hyperparameters with Optuna: worker processes, a line per trial, the ranked table"
+    )
+    data_args(sweep, required=False)
+    sweep.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=RANGE",
+        help="a searched setting: lr=1e-4..1e-1:log, epochs=2..8, batch_size=16,32,64, layers.2.out_features=16..128, "
+        "layers.3.type=ReLU,Tanh",
+    )
+    sweep.add_argument("--trials", type=int, default=None, help="trials over all workers together (default 20)")
+    sweep.add_argument(
+        "--workers", type=int, default=1, help="worker processes here (the CPU cores split between them)"
+    )
+    sweep.add_argument(
+        "--devices", default=None, metavar="cuda:0,...", help="one worker per GPU (CUDA_VISIBLE_DEVICES)"
+    )
+    sweep.add_argument("--sampler", default=None, help="tpe (default), random or grid")
+    sweep.add_argument("--pruner", default=None, help="median (default), hyperband or none")
+    sweep.add_argument(
+        "--objective",
+        default=None,
+        help="best_val_accuracy (default), final_val_accuracy, final_val_loss or best_val_loss",
+    )
+    sweep.add_argument(
+        "--storage", default=None, metavar="URL", help="a database URL (default: a journal file in the sweep folder)"
+    )
+    sweep.add_argument(
+        "--sweep-dir", default=None, metavar="DIR", help="the sweep folder (default sweeps/<time>_<preset>_<dataset>)"
+    )
+    sweep.add_argument(
+        "--resume", action="store_true", help="continue the sweep in --sweep-dir (--trials raises its budget)"
+    )
+    worker = sub.add_parser("sweep-worker", help="join a sweep from another shell or machine")
+    worker.add_argument("target", metavar="SWEEP_DIR_OR_URL", help="a sweep folder, or the storage URL of its study")
+    worker.add_argument("--study", default=None, help="the study's name (with a URL holding several)")
+    worker.add_argument(
+        "--sweep-dir", default=None, metavar="DIR", help="with a URL: where this machine's trial runs go"
+    )
+    worker.add_argument("--threads", type=int, default=0, help="torch threads per trial (0 = the experiment's)")
+    worker.add_argument("--device", default=None, help="the trials' device (default: the experiment's)")
+    worker.add_argument("--seed", type=int, default=None, help="the sampler's seed (default: random)")
     runs = sub.add_parser("runs", help="list past runs")
     runs.add_argument("--runs-dir", default="runs", metavar="DIR", help="the runs folder (default ./runs)")
     runs.add_argument("--json", action="store_true", help="print one JSON list")

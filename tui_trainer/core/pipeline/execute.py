@@ -15,7 +15,8 @@ from tui_trainer.core.spec.memory import estimate_memory
 if TYPE_CHECKING:
     from tui_trainer.core.training.distributed import Distributed
 
-StopFlag = Callable[[], bool]
+StopFlag = Callable[[], bool | str]
+"""True (or the stopped run's reason, e.g. "pruned at epoch 3") to stop."""
 
 
 def with_notes(sink: EventSink, notes: tuple[str, ...]) -> EventSink:

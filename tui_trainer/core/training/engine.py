@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from tui_trainer.core.training.speedups import SpeedUps
 
 EventSink = Callable[[TrainingEvent], None]
-StopFlag = Callable[[], bool]
+StopFlag = Callable[[], bool | str]
+"""True (or a reason, e.g. "pruned at epoch 3": the stopped run's reason) to stop at the next batch."""
 CheckpointHook = Callable[["CheckpointState"], None]
 """Called on the training thread after each epoch with the state to save (e.g. RunWriter.checkpoint)."""
 
@@ -150,8 +151,8 @@ def _train_epoch(
     model.train()
     speed = run.speed
     for batch, (xb, yb) in enumerate(batches, start=1):
-        if should_stop():
-            raise _Stop
+        if why := should_stop():
+            raise _Stop(why if isinstance(why, str) else "")
         if speed is None:  # the lecture's step, exactly
             logits = model(xb)
             loss = F.cross_entropy(logits, yb, label_smoothing=t.label_smoothing)
@@ -449,8 +450,8 @@ def fit(
                     f"early stopping: val loss did not improve for {t.patience} epochs",
                     distributed=distributed,
                 )
-    except _Stop:
-        return ended(RunStatus.STOPPED, "stopped by the user")
+    except _Stop as stop:
+        return ended(RunStatus.STOPPED, str(stop) or "stopped by the user")
     except _Diverged as exc:
         return ended(RunStatus.FAILED, str(exc), "lower the learning rate (or clip gradients, or use Adam)")
     except Exception as exc:  # out of memory, or anything else: the run ends "failed" in one line, never a traceback
