@@ -253,3 +253,49 @@ def test_cli_refuses_rotation_on_tabular_data_and_a_run_without_checkpoint(tmp_p
     err = capsys.readouterr().err
     assert err.startswith("error: the corruption rotation cannot apply to tabular data")
     assert robustness_request(run_dir).corruptions == ("feature_noise", "shift")
+
+
+# ---------------------------------------------------------------- where training runs
+
+
+def _drain(handle, stop_at: int | None = None):
+    events = []
+    for event in handle.events():
+        events.append(event)
+        if stop_at is not None and len(events) == stop_at:
+            handle.stop()
+    return events
+
+
+def test_the_thread_backend_evaluates_with_progress_and_refuses_a_second(trained_run):
+    from tui_trainer.core.backend import BackendError
+    from tui_trainer.core.backend.thread import ThreadBackend
+
+    backend = ThreadBackend(devices=("auto", "cpu"))
+    request = RobustnessRequest(str(trained_run), eps=(0.0, 0.1), corruptions=("blur",))
+    handle = backend.evaluate(request)
+    with pytest.raises(BackendError, match="evaluation is going"):
+        backend.evaluate(request)
+    events = _drain(handle)
+    direct = evaluate_robustness(request)
+    assert events[-1].attacks == direct.attacks and events[-1].corruptions == direct.corruptions
+    assert len(events) > 3
+    backend.close()
+
+
+@pytest.mark.process
+def test_the_training_process_evaluates_and_stops(trained_run):
+    from tui_trainer.core.backend.process.parent import ProcessBackend
+    from tui_trainer.core.spec.robustness import RobustnessResult
+
+    backend = ProcessBackend(threads=1)
+    try:
+        request = RobustnessRequest(str(trained_run), eps=(0.0, 0.1), corruptions=("blur",))
+        result = _drain(backend.evaluate(request))[-1]
+        assert isinstance(result, RobustnessResult) and result.attacks == evaluate_robustness(request).attacks
+        stopped = _drain(backend.evaluate(RobustnessRequest(str(trained_run))), stop_at=3)[-1]
+        assert stopped.stopped and stopped.sample is None
+        missing = _drain(backend.evaluate(RobustnessRequest(str(trained_run / "nope"))))[-1]
+        assert "there is no checkpoint" in missing.problem
+    finally:
+        backend.close()
