@@ -123,6 +123,14 @@ class _Evaluation:
         return correct / len(self.x)
 
 
+def _drawn_index(model: nn.Module, x: torch.Tensor, y: torch.Tensor, sample: int) -> int:
+    """The validation sample drawn: the sample-th one the model classifies right (an attack then has a right answer
+    to turn wrong), any sample when none is right."""
+    right = torch.cat([(_predict(model, x[i : i + CHUNK]) == y[i : i + CHUNK]) for i in range(0, len(x), CHUNK)])
+    indices = right.nonzero().flatten().tolist() or list(range(len(x)))
+    return int(indices[sample % len(indices)])
+
+
 def _sample_views(ev: _Evaluation, index: int, attacks, eps, corruptions, image: bool) -> SampleViews:  # noqa: ANN001
     x, y = ev.x[index : index + 1], ev.y[index : index + 1]
     label = int(y[0])
@@ -222,7 +230,7 @@ def evaluate_robustness(
         for name in corruptions:
             for severity in SEVERITIES:
                 broken.append(CorruptionPoint(name, severity, ev.corruption_accuracy(name, severity)))
-        index = request.sample % len(x)
+        index = _drawn_index(model, x, y, request.sample)
         sample = _sample_views(ev, index, attacks, request.eps, corruptions, kind == "image")
     except _Stopped:
         return _replace(

@@ -58,7 +58,11 @@ class ThreadEvaluation(ControlledRun):
         self._queue: queue.SimpleQueue[RobustnessEvent | None] = queue.SimpleQueue()
         self._on_done = on_done
         self._thread = threading.Thread(target=self._body, args=(request, evaluate), name="evaluation", daemon=True)
+
+    def start(self) -> ThreadEvaluation:
+        """Start its thread (once the backend holds it: a quick evaluation may end before start returns)."""
         self._thread.start()
+        return self
 
     def _body(self, request: RobustnessRequest, evaluate: EvaluateFunction) -> None:
         try:
@@ -179,7 +183,7 @@ class ThreadBackend:
             self._previews.set_training(False)
 
         self._evaluation = ThreadEvaluation(request, self.evaluate_function, done)
-        return self._evaluation
+        return self._evaluation.start()
 
     def detach(self) -> bool:
         """A run in a thread cannot outlive this process: False (close() then stops it, resumable)."""

@@ -130,7 +130,7 @@ class RobustnessRequest:
     checkpoint: str = "best"
     """Which checkpoint: best.pt (best validation accuracy) or last.pt."""
     sample: int = 0
-    """Which validation sample is drawn (taken modulo the split's size)."""
+    """Which validation sample is drawn: the sample-th one the model classifies right (modulo their number)."""
     seed: int = 0
     """Seeds the corruptions' noise and PGD's random start."""
     device: str = ""
