@@ -299,3 +299,57 @@ def test_the_training_process_evaluates_and_stops(trained_run):
         assert "there is no checkpoint" in missing.problem
     finally:
         backend.close()
+
+
+# ---------------------------------------------------------------- the raw scale the data carries
+
+
+def test_bundles_carry_their_normalisation_and_pixel_scale():
+    from tui_trainer.core.data import load_dataset
+    from tui_trainer.core.data.prepare import RawData, make_bundle
+    from tui_trainer.core.spec.experiment import DataSpec
+
+    digits = load_dataset(DataSpec(name="digits"))
+    assert digits.pixel_scale == 16.0  # scikit-learn's digits are 0..16
+    raw = torch.arange(10, dtype=torch.float32).reshape(10, 1) ** 2
+    scale = InputScale.of(digits)
+    torch.testing.assert_close(scale.raw(digits.val_x) * 16, load_raw_digits_val())
+    images = RawData(torch.full((10, 1, 2, 2), 255, dtype=torch.uint8), [0, 1] * 5, ("a", "b"), "")
+    assert make_bundle(DataSpec(name="x", val_fraction=0.2), images).pixel_scale == 255.0
+    rows = make_bundle(DataSpec(name="x", val_fraction=0.2), RawData(raw, [0, 1] * 5, ("a", "b"), ""))
+    assert rows.pixel_scale is None and len(rows.input_mean) == 1
+    from tui_trainer.core.data.prepare import split_indices
+
+    train, _ = split_indices(torch.tensor([0, 1] * 5).numpy(), 0.2, DataSpec(name="x").data_seed)
+    kept = raw[torch.from_numpy(train)]
+    assert rows.input_mean[0] == pytest.approx(float(kept.mean()))  # the training split's own mean and std
+    assert rows.input_std[0] == pytest.approx(float(kept.std(correction=0)))
+
+
+def load_raw_digits_val() -> torch.Tensor:
+    """The validation images of digits in the loader's own 0..16 values, split as the bundle does."""
+    import numpy as np
+    from sklearn.datasets import load_digits
+
+    from tui_trainer.core.data.prepare import split_indices
+
+    bunch = load_digits()
+    _, val = split_indices(bunch.target, 0.2, 0)
+    return torch.from_numpy(bunch.images.reshape(-1, 1, 8, 8)[np.asarray(val)].astype("float32"))
+
+
+def test_a_two_d_run_is_attacked_in_standard_deviations_and_rotated(tmp_path):
+    from tui_trainer.core.pipeline.execute import run
+    from tui_trainer.core.pipeline.request import RunRequest
+
+    exp = experiment(dataset="moons", epochs=3, lr=0.2, data={"n_samples": 200})
+    end = run(RunRequest(exp, runs_dir=str(tmp_path)), on_event=lambda e: None, should_stop=lambda: False)
+    assert end.status == "finished"
+    (run_dir,) = tmp_path.iterdir()
+    request = robustness_request(run_dir, eps="0,0.5,2")
+    assert request.corruptions == ("rotation", "feature_noise", "shift")
+    result = evaluate_robustness(request)
+    assert result.problem == "" and result.kind == "2d"
+    fgsm_acc = [a.accuracy for a in result.attacks if a.name == "fgsm"]
+    assert fgsm_acc[0] == result.clean_accuracy and fgsm_acc[-1] < fgsm_acc[0]
+    assert len(result.corruptions) == 15 and result.sample.corrupted == () and result.sample.original == ()
