@@ -28,11 +28,12 @@ class InputScale:
 
     @staticmethod
     def of(bundle, device: str | torch.device = "cpu") -> InputScale:  # noqa: ANN001 - a DataBundle
-        """The scale of a bundle's inputs: pixels in [0, 1] for images, standard deviations for feature rows."""
+        """The scale of a bundle's inputs: pixels in [0, 1] for images, standard deviations for feature rows (and
+        for images whose normalisation is not known: a bundle made by hand)."""
         image = len(bundle.input_shape) == 3
         if not image or not bundle.input_mean:
             size = (1, bundle.input_shape[0]) if not image else (1, bundle.input_shape[0], 1, 1)
-            return InputScale(torch.zeros(size, device=device), torch.ones(size, device=device), image)
+            return InputScale(torch.zeros(size, device=device), torch.ones(size, device=device), False)
         shape = (1, -1, 1, 1)
         scale = float(bundle.pixel_scale or 1.0)
         mean = torch.tensor(bundle.input_mean, dtype=torch.float32, device=device).reshape(shape) / scale

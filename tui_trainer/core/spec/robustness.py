@@ -237,6 +237,8 @@ class RobustnessResult:
             "clean_accuracy": self.clean_accuracy,
             "attacks": [{"name": a.name, "eps": a.eps, "accuracy": a.accuracy} for a in self.attacks],
             "corruptions": [{"name": c.name, "severity": c.severity, "accuracy": c.accuracy} for c in self.corruptions],
+            # A poisoned run's "backdoor": {target, fraction, clean_accuracy, attack_success_rate} goes here
+            # (issue 13 part 3), from the poison settings its summary.json records.
             "device": self.device,
             "seconds": round(self.seconds, 3),
         }

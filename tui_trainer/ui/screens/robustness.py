@@ -177,11 +177,14 @@ class RobustnessScreen(Screen[None]):
         """On a worker thread: relay the evaluation's progress, then its result once the backend is free again
         (the events have ended), so the next key's evaluation is never refused as one still going."""
         result = None
-        for event in handle.events():
-            if isinstance(event, RobustnessResult):
-                result = event
-            else:
-                self.post_message(self.Progressed(event))
+        try:
+            for event in handle.events():
+                if isinstance(event, RobustnessResult):
+                    result = event
+                else:
+                    self.post_message(self.Progressed(event))
+        except Exception as exc:  # noqa: BLE001 - the view says it and stays usable
+            result = RobustnessResult(self.run_dir, problem=f"{type(exc).__name__}: {exc}")
         self.post_message(self.Finished(result or RobustnessResult(self.run_dir, problem="the evaluation ended early")))
 
     def on_robustness_screen_progressed(self, message: Progressed) -> None:
@@ -254,6 +257,9 @@ class RobustnessScreen(Screen[None]):
 
     def action_next_sample(self) -> None:
         """Draw another validation sample: the last evaluation runs again for it."""
+        if self.evaluation is not None:
+            self._status("an evaluation is going: x stops it")
+            return
         self.sample_index += 1
         self.action_evaluate(self.last_kind)
 
