@@ -8,6 +8,7 @@ from tui_trainer.cli.app import cmd_app, cmd_watch
 from tui_trainer.cli.lists import cmd_datasets, cmd_presets
 from tui_trainer.cli.model import cmd_export, cmd_summary
 from tui_trainer.cli.parser import UsageError, parse_command_line
+from tui_trainer.cli.robustness import cmd_robustness
 from tui_trainer.cli.runs import cmd_runs
 from tui_trainer.cli.serve import cmd_serve
 from tui_trainer.cli.sweep import cmd_sweep, cmd_sweep_worker
@@ -19,6 +20,7 @@ COMMANDS = {
     "summary": cmd_summary,
     "export": cmd_export,
     "runs": cmd_runs,
+    "robustness": cmd_robustness,
     "datasets": cmd_datasets,
     "presets": cmd_presets,
     "app": cmd_app,

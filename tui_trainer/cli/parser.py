@@ -79,6 +79,24 @@ def _app_args(p: argparse.ArgumentParser | argparse._ArgumentGroup, prefix: str 
     )
 
 
+def _robustness_args(sub) -> None:  # noqa: ANN001 - argparse's sub-parser action
+    """`robustness RUN_DIR`: attacks, eps, corruptions, checkpoint."""
+    p = sub.add_parser("robustness", help="a saved run's accuracy under FGSM / PGD attacks and corrupted (unseen) data")
+    p.add_argument("run_dir", metavar="RUN_DIR", help="the run directory (see `tui-trainer runs`)")
+    p.add_argument("--attacks", default="fgsm,pgd", metavar="NAMES", help="fgsm, pgd, both (default) or none")
+    p.add_argument(
+        "--eps",
+        default="0,0.05,0.1,0.2,0.3",
+        metavar="LIST",
+        help="perturbation sizes: pixels in [0, 1], features in standard deviations (default 0,0.05,0.1,0.2,0.3)",
+    )
+    p.add_argument(
+        "--corruptions", default="all", metavar="all|NAME,...", help="corruptions at severities 1-5 (default all)"
+    )
+    p.add_argument("--checkpoint", default="best", choices=("best", "last"), help="best.pt (default) or last.pt")
+    p.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command; without a command it takes the app's options."""
     parser = _Parser(
@@ -204,6 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
         "export-tensorboard", help="write TensorBoard event files for existing runs (from their events.jsonl)"
     )
     tensorboard.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run directories (see `tui-trainer runs`)")
+    _robustness_args(sub)
     sub.add_parser("datasets", help="list the datasets")
     sub.add_parser("presets", help="list the presets")
     return parser

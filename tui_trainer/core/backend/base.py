@@ -17,6 +17,7 @@ from tui_trainer.core.data.preview import PreviewData
 from tui_trainer.core.pipeline.request import RunRequest
 from tui_trainer.core.spec.events import RunEnded, TrainingEvent
 from tui_trainer.core.spec.experiment import DataSpec
+from tui_trainer.core.spec.robustness import RobustnessEvent, RobustnessRequest
 
 RunFunction = Callable[..., RunEnded | None]
 """What a backend calls per run: (request, *, on_event, should_stop) -> RunEnded; pipeline.run by
@@ -52,6 +53,19 @@ class RunHandle(Protocol):
         ...
 
 
+class EvaluationHandle(Protocol):
+    """One robustness evaluation in flight: iterate its progress on one thread (a RobustnessResult last); stop
+    from any thread."""
+
+    def events(self) -> Iterator[RobustnessEvent]:
+        """Progress as it happens, then the result (stopped=True after a stop; problem set when it failed)."""
+        ...
+
+    def stop(self) -> None:
+        """Ask the evaluation to stop after its current chunk."""
+        ...
+
+
 class TrainingBackend(Protocol):
     """Where the app's runs train. Every method but close may block: call them from a worker thread."""
 
@@ -69,6 +83,11 @@ class TrainingBackend(Protocol):
 
     def start(self, request: RunRequest) -> RunHandle:
         """Start one run (one at a time: the previous run's events must have ended)."""
+        ...
+
+    def evaluate(self, request: RobustnessRequest) -> EvaluationHandle:
+        """Start a robustness evaluation of a saved run where training runs (one thing at a time: refused with
+        BackendError while a run trains)."""
         ...
 
     def close(self) -> None:

@@ -32,6 +32,12 @@ class DataBundle:
     test_y: torch.Tensor | None = None
     feature_names: tuple[str, ...] = ()
     """The feature columns' names when the data has them (a CSV's header), else ()."""
+    input_mean: tuple[float, ...] = ()
+    """The training split's mean per feature (per channel for images), subtracted by the normalisation."""
+    input_std: tuple[float, ...] = ()
+    """The training split's standard deviation per feature or channel (0 counted as 1), divided by."""
+    pixel_scale: float | None = None
+    """Images: the raw value of a full-intensity pixel (raw / pixel_scale is in [0, 1]); None for feature rows."""
 
     @property
     def n_classes(self) -> int:

@@ -33,6 +33,9 @@ class RawData:
     test_y: Any = None
     feature_names: tuple[str, ...] = ()
     """The feature columns' names when the data has them (a CSV's header), else ()."""
+    pixel_scale: float | None = None
+    """Images: the raw value of a full-intensity pixel (16 for scikit-learn's digits); None: 255 for uint8
+    images, 1 for float ones."""
 
 
 def split_indices(
@@ -103,15 +106,22 @@ def normalise(train: torch.Tensor, *others: torch.Tensor) -> list[torch.Tensor]:
     """
     import torch
 
-    dims = tuple(d for d in range(train.dim()) if d != 1)
     out = [t.to(torch.float32, copy=True) for t in (train, *others)]
     if len(out[0]) == 0:
         return out
-    std, mean = torch.std_mean(out[0], dim=dims, keepdim=True, correction=0)
-    std = torch.where(std < _MIN_STD, torch.ones_like(std), std)
+    mean, std = normalisation_stats(out[0])
     for t in out:
         t.sub_(mean).div_(std)
     return out
+
+
+def normalisation_stats(train: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(mean, std) of `train` per feature or channel, shaped to broadcast over it (std 0 becomes 1)."""
+    import torch
+
+    dims = tuple(d for d in range(train.dim()) if d != 1)
+    std, mean = torch.std_mean(train.to(torch.float32), dim=dims, keepdim=True, correction=0)
+    return mean, torch.where(std < _MIN_STD, torch.ones_like(std), std)
 
 
 def make_bundle(spec: DataSpec, raw: RawData) -> DataBundle:
@@ -143,7 +153,11 @@ def make_bundle(spec: DataSpec, raw: RawData) -> DataBundle:
                 f"the training data's {tuple(x.shape)}"
             )
         parts.append(test_x)
+    pixel_scale = None
+    if x.dim() == 4:
+        pixel_scale = raw.pixel_scale or (255.0 if x.dtype == torch.uint8 else 1.0)
     del x
+    mean, std = normalisation_stats(parts[0]) if len(parts[0]) else (torch.zeros(1), torch.ones(1))
     normed = normalise(*parts)
     return DataBundle(
         name=spec.name,
@@ -157,4 +171,7 @@ def make_bundle(spec: DataSpec, raw: RawData) -> DataBundle:
         test_x=normed[2] if len(normed) > 2 else None,
         test_y=test_y,
         feature_names=tuple(raw.feature_names),
+        input_mean=tuple(float(v) for v in mean.flatten()),
+        input_std=tuple(float(v) for v in std.flatten()),
+        pixel_scale=pixel_scale,
     )

@@ -67,6 +67,7 @@ class RunsPane(Vertical):
         Binding("R", "resume", "Resume", key_display="R"),
         Binding("plus", "more_epochs", "More epochs", key_display="+", tooltip="Train a run more epochs"),
         Binding("a", "attach", "Attach"),
+        Binding("t", "robustness", "Robustness", tooltip="Attack the run's model and corrupt its data"),
         Binding("d", "delete", "Delete"),
         Binding("o", "sort", "Sort"),
         Binding("c", "toggle_columns", "Columns", tooltip="One column per setting that differs among the runs"),
@@ -99,7 +100,7 @@ class RunsPane(Vertical):
         yield Static(
             "enter opens a run's metrics, space overlays its curves on the Train tab (runs on its dataset), l loads "
             "its settings into the editors, R resumes a stopped run, + trains a run more epochs, a attaches to a run "
-            "another process is writing, d deletes (asks first), o changes the order, c shows a column per setting "
+            "another process is writing, t tests its robustness (attacks, corrupted data), d deletes (asks first), o changes the order, c shows a column per setting "
             "that differs, g re-reads the folder.",
             id="runs-help",
             classes="field-help",
@@ -343,6 +344,14 @@ class RunsPane(Vertical):
         r = self.selected
         if r is not None:
             self.app.runs.attach(r.path)
+
+    def action_robustness(self) -> None:
+        """The Robustness view of this run: FGSM / PGD and corruptions, computed where training runs."""
+        from tui_trainer.ui.screens.robustness import open_for
+
+        r = self.selected
+        if r is not None:
+            open_for(self.app, r)
 
     def action_delete(self) -> None:
         """Delete the run directory, after asking."""

@@ -55,6 +55,7 @@ class TrainPane(Vertical, can_focus=True):
         Binding("v", "toggle_details", "More"),
         Binding("n", "toggle_normalised", "Rates"),
         Binding("b", "toggle_raw_batches", "Raw loss"),
+        Binding("t", "robustness", "Robustness", show=False),
         Binding("m", "app.show_tab('model')", "Edit model", show=False),
         Binding("h", "app.show_tab('hparams')", "Edit hparams", show=False),
     ]
@@ -271,6 +272,27 @@ class TrainPane(Vertical, can_focus=True):
         self.raw_batches = not self.raw_batches
         self._dirty = True
         self._flush(at_once=True)
+
+    def action_robustness(self) -> None:
+        """The Robustness view of the run that ended here (its run directory: the newest saved run of its
+        experiment); a run that is going is evaluated once it has ended."""
+        from tui_trainer.ui.screens.robustness import newest_run_of, open_for
+
+        run = self.current
+        if run is None or run.ended is None:
+            what = "train a run first" if run is None else "the run is going: evaluate it once it has ended"
+            self.app.notify(f"Robustness: {what}.", title="Robustness", severity="warning", markup=False)
+            return
+        record = newest_run_of(self.app.runs_dir, run.experiment)
+        if record is None:
+            self.app.notify(
+                "Robustness: this run saved no checkpoint (runs folder off, or it ended before its first epoch).",
+                title="Robustness",
+                severity="warning",
+                markup=False,
+            )
+            return
+        open_for(self.app, record)
 
     def action_toggle_normalised(self) -> None:
         """Switch the confusion matrix between counts and row-normalised rates."""

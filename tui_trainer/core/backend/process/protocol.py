@@ -1,9 +1,10 @@
 """The messages between the app and its training process: frozen dataclasses, pickled over two pipes.
 
 Parent -> child: Init once (then the child imports torch), then any of Train, Stop, Pause, Resume,
-Preview, Detach, Quit. Child -> parent: Ready (torch imported, devices listed) or Broken once; per run, its
-events as RunEvent, PauseAck when it parks or goes on, and Done when the run returned; PreviewDone
-answers a Preview; Unreadable answers a request the child could not unpickle.
+Preview, Evaluate, Detach, Quit. Child -> parent: Ready (torch imported, devices listed) or Broken once; per run,
+its events as RunEvent, PauseAck when it parks or goes on, and Done when the run returned; PreviewDone
+answers a Preview; EvaluationProgress then EvaluationDone an Evaluate; Unreadable answers a request the child
+could not unpickle.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from tui_trainer.core.data.preview import PreviewData
 from tui_trainer.core.pipeline.request import RunRequest
 from tui_trainer.core.spec.events import RunEnded, TrainingEvent
 from tui_trainer.core.spec.experiment import DataSpec
+from tui_trainer.core.spec.robustness import RobustnessProgress, RobustnessRequest, RobustnessResult
 
 # ---------------------------------------------------------------- parent -> child
 
@@ -55,6 +57,14 @@ class Preview:
     """A dataset preview, computed where torch lives; answered by PreviewDone."""
 
     data: DataSpec
+
+
+@dataclass(frozen=True)
+class Evaluate:
+    """A robustness evaluation of a saved run; answered by EvaluationProgress messages, then EvaluationDone
+    (Stop ends it early)."""
+
+    request: RobustnessRequest
 
 
 @dataclass(frozen=True)
@@ -115,13 +125,27 @@ class PreviewDone:
 
 
 @dataclass(frozen=True)
+class EvaluationProgress:
+    """How far the evaluation in flight is."""
+
+    progress: RobustnessProgress
+
+
+@dataclass(frozen=True)
+class EvaluationDone:
+    """The evaluation's result (stopped or with its problem when it did not finish)."""
+
+    result: RobustnessResult
+
+
+@dataclass(frozen=True)
 class Unreadable:
     """A request the child could not unpickle (e.g. a class it cannot import)."""
 
     message: str
 
 
-ToChild = Init | Train | Stop | Pause | Resume | Preview | Detach | Quit
-FromChild = Ready | Broken | RunEvent | PauseAck | Done | PreviewDone | Unreadable
+ToChild = Init | Train | Stop | Pause | Resume | Preview | Evaluate | Detach | Quit
+FromChild = Ready | Broken | RunEvent | PauseAck | Done | PreviewDone | EvaluationProgress | EvaluationDone | Unreadable
 CONTROLS: tuple[type[Any], ...] = (Stop, Pause, Resume, Detach, Quit)
 """The messages that may arrive while a run trains."""
