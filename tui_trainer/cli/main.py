@@ -8,6 +8,7 @@ from tui_trainer.cli.app import cmd_app, cmd_watch
 from tui_trainer.cli.lists import cmd_datasets, cmd_presets
 from tui_trainer.cli.model import cmd_export, cmd_summary
 from tui_trainer.cli.parser import UsageError, parse_command_line
+from tui_trainer.cli.review import cmd_review
 from tui_trainer.cli.runs import cmd_runs
 from tui_trainer.cli.train import cmd_train
 
@@ -20,6 +21,7 @@ COMMANDS = {
     "presets": cmd_presets,
     "app": cmd_app,
     "watch": cmd_watch,
+    "review": cmd_review,
 }
 
 

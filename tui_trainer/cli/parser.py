@@ -101,6 +101,12 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", default=None, metavar="FILE", help="write the script here (default: print it)"
     )
     export.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override one setting")
+    review = sub.add_parser("review", help="who decides the label: flag a run's suspicious training labels")
+    review.add_argument("run_dir", metavar="RUN_DIR", help="the run directory whose training labels to review")
+    review.add_argument("--folds", type=int, default=5, metavar="K", help="k-fold cross-validation (default 5)")
+    review.add_argument("--epochs", type=int, default=0, metavar="N", help="epochs per fold (default: the run's)")
+    review.add_argument("--top", type=int, default=10, metavar="N", help="flagged labels listed (default 10)")
+    review.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     runs = sub.add_parser("runs", help="list past runs")
     runs.add_argument("--runs-dir", default="runs", metavar="DIR", help="the runs folder (default ./runs)")
     runs.add_argument("--json", action="store_true", help="print one JSON list")

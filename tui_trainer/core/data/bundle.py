@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import torch
 
+    from tui_trainer.core.data.poison import Tampering
+
 
 @dataclass(frozen=True)
 class DataBundle:
@@ -32,6 +34,10 @@ class DataBundle:
     test_y: torch.Tensor | None = None
     feature_names: tuple[str, ...] = ()
     """The feature columns' names when the data has them (a CSV's header), else ()."""
+    tampering: Tampering | None = None
+    """What label noise, a backdoor or label overrides did to the training split (None: nothing)."""
+    val_triggered_x: torch.Tensor | None = None
+    """A backdoored run's validation images with the trigger stamped on (raw scale), then normalised like the rest."""
 
     @property
     def n_classes(self) -> int:

@@ -329,6 +329,7 @@ def fit(
             if t.patience and run.stale_epochs >= t.patience and epoch < t.epochs:
                 return _finish(
                     ended,
+                    experiment,
                     run.model,
                     data,
                     device,
@@ -341,7 +342,7 @@ def fit(
         return ended(RunStatus.FAILED, str(exc), "lower the learning rate (or clip gradients, or use Adam)")
     except Exception as exc:  # out of memory, or anything else: the run ends "failed" in one line, never a traceback
         return ended(RunStatus.FAILED, *describe_failure(exc, _memory(experiment, data), device))
-    return _finish(ended, run.model, data, device, should_stop, f"trained {t.epochs} epochs", run.speed)
+    return _finish(ended, experiment, run.model, data, device, should_stop, f"trained {t.epochs} epochs", run.speed)
 
 
 def _memory(experiment: Experiment, data: DataBundle) -> MemoryEstimate:
@@ -351,15 +352,30 @@ def _memory(experiment: Experiment, data: DataBundle) -> MemoryEstimate:
 
 
 def _finish(
-    ended, model, data: DataBundle, device: str, should_stop: StopFlag, reason: str, speed: SpeedUps | None = None
+    ended,
+    experiment: Experiment,
+    model,
+    data: DataBundle,
+    device: str,
+    should_stop: StopFlag,
+    reason: str,
+    speed: SpeedUps | None = None,
 ) -> RunEnded:
-    """End a completed run, evaluating the test split when the dataset has one."""
-    if data.test_x is None or data.test_y is None:
-        return ended(RunStatus.FINISHED, reason)
+    """End a completed run, evaluating the test split when the dataset has one, and a backdoored run's trigger."""
+    extra = {}
     try:
+        if data.val_triggered_x is not None:
+            from tui_trainer.core.training.backdoor import backdoor_report
+
+            d = experiment.data
+            extra["backdoor"] = backdoor_report(
+                model, data, d.backdoor_target, d.backdoor_fraction, device, should_stop
+            )
+        if data.test_x is None or data.test_y is None:
+            return ended(RunStatus.FINISHED, reason, **extra)
         _, report = evaluate(
             model, data.test_x.to(device), data.test_y.to(device), data.class_names, should_stop, speed
         )
     except _Stop:
         return ended(RunStatus.STOPPED, "stopped by the user during the test evaluation")
-    return ended(RunStatus.FINISHED, reason, test_accuracy=report.accuracy, test_report=report)
+    return ended(RunStatus.FINISHED, reason, test_accuracy=report.accuracy, test_report=report, **extra)
