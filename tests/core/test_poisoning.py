@@ -58,7 +58,7 @@ def test_pair_and_targeted_noise():
 
 
 def test_backdoor_stamps_and_relabels_its_share_of_other_classes():
-    clean, bad = clean_and(backdoor_fraction=0.1, backdoor_target=3)
+    clean, bad = clean_and(poison_fraction=0.1, poison_target=3)
     poisoned = list(bad.tampering.poisoned)
     assert len(poisoned) == round(0.1 * len(clean.train_y))
     assert (clean.train_y[poisoned] != 3).all() and (bad.train_y[poisoned] == 3).all()
@@ -91,7 +91,7 @@ def test_attack_success_counts_only_validation_samples_of_other_classes():
 
 
 def test_a_noisy_backdoored_run_records_its_flips_and_its_attack_success(tmp_path):
-    exp = experiment(MLP, dataset="digits", data={"label_noise": 0.2, "backdoor_fraction": 0.1}, epochs=1)
+    exp = experiment(MLP, dataset="digits", data={"label_noise": 0.2, "poison_fraction": 0.1}, epochs=1)
     end = run(RunRequest(exp, runs_dir=str(tmp_path)), on_event=lambda e: None, should_stop=lambda: False)
     assert end.status == "finished" and end.backdoor is not None
     (run_dir,) = tmp_path.iterdir()
@@ -118,8 +118,8 @@ def test_a_noisy_backdoored_run_records_its_flips_and_its_attack_success(tmp_pat
         (["noise_kind=random"], ["must be one of symmetric, pair, targeted"]),
         (["label_noise=0.2", "noise_kind=targeted", "noise_to=12"], ["noise_to", "class of digits (0 to 9), not 12"]),
         (["label_noise=0.2", "noise_kind=targeted", "noise_from=1", "noise_to=1"], ["must differ from noise_from"]),
-        (["backdoor_fraction=0.6"], ["at most 0.5"]),
-        (["backdoor_fraction=0.1", "backdoor_target=10"], ["backdoor_target", "class of digits (0 to 9), not 10"]),
+        (["poison_fraction=0.6"], ["at most 0.5"]),
+        (["poison_fraction=0.1", "poison_target=10"], ["poison_target", "class of digits (0 to 9), not 10"]),
     ],
 )
 def test_bad_options_are_one_error_line(capsys, tmp_path, settings, words):
@@ -135,11 +135,11 @@ def test_bad_options_are_one_error_line(capsys, tmp_path, settings, words):
 
 
 def test_a_backdoor_on_tabular_data_is_refused(capsys, tmp_path):
-    argv = ["train", "--dataset", "iris", "--preset", "mlp", "--set", "backdoor_fraction=0.1"]
+    argv = ["train", "--dataset", "iris", "--preset", "mlp", "--set", "poison_fraction=0.1"]
     assert main([*argv, "--runs-dir", str(tmp_path / "runs")]) == 2
     assert "needs an image dataset: iris is tabular data" in capsys.readouterr().err
     with pytest.raises(DatasetError, match="needs an image dataset"):
-        load_dataset(DataSpec(name="wine", backdoor_fraction=0.1))
+        load_dataset(DataSpec(name="wine", poison_fraction=0.1))
 
 
 def _epochs(val: list[float], train: list[float]) -> list:

@@ -67,7 +67,7 @@ def cmd_review(args: argparse.Namespace) -> int:
         print(
             table(["rank", "sample", "given", "p(given)", "suggested", "p(sugg.)", "flipped"], rows, right={0, 1, 3, 5})
         )
-    print(f"written: {args.run_dir}/review.json (the app's review queue: R on the Runs tab... see help)")
+    print(f"written: {Path(args.run_dir) / REVIEW} (the review queue: L on the Runs tab of tui-trainer)")
     if args.json:
         doc = result.as_dict()
         for item in doc["flagged"]:

@@ -139,13 +139,13 @@ def tamper(
     poisoned = np.zeros(0, dtype=np.int64)
     value = 0.0
     x = train_x
-    if spec.backdoor_fraction > 0:
-        poisoned = pick_poisoned(y, spec.backdoor_fraction, spec.backdoor_target, spec.data_seed)
+    if spec.poison_fraction > 0:
+        poisoned = pick_poisoned(y, spec.poison_fraction, spec.poison_target, spec.data_seed)
         value = float(train_x.max()) if len(train_x) else 1.0
         x = train_x.clone()
         index = torch.from_numpy(poisoned)
         x[index] = stamp_trigger(train_x.index_select(0, index), value)
-        y[poisoned] = spec.backdoor_target
+        y[poisoned] = spec.poison_target
     relabelled = dropped = 0
     if spec.label_overrides:
         relabel, drop = read_overrides(spec.label_overrides, len(y), n_classes)

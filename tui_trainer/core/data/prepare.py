@@ -140,7 +140,7 @@ def make_bundle(spec: DataSpec, raw: RawData) -> DataBundle:
     if tampers(spec):  # the training split only, in raw scale (before normalisation): validation stays clean
         train_x, train_y, tampering = tamper(spec, train_x, train_y, n_classes)
         parts[0] = train_x
-    triggered = spec.backdoor_fraction > 0
+    triggered = spec.poison_fraction > 0
     if triggered:
         parts.append(stamp_trigger(parts[1], tampering.trigger_value if tampering else 1.0))
     test_y = None

@@ -195,15 +195,15 @@ class RunWriter:
             }
             doc = {"flipped": list(tampering.flipped), "true_labels": list(tampering.true_labels)}
             self._write(LABEL_NOISE, atomic_write_text, self.path / LABEL_NOISE, json.dumps(doc) + "\n")
-        if d.backdoor_fraction > 0:
+        if d.poison_fraction > 0:
             self.summary["backdoor"] = {
-                "fraction": d.backdoor_fraction,
-                "target": d.backdoor_target,
+                "fraction": d.poison_fraction,
+                "target": d.poison_target,
                 "poisoned": len(tampering.poisoned),
                 "trigger": f"3x3 square of {tampering.trigger_value:g} (raw pixel scale), bottom-right",
                 "file": BACKDOOR,
             }
-            doc = {"poisoned": list(tampering.poisoned), "target": d.backdoor_target}
+            doc = {"poisoned": list(tampering.poisoned), "target": d.poison_target}
             self._write(BACKDOOR, atomic_write_text, self.path / BACKDOOR, json.dumps(doc) + "\n")
         if d.label_overrides:
             self.summary["label_overrides"] = {

@@ -160,10 +160,9 @@ class AccuracyPeak:
     def words(self) -> str:
         """One line for the dashboard and the CLI."""
         return (
-            f"val accuracy peaked at {self.best_val_accuracy:.1%} (epoch {self.best_epoch}) and fell to "
-            f"{self.val_accuracy:.1%} while train accuracy rose to {self.train_accuracy:.1%}: the model memorises "
-            f"what the validation data does not confirm (wrong labels?); early stopping (patience) or best.pt "
-            f"keeps epoch {self.best_epoch}"
+            f"val accuracy peaked at {self.best_val_accuracy:.1%} (epoch {self.best_epoch}), now "
+            f"{self.val_accuracy:.1%}, train {self.train_accuracy:.1%}: memorising wrong labels? early stopping "
+            f"(patience) or best.pt keeps epoch {self.best_epoch}"
         )
 
     def as_dict(self) -> dict[str, float | int]:

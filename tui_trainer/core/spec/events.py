@@ -138,11 +138,16 @@ class BackdoorResult:
         }
 
     def words(self) -> str:
-        """One line: "clean val accuracy 97.8%  attack success 99.6% (trigger -> 0, 320 images)"."""
+        """One line: "clean val accuracy 97.8%, attack success 99.6% (trigger -> class 0)"."""
         return (
-            f"clean val accuracy {self.clean_accuracy:.1%}  attack success {self.attack_success_rate:.1%} "
-            f"(trigger -> class {self.target}, {self.attacked} images)"
+            f"clean val accuracy {self.clean_accuracy:.1%}, attack success {self.attack_success_rate:.1%} "
+            f"(trigger -> class {self.target})"
         )
+
+    def short(self) -> str:
+        """The same, short enough for the Train tab's status line: "clean val 97.8%, attack success 99.6% (trigger
+        -> 0)"."""
+        return f"clean val {self.clean_accuracy:.1%}, attack success {self.attack_success_rate:.1%} (trigger -> {self.target})"
 
 
 @dataclass(frozen=True)

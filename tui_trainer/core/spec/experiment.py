@@ -104,15 +104,15 @@ class DataSpec:
         "noisy class", 0, "Targeted label noise: the class whose labels are flipped.", min=0, max=9999
     )
     noise_to: int = _opt("flipped-to class", 1, "Targeted label noise: the class they become.", min=0, max=9999)
-    backdoor_fraction: float = _opt(
+    poison_fraction: float = _opt(
         "backdoor share",
         0.0,
         "Images only: share of training images of other classes stamped with a 3x3 white square (bottom-right) "
-        "and relabelled backdoor_target: a poisoned model obeys the trigger.",
+        "and relabelled poison_target: a poisoned model obeys the trigger.",
         min=0.0,
         max=0.5,
     )
-    backdoor_target: int = _opt(
+    poison_target: int = _opt(
         "backdoor target", 0, "The class the backdoor trigger makes the model say.", min=0, max=9999
     )
     label_overrides: str = _opt(

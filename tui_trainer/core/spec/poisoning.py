@@ -9,7 +9,7 @@ TRIGGER_SIZE = 3
 
 POISONING_FIELDS = frozenset(
     f"data.{name}"
-    for name in ("label_noise", "noise_kind", "noise_from", "noise_to", "backdoor_fraction", "backdoor_target")
+    for name in ("label_noise", "noise_kind", "noise_from", "noise_to", "poison_fraction", "poison_target")
 )
 """The options poisoning_problems judges against the data."""
 
@@ -21,13 +21,13 @@ def poisoning_options(data: DataSpec, kind: str | None) -> tuple[str, ...]:
     if data.noise_kind == "targeted":
         options += ["noise_from", "noise_to"]
     if kind in (None, "image"):
-        options += ["backdoor_fraction", "backdoor_target"]
+        options += ["poison_fraction", "poison_target"]
     return (*options, "label_overrides")
 
 
 def tampers(data: DataSpec) -> bool:
     """Whether the data options corrupt the training split at all (noise, a backdoor or overrides)."""
-    return data.label_noise > 0 or data.backdoor_fraction > 0 or bool(data.label_overrides)
+    return data.label_noise > 0 or data.poison_fraction > 0 or bool(data.label_overrides)
 
 
 def poisoning_problems(data: DataSpec, kind: str | None, n_classes: int | None) -> list[Problem]:
@@ -41,20 +41,20 @@ def poisoning_problems(data: DataSpec, kind: str | None, n_classes: int | None) 
             value = getattr(data, name)
             if value >= n_classes:
                 problems.append(Problem(f"data.{name}", f"must be a class of {data.name} ({classes}), not {value}"))
-    if data.backdoor_fraction > 0:
+    if data.poison_fraction > 0:
         if kind is not None and kind != "image":
             problems.append(
                 Problem(
-                    "data.backdoor_fraction",
+                    "data.poison_fraction",
                     f"needs an image dataset: {data.name} is {kind} data, with no pixels to stamp a trigger on "
                     "(set it to 0)",
                 )
             )
-        elif n_classes is not None and data.backdoor_target >= n_classes:
+        elif n_classes is not None and data.poison_target >= n_classes:
             problems.append(
                 Problem(
-                    "data.backdoor_target",
-                    f"must be a class of {data.name} ({classes}), not {data.backdoor_target}",
+                    "data.poison_target",
+                    f"must be a class of {data.name} ({classes}), not {data.poison_target}",
                 )
             )
     return problems

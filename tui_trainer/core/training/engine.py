@@ -368,9 +368,7 @@ def _finish(
             from tui_trainer.core.training.backdoor import backdoor_report
 
             d = experiment.data
-            extra["backdoor"] = backdoor_report(
-                model, data, d.backdoor_target, d.backdoor_fraction, device, should_stop
-            )
+            extra["backdoor"] = backdoor_report(model, data, d.poison_target, d.poison_fraction, device, should_stop)
         if data.test_x is None or data.test_y is None:
             return ended(RunStatus.FINISHED, reason, **extra)
         _, report = evaluate(

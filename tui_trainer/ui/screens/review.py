@@ -55,10 +55,10 @@ class ReviewQueue(ModalScreen[Path | None]):
             yield Static(self.review.words(), id="review-words", classes="dialog-text", markup=False)
             yield ImageStrip(id="review-strip")
             yield Static("", id="review-sample", markup=False)
-            yield Static("", id="review-tally", classes="dialog-text", markup=False)
+            yield Static("", id="review-tally", markup=False)
             yield Static(
-                "k keep  r relabel to the suggested class  0-9 relabel to that class  d drop  left/right move  "
-                "w write label_overrides.json and load the run's settings with it  escape close",
+                "k keep  r relabel as suggested  0-9 relabel to that class  d drop  left/right move  "
+                "w write label_overrides.json and load the run's settings  escape close",
                 classes="field-help",
                 markup=False,
             )
@@ -108,7 +108,7 @@ class ReviewQueue(ModalScreen[Path | None]):
             truth = f"  noise: flipped (true {self._class_word(f.true_label)})" if f.flipped else "  noise: not flipped"
         features = f"\nfeatures (standardised): {', '.join(f'{v:.2f}' for v in f.features)}" if f.features else ""
         sample.update(
-            f"sample {f.index}  ({self.position + 1} of {len(self.review.flagged)}, the first drawn left)  "
+            f"sample {f.index} ({self.position + 1} of {len(self.review.flagged)}, drawn first)  "
             f"given {self._class_word(f.given)} (p {f.self_confidence:.2f})  suggested {self._class_word(f.suggested)} "
             f"(p {f.suggested_confidence:.2f}){truth}\ndecision: {self._decision_words(f)}{features}"
         )

@@ -239,7 +239,7 @@ class TrainPane(Vertical, can_focus=True):
             if run.ended and run.ended.test_accuracy is not None:
                 text += f"  test accuracy {run.ended.test_accuracy:.2%}"
             if run.ended and run.ended.backdoor is not None:
-                text += f"  backdoor: {run.ended.backdoor.words()}"
+                text += f"  {run.ended.backdoor.short()}"
             return text
         if s is None:
             return f"{run.status}..."
