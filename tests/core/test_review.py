@@ -118,3 +118,22 @@ def test_review_bad_input_is_one_error_line(capsys, tmp_path):
     assert "is not a run directory" in capsys.readouterr().err
     assert main(["review", str(tmp_path), "--folds", "1"]) == 2
     assert "--folds must be 2 to 20, not 1" in capsys.readouterr().err
+
+
+def test_a_review_runs_where_training_runs(reviewed):
+    """The thread backend (the UI tests' and the fallback) reviews through the pipeline's run, as the child does."""
+    from tui_trainer.core.backend.thread import ThreadBackend
+    from tui_trainer.core.spec.events import RunEnded, RunPhase
+
+    _, run_dir, _ = reviewed
+    (run_dir / "review.json").unlink()
+    backend = ThreadBackend()
+    try:
+        handle = backend.start(RunRequest(None, review=ReviewRequest(str(run_dir), folds=2, epochs=1)))
+        events = list(handle.events())
+    finally:
+        backend.close()
+    assert any(isinstance(e, RunPhase) and e.message.startswith("review fold 2/2") for e in events)
+    end = events[-1]
+    assert isinstance(end, RunEnded) and end.status == "finished" and end.reason.startswith("review: ")
+    assert read_review(run_dir).folds == 2

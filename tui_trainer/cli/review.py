@@ -7,8 +7,10 @@ import json
 import signal
 import sys
 import threading
+from pathlib import Path
 
 from tui_trainer.cli.parser import UsageError
+from tui_trainer.core.runs.files import REVIEW
 from tui_trainer.core.spec.experiment import Problem
 
 
