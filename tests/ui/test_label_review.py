@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from fakes import make_app
-from helpers import wait_until
-from labels_fixtures import reviewed_run
+from helpers import experiment, wait_until
+from labels_fixtures import reviewed_run, small_review
+from saved_runs import saved_run
 
+from tui_trainer.core.runs.review_file import write_review
+from tui_trainer.core.spec.events import RunEnded, RunPhase
 from tui_trainer.ui.screens.review import ReviewQueue
+from tui_trainer.ui.tabs.runs import RunsPane
 
 
 def queue_shown(app) -> bool:
@@ -56,3 +61,32 @@ async def test_escape_closes_without_writing_and_a_missing_review_says_how_to_ma
         await pilot.pause()
         assert not isinstance(app.screen, ReviewQueue)
         assert any("has no review yet" in n.message for n in app._notifications)
+
+
+async def test_l_on_the_runs_tab_reviews_where_training_runs_then_opens_the_queue(tmp_path):
+    requests = []
+
+    def reviewer(request, *, on_event, should_stop):
+        """The training process's side, scripted: it gets the review request, reports progress, writes review.json."""
+        requests.append(request)
+        on_event(RunPhase("review fold 1/5: training on 80 samples, predicting 20"))
+        write_review(request.review.run_dir, small_review(Path(request.review.run_dir)))
+        end = RunEnded("finished", "review: 6 of 100 training labels flagged")
+        on_event(end)
+        return end
+
+    app = make_app(reviewer, runs_dir=str(tmp_path))
+    async with app.run_test(size=(100, 30)) as pilot:
+        path, _ = saved_run(tmp_path, experiment(name="mlp", dataset="digits"), epochs_done=2)
+        pane = app.query_one(RunsPane)
+        await pilot.press("5")
+        await wait_until(pilot, lambda: len(pane.records) == 1 and app.focused is pane.table)
+        await pilot.press("L")
+        await wait_until(pilot, lambda: queue_shown(app), what="the queue after the review")
+        assert [r.review.run_dir for r in requests] == [str(path)]
+        assert requests[0].review.folds == 5 and requests[0].experiment is None
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ReviewQueue))
+        await pilot.press("5", "L")  # reviewed: the queue opens at once, nothing is trained again
+        await wait_until(pilot, lambda: queue_shown(app))
+        assert len(requests) == 1
