@@ -8,6 +8,7 @@ from tui_trainer.cli.app import cmd_app, cmd_watch
 from tui_trainer.cli.lists import cmd_datasets, cmd_presets
 from tui_trainer.cli.model import cmd_export, cmd_summary
 from tui_trainer.cli.parser import UsageError, parse_command_line
+from tui_trainer.cli.review import cmd_review
 from tui_trainer.cli.robustness import cmd_robustness
 from tui_trainer.cli.runs import cmd_runs
 from tui_trainer.cli.serve import cmd_serve
@@ -29,6 +30,7 @@ COMMANDS = {
     "serve": cmd_serve,
     "sweep": cmd_sweep,
     "sweep-worker": cmd_sweep_worker,
+    "review": cmd_review,
 }
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from tui_trainer.core.data import DatasetError, dataset_info
 from tui_trainer.core.spec.experiment import ConfigError, Experiment, LayerSpec, validate
 from tui_trainer.core.spec.layers import resolved_args
+from tui_trainer.core.spec.poisoning import tampers
 from tui_trainer.core.spec.summary import Shape, format_shape, summarize
 
 _TEMPLATE = Path(__file__).with_name("export_template.txt")
@@ -309,7 +310,13 @@ def export_script(source: ExportSource, filename: str = "train.py") -> str:
     parts = [
         _section(
             "header",
-            title=f"{experiment.name} on {experiment.data.name}: a standalone PyTorch training script.",
+            title=f"{experiment.name} on {experiment.data.name}: a standalone PyTorch training script."
+            + (
+                "\nNote: it trains on the clean labels: label_noise, poison_fraction and label_overrides are not "
+                "reproduced here."
+                if tampers(experiment.data)
+                else ""
+            ),
             version=__version__,
             origin=source.origin,
             needs=needs,

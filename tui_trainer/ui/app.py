@@ -22,7 +22,7 @@ from textual.widgets import Input, Static, TabbedContent, TabPane, Tabs
 from tui_trainer.core.backend import BackendError, TrainingBackend
 from tui_trainer.core.data.registry import DataShape, shape_of
 from tui_trainer.core.pipeline.checks import default_preset, start_problems, training_device
-from tui_trainer.core.runs import DEFAULT_ROOT
+from tui_trainer.core.runs import DEFAULT_ROOT, RunError
 from tui_trainer.core.spec.experiment import ConfigError, Experiment, Problem, field_title
 from tui_trainer.core.spec.presets import load_preset, save_user_preset, saved_description
 from tui_trainer.ui.gc_tuning import MemorySettler
@@ -445,6 +445,31 @@ class TrainerApp(App):
                 self.push_screen(AskText("Write the script to which file?", filename), write)
 
         self.push_screen(CodeView(code, f"{filename}: plain PyTorch, runs without tui-trainer"), closed)
+
+    def open_review(self, run_dir: str | Path, experiment: Experiment) -> None:
+        """The review queue of a reviewed run (its review.json); once it wrote label_overrides.json, the editors get
+        the run's settings with that file as the data option label_overrides: s retrains on the corrected labels."""
+        from tui_trainer.core.runs.review_file import read_review
+        from tui_trainer.ui.screens.review import ReviewQueue
+
+        try:
+            review = read_review(run_dir)
+        except RunError as exc:
+            self.notify(str(exc), title="Review", severity="error", markup=False)
+            return
+
+        def written(path: Path | None) -> None:
+            if path is None:
+                return
+            self.set_experiment(experiment.with_data(label_overrides=str(path)))
+            self.notify(
+                f"wrote {path} and loaded the run's settings with label_overrides: s trains on the corrected "
+                "labels (space on the Runs tab overlays the noisy run to compare)",
+                title="Review",
+                markup=False,
+            )
+
+        self.push_screen(ReviewQueue(run_dir, review), written)
 
     def action_save_preset(self) -> None:
         """Save the edited experiment as a user preset (it then appears beside the built-in ones)."""

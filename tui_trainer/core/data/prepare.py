@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from tui_trainer.core.data.bundle import DataBundle
 from tui_trainer.core.data.errors import DatasetError
+from tui_trainer.core.data.poison import stamp_trigger, tamper
+from tui_trainer.core.spec.poisoning import tampers
 
 if TYPE_CHECKING:
     import numpy as np
@@ -142,7 +144,15 @@ def make_bundle(spec: DataSpec, raw: RawData) -> DataBundle:
         )
     train_idx, val_idx = split_indices(y.numpy(), spec.val_fraction, spec.data_seed, spec.name)
     train_idx_t, val_idx_t = torch.from_numpy(train_idx), torch.from_numpy(val_idx)
-    parts = [x.index_select(0, train_idx_t), x.index_select(0, val_idx_t)]
+    train_x, train_y = x.index_select(0, train_idx_t), y.index_select(0, train_idx_t)
+    parts = [train_x, x.index_select(0, val_idx_t)]
+    tampering = None
+    if tampers(spec):  # the training split only, in raw scale (before normalisation): validation stays clean
+        train_x, train_y, tampering = tamper(spec, train_x, train_y, n_classes)
+        parts[0] = train_x
+    triggered = spec.poison_fraction > 0
+    if triggered:
+        parts.append(stamp_trigger(parts[1], tampering.trigger_value if tampering else 1.0))
     test_y = None
     if raw.test_x is not None:
         test_x = _as_tensor(raw.test_x)
@@ -159,10 +169,11 @@ def make_bundle(spec: DataSpec, raw: RawData) -> DataBundle:
     del x
     mean, std = normalisation_stats(parts[0]) if len(parts[0]) else (torch.zeros(1), torch.ones(1))
     normed = normalise(*parts)
+    val_triggered = normed.pop(2) if triggered else None
     return DataBundle(
         name=spec.name,
         train_x=normed[0],
-        train_y=y.index_select(0, train_idx_t),
+        train_y=train_y,
         val_x=normed[1],
         val_y=y.index_select(0, val_idx_t),
         class_names=tuple(raw.class_names),
@@ -174,4 +185,6 @@ def make_bundle(spec: DataSpec, raw: RawData) -> DataBundle:
         input_mean=tuple(float(v) for v in mean.flatten()),
         input_std=tuple(float(v) for v in std.flatten()),
         pixel_scale=pixel_scale,
+        tampering=tampering,
+        val_triggered_x=val_triggered,
     )

@@ -11,6 +11,7 @@ from tui_trainer.core.data.errors import DatasetError
 from tui_trainer.core.data.registry import DataShape, dataset_info, shape_of
 from tui_trainer.core.spec.experiment import DataSpec, Experiment, Problem, validate
 from tui_trainer.core.spec.memory import AvailableMemory, estimate_memory, memory_problem
+from tui_trainer.core.spec.poisoning import poisoning_problems
 from tui_trainer.core.spec.presets import load_preset
 from tui_trainer.core.spec.summary import ModelSummary, summarize
 
@@ -109,9 +110,12 @@ def start_problems(
     elsewhere prepare checks the device's memory once it is resolved."""
     problems = setting_problems(experiment)
     try:
-        dataset_info(experiment.data.name)
+        info = dataset_info(experiment.data.name)
     except DatasetError as exc:
         return [*problems, Problem("data.name", str(exc), DATASET_HINT)]
+    shape = shape_of(experiment.data, known)
+    for problem in poisoning_problems(experiment.data, info.kind, shape[1] if shape else None):
+        problems.append(Problem(problem.field, problem.message, DATASET_HINT))
     summary = model_summary(experiment, known)
     if summary is not None:
         problems += [p for p in fit_problems(summary) if p not in problems]

@@ -103,8 +103,13 @@ def run(request: RunRequest, *, on_event: EventSink, should_stop: StopFlag, data
     """Prepare and execute one run: what the training process and the thread backend call per run.
 
     A problem found while preparing ends the run "failed" with it; a stop asked for while the data
-    loaded ends it "stopped" before training. Never raises for bad input.
+    loaded ends it "stopped" before training. Never raises for bad input. A request with a review reviews
+    that run's labels instead (pipeline/review.py run_review).
     """
+    if request.review is not None:
+        from tui_trainer.core.pipeline.review import run_review
+
+        return run_review(request.review, on_event=on_event, should_stop=should_stop)
     prepared = prepare(request, on_event=on_event, data=data)
     if isinstance(prepared, Problem):
         return failed(prepared, on_event)

@@ -164,6 +164,7 @@ def prepare(
 
             writer = RunWriter.create(save_to, experiment)
             lock = RunLock.acquire(writer.path)
+            writer.record_tampering(data.tampering)
     except RunError as exc:
         if lock is not None:
             lock.release()

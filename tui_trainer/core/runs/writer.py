@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tui_trainer.core.runs.files import (
+    BACKDOOR,
     BEST,
     EVENTS,
     EXPERIMENT,
     FORMAT_VERSION,
+    LABEL_NOISE,
     LAST,
     METRICS,
     SUMMARY,
@@ -33,7 +35,7 @@ from tui_trainer.core.runs.files import (
     make_run_dir,
 )
 from tui_trainer.core.runs.integrity import cut_partial_line
-from tui_trainer.core.spec.diagnosis import OverfittingWatch
+from tui_trainer.core.spec.diagnosis import OverfittingWatch, accuracy_peak
 from tui_trainer.core.spec.events import (
     METRIC_COLUMNS,
     BatchEnd,
@@ -49,6 +51,7 @@ from tui_trainer.core.spec.experiment import Experiment, dumps
 from tui_trainer.core.spec.throttle import Clock
 
 if TYPE_CHECKING:
+    from tui_trainer.core.data.poison import Tampering
     from tui_trainer.core.runs.checkpoint import CheckpointState
     from tui_trainer.core.runs.tensorboard import TensorBoardLog
 
@@ -180,6 +183,41 @@ class RunWriter:
         except OSError as exc:
             raise RunError(f"cannot write in the run directory {path}: {exc.strerror or exc}") from None
         return writer
+
+    def record_tampering(self, tampering: Tampering | None) -> None:
+        """Record what the data options did to the training split: label_noise.json (the flipped positions with
+        their true and given labels), backdoor.json (the stamped images), and the settings with their counts in
+        summary.json. Nothing for a run without them; a failed write becomes `problem`, as for any file."""
+        if tampering is None:
+            return
+        d = self.experiment.data
+        if d.label_noise > 0:
+            self.summary["label_noise"] = {
+                "fraction": d.label_noise,
+                "kind": d.noise_kind,
+                **({"from": d.noise_from, "to": d.noise_to} if d.noise_kind == "targeted" else {}),
+                "flipped": len(tampering.flipped),
+                "file": LABEL_NOISE,
+            }
+            doc = {"flipped": list(tampering.flipped), "true_labels": list(tampering.true_labels)}
+            self._write(LABEL_NOISE, atomic_write_text, self.path / LABEL_NOISE, json.dumps(doc) + "\n")
+        if d.poison_fraction > 0:
+            self.summary["backdoor"] = {
+                "fraction": d.poison_fraction,
+                "target": d.poison_target,
+                "poisoned": len(tampering.poisoned),
+                "trigger": f"3x3 square of {tampering.trigger_value:g} (raw pixel scale), bottom-right",
+                "file": BACKDOOR,
+            }
+            doc = {"poisoned": list(tampering.poisoned), "target": d.poison_target}
+            self._write(BACKDOOR, atomic_write_text, self.path / BACKDOOR, json.dumps(doc) + "\n")
+        if d.label_overrides:
+            self.summary["label_overrides"] = {
+                "path": d.label_overrides,
+                "relabelled": tampering.relabelled,
+                "dropped": tampering.dropped,
+            }
+        self._write(SUMMARY, self._write_summary)
 
     # ---------------------------------------------------------------- the engine's two hooks
 
@@ -397,8 +435,10 @@ class RunWriter:
         last = self._history[-1]
         best = max(self._history, key=lambda e: e.val_accuracy)
         sign = self._overfitting.add(last)
+        peak = accuracy_peak([best, last])
         self.summary.update(
             overfitting=sign.as_dict() if sign is not None else None,
+            accuracy_peak=peak.as_dict() if peak is not None else None,
             epochs_done=len(self._history),
             final=vars(last.metrics),
             best=vars(best.metrics),
@@ -418,5 +458,7 @@ class RunWriter:
             test_report=event.test_report.to_dict() if event.test_report is not None else None,
             seconds=self._previous_seconds + time.time() - self._session_start,
         )
+        if event.backdoor is not None and "backdoor" in self.summary:
+            self.summary["backdoor"].update(event.backdoor.as_dict())
         if self.problem is not None:
             self.summary["problem"] = self.problem

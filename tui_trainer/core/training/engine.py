@@ -443,6 +443,7 @@ def fit(
             if t.patience and run.stale_epochs >= t.patience and epoch < t.epochs:
                 return _finish(
                     ended,
+                    experiment,
                     run.model,
                     data,
                     device,
@@ -456,7 +457,9 @@ def fit(
         return ended(RunStatus.FAILED, str(exc), "lower the learning rate (or clip gradients, or use Adam)")
     except Exception as exc:  # out of memory, or anything else: the run ends "failed" in one line, never a traceback
         return ended(RunStatus.FAILED, *describe_failure(exc, _memory(experiment, data), device))
-    return _finish(ended, run.model, data, device, should_stop, f"trained {t.epochs} epochs", run.speed, distributed)
+    return _finish(
+        ended, experiment, run.model, data, device, should_stop, f"trained {t.epochs} epochs", run.speed, distributed
+    )
 
 
 def _memory(experiment: Experiment, data: DataBundle) -> MemoryEstimate:
@@ -467,6 +470,7 @@ def _memory(experiment: Experiment, data: DataBundle) -> MemoryEstimate:
 
 def _finish(
     ended,
+    experiment: Experiment,
     model,
     data: DataBundle,
     device: str,
@@ -475,17 +479,22 @@ def _finish(
     speed: SpeedUps | None = None,
     distributed: Distributed | None = None,
 ) -> RunEnded:
-    """End a completed run, evaluating the test split when the dataset has one (over the ranks when distributed)."""
-    if data.test_x is None or data.test_y is None:
-        return ended(RunStatus.FINISHED, reason)
-    if distributed is not None:
-        x, y = data.test_x.to(device), data.test_y.to(device)
-        _, report = distributed.evaluate(model, x, y, data.class_names)
-        return ended(RunStatus.FINISHED, reason, test_accuracy=report.accuracy, test_report=report)
+    """End a completed run, evaluating the test split when the dataset has one (over the ranks when distributed),
+    and a backdoored run's trigger."""
+    extra = {}
     try:
-        _, report = evaluate(
-            model, data.test_x.to(device), data.test_y.to(device), data.class_names, should_stop, speed
-        )
+        if data.val_triggered_x is not None:
+            from tui_trainer.core.training.backdoor import backdoor_report
+
+            d = experiment.data
+            extra["backdoor"] = backdoor_report(model, data, d.poison_target, d.poison_fraction, device, should_stop)
+        if data.test_x is None or data.test_y is None:
+            return ended(RunStatus.FINISHED, reason, **extra)
+        x, y = data.test_x.to(device), data.test_y.to(device)
+        if distributed is not None:
+            _, report = distributed.evaluate(model, x, y, data.class_names)
+        else:
+            _, report = evaluate(model, x, y, data.class_names, should_stop, speed)
     except _Stop:
         return ended(RunStatus.STOPPED, "stopped by the user during the test evaluation")
-    return ended(RunStatus.FINISHED, reason, test_accuracy=report.accuracy, test_report=report)
+    return ended(RunStatus.FINISHED, reason, test_accuracy=report.accuracy, test_report=report, **extra)

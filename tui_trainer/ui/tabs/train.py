@@ -239,6 +239,8 @@ class TrainPane(Vertical, can_focus=True):
                 text += f" - try: {run.hint}"
             if run.ended and run.ended.test_accuracy is not None:
                 text += f"  test accuracy {run.ended.test_accuracy:.2%}"
+            if run.ended and run.ended.backdoor is not None:
+                text += f"  {run.ended.backdoor.short()}"
             return text
         if s is None:
             return f"{run.status}..."
@@ -254,8 +256,13 @@ class TrainPane(Vertical, can_focus=True):
         return "  ".join(parts)
 
     def _warning(self, run: RunHistory) -> str:
-        """What the run's epochs say that the user should act on: stuck at chance, overfitting ("" when fine)."""
-        return run.stuck or (run.overfitting.words() if run.overfitting else "")
+        """What the run's epochs say that the user should act on: stuck at chance, the peak-then-fall of validation
+        accuracy, overfitting ("" when fine)."""
+        if run.stuck:
+            return run.stuck
+        if run.peak:  # the more telling sign of wrong labels: it names the best epoch and early stopping
+            return run.peak.words()
+        return run.overfitting.words() if run.overfitting else ""
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """`v` only where the details do not show anyway (below 40 rows)."""
@@ -389,6 +396,10 @@ class TrainPane(Vertical, can_focus=True):
             Curve("train", ex, [e.train_accuracy for e in run.epochs], "primary", marker="•"),
             Curve("val", ex, [e.val_accuracy for e in run.epochs], "warning", marker="×"),
         ]
+        if run.best is not None and run.epochs:  # the epoch best.pt holds, and early stopping would keep
+            acc.append(
+                Curve(f"best {run.best.epoch}", [run.best.epoch], [run.best.val_accuracy], "success", marker="◆")
+            )
         for label, rows in reversed(self._dimmed(previous)):
             acc.insert(0, Curve(label, [r.epoch for r in rows], [r.val_accuracy for r in rows], "muted"))
         values = [y for curve in acc for y in curve.ys]
