@@ -110,6 +110,22 @@ def test_a_noisy_backdoored_run_records_its_flips_and_its_attack_success(tmp_pat
     assert summary["backdoor"]["clean_accuracy"] == pytest.approx(end.history[-1].val_accuracy)
 
 
+def test_robustness_of_a_poisoned_run_reports_its_backdoor_beside_the_clean_accuracy(tmp_path, capsys):
+    exp = experiment(MLP, dataset="digits", data={"poison_fraction": 0.1, "poison_target": 2}, epochs=1)
+    end = run(RunRequest(exp, runs_dir=str(tmp_path)), on_event=lambda e: None, should_stop=lambda: False)
+    (run_dir,) = tmp_path.iterdir()
+    argv = ["robustness", str(run_dir), "--checkpoint", "last", "--attacks", "fgsm", "--eps", "0", "--json"]
+    assert main([*argv, "--corruptions", "blur"]) == 0
+    out = capsys.readouterr().out
+    found = json.loads(out.strip().splitlines()[-1])
+    # The last checkpoint is the run's end: the same clean accuracy and attack success as the run reported.
+    assert found["backdoor"]["target"] == 2 and found["backdoor"]["fraction"] == 0.1
+    assert found["backdoor"]["attack_success_rate"] == pytest.approx(end.backdoor.attack_success_rate)
+    assert found["backdoor"]["clean_accuracy"] == pytest.approx(found["clean_accuracy"])
+    assert found["attacks"][0]["accuracy"] == pytest.approx(found["clean_accuracy"]), "eps 0 is the clean accuracy"
+    assert end.backdoor.words() in out
+
+
 @pytest.mark.parametrize(
     ("settings", "words"),
     [

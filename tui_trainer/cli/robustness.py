@@ -44,6 +44,8 @@ def report(result: RobustnessResult) -> str:
         f"{result.n_samples:,} validation samples of {result.dataset} on {result.device}, {result.seconds:.1f} s"
     )
     lines += ["", f"clean accuracy {_pct(result.clean_accuracy)}"]
+    if result.backdoor is not None:
+        lines.append(result.backdoor.words())
     if result.attacks:
         lines += ["", attack_table(result)]
     if result.corruptions:

@@ -37,7 +37,9 @@ from tui_trainer.core.spec.robustness import (
     data_kind,
 )
 from tui_trainer.core.spec.summary import ModelError
+from tui_trainer.core.training.backdoor import backdoor_report
 from tui_trainer.core.training.devices import resolve_device
+from tui_trainer.core.training.evaluation import StopRequested
 from tui_trainer.core.training.model import build_model
 
 CHUNK = 1024
@@ -224,6 +226,14 @@ def evaluate_robustness(
             correct += int((_predict(model, xs) == ys).sum())
             ev.step("clean")
         result = _replace(result, clean_accuracy=correct / len(x))
+        if bundle.val_triggered_x is not None:  # a poisoned run: its trigger's success beside the clean accuracy
+            d = experiment.data
+            try:
+                backdoor = backdoor_report(model, bundle, d.poison_target, d.poison_fraction, device, should_stop)
+            except StopRequested:
+                raise _Stopped from None
+            model.eval()  # backdoor_report leaves the model in train mode
+            result = _replace(result, backdoor=backdoor)
         for name in attacks:
             for value in request.eps:
                 points.append(AttackPoint(name, value, ev.attack_accuracy(name, value)))

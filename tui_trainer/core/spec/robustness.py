@@ -8,6 +8,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from tui_trainer.core.spec.events import BackdoorResult
+
 ATTACKS = ("fgsm", "pgd")
 """The adversarial attacks: FGSM (one signed-gradient step) and PGD (L-infinity, random start, PGD_STEPS steps)."""
 PGD_STEPS = 10
@@ -218,6 +220,8 @@ class RobustnessResult:
     attacks: tuple[AttackPoint, ...] = ()
     corruptions: tuple[CorruptionPoint, ...] = ()
     sample: SampleViews | None = None
+    backdoor: BackdoorResult | None = None
+    """A poisoned run (poison_fraction): clean accuracy and the trigger's attack success on its validation split."""
     device: str = ""
     seconds: float = 0.0
     problem: str = ""
@@ -227,9 +231,8 @@ class RobustnessResult:
 
     def to_json(self) -> dict[str, object]:
         """The CLI's --json object: clean_accuracy, attacks [{name, eps, accuracy}], corruptions [{name, severity,
-        accuracy}]. A poisoned run's `backdoor` object ({target, fraction, clean_accuracy, attack_success_rate},
-        issue 13 part 3) is added beside these by the backdoor evaluation."""
-        return {
+        accuracy}], and for a poisoned run `backdoor` ({target, fraction, clean_accuracy, attack_success_rate})."""
+        answer: dict[str, object] = {
             "run_dir": self.run_dir,
             "checkpoint": self.checkpoint,
             "dataset": self.dataset,
@@ -237,11 +240,12 @@ class RobustnessResult:
             "clean_accuracy": self.clean_accuracy,
             "attacks": [{"name": a.name, "eps": a.eps, "accuracy": a.accuracy} for a in self.attacks],
             "corruptions": [{"name": c.name, "severity": c.severity, "accuracy": c.accuracy} for c in self.corruptions],
-            # A poisoned run's "backdoor": {target, fraction, clean_accuracy, attack_success_rate} goes here
-            # (issue 13 part 3), from the poison settings its summary.json records.
             "device": self.device,
             "seconds": round(self.seconds, 3),
         }
+        if self.backdoor is not None:
+            answer["backdoor"] = self.backdoor.as_dict()
+        return answer
 
 
 RobustnessEvent = RobustnessProgress | RobustnessResult
