@@ -376,5 +376,10 @@ class RunWriter:
             test_report=event.test_report.to_dict() if event.test_report is not None else None,
             seconds=self._previous_seconds + time.time() - self._session_start,
         )
+        restored = event.restored_epoch
+        self.summary["restored_epoch"] = restored
+        kept = next((e for e in self._history if e.epoch == restored), None)
+        if kept is not None:  # restore_best: the run ended with this epoch's weights, so its metrics are final
+            self.summary.update(final=vars(kept.metrics), val_report=kept.report.to_dict())
         if self.problem is not None:
             self.summary["problem"] = self.problem

@@ -68,6 +68,10 @@ class _Run:
     best_val_loss: float = math.inf
     best_val_accuracy: float = -1.0
     stale_epochs: int = 0
+    best_weights: dict[str, Any] | None = None
+    """A copy of the weights of the best validation epoch so far (restore_best only)."""
+    best_epoch: int | None = None
+    """The epoch best_weights were copied at."""
 
 
 def _setup(experiment: Experiment, data: DataBundle, device: str, resume: CheckpointState | None) -> _Run:
@@ -95,6 +99,8 @@ def _setup(experiment: Experiment, data: DataBundle, device: str, resume: Checkp
         restore(resume, experiment, model, optimizer, scheduler, generator, device)
         run.step, run.train_seconds, run.stale_epochs = resume.step, resume.train_seconds, resume.stale_epochs
         run.best_val_loss, run.best_val_accuracy = resume.best_val_loss, resume.best_val_accuracy
+        if t.restore_best and resume.is_best:  # the weights just loaded are the best so far
+            _keep_best(run, resume.epoch)
     if t.mixed_precision or t.channels_last or t.compile:
         from tui_trainer.core.training.speedups import SpeedUps
 
@@ -322,26 +328,22 @@ def fit(
                 is_best=is_best,
             )
             history.append(event)
+            if is_best and t.restore_best:
+                _keep_best(run, epoch)
             on_event(event)
             _after_epoch(run, val_loss)
             if checkpoint is not None:
                 checkpoint(_state(run, experiment, data, history))
             if t.patience and run.stale_epochs >= t.patience and epoch < t.epochs:
-                return _finish(
-                    ended,
-                    run.model,
-                    data,
-                    device,
-                    should_stop,
-                    f"early stopping: val loss did not improve for {t.patience} epochs",
-                )
+                reason = f"early stopping: val loss did not improve for {t.patience} epochs"
+                return _finish(ended, run, data, should_stop, reason, history if t.restore_best else None)
     except _Stop:
         return ended(RunStatus.STOPPED, "stopped by the user")
     except _Diverged as exc:
         return ended(RunStatus.FAILED, str(exc), "lower the learning rate (or clip gradients, or use Adam)")
     except Exception as exc:  # out of memory, or anything else: the run ends "failed" in one line, never a traceback
         return ended(RunStatus.FAILED, *describe_failure(exc, _memory(experiment, data), device))
-    return _finish(ended, run.model, data, device, should_stop, f"trained {t.epochs} epochs", run.speed)
+    return _finish(ended, run, data, should_stop, f"trained {t.epochs} epochs", history if t.restore_best else None)
 
 
 def _memory(experiment: Experiment, data: DataBundle) -> MemoryEstimate:
@@ -350,16 +352,35 @@ def _memory(experiment: Experiment, data: DataBundle) -> MemoryEstimate:
     return estimate_memory(summary, experiment.train, data.evaluated_samples)
 
 
+def _keep_best(run: _Run, epoch: int) -> None:
+    """Copy the weights of this best epoch (on their device) for restore_best."""
+    run.best_weights = {name: value.detach().clone() for name, value in run.model.state_dict().items()}
+    run.best_epoch = epoch
+
+
+def _restore_best(run: _Run, history: list[EpochEnd]) -> int | None:
+    """Load the best epoch's weights back into the model (restore_best); the epoch they come from, or None when
+    they are not in memory (a resumed run whose best epoch came before the resume: they are in best.pt)."""
+    if run.best_weights is None or run.best_epoch is None:
+        return None
+    if history and run.best_epoch != history[-1].epoch:
+        run.model.load_state_dict(run.best_weights)
+    return run.best_epoch
+
+
 def _finish(
-    ended, model, data: DataBundle, device: str, should_stop: StopFlag, reason: str, speed: SpeedUps | None = None
+    ended, run: _Run, data: DataBundle, should_stop: StopFlag, reason: str, restore: list[EpochEnd] | None
 ) -> RunEnded:
-    """End a completed run, evaluating the test split when the dataset has one."""
+    """End a completed run, evaluating the test split when the dataset has one. restore: the run's epochs when
+    it ends with its best epoch's weights (restore_best), else None."""
+    restored = _restore_best(run, restore) if restore is not None else None
     if data.test_x is None or data.test_y is None:
-        return ended(RunStatus.FINISHED, reason)
+        return ended(RunStatus.FINISHED, reason, restored_epoch=restored)
+    device = run.device
     try:
         _, report = evaluate(
-            model, data.test_x.to(device), data.test_y.to(device), data.class_names, should_stop, speed
+            run.model, data.test_x.to(device), data.test_y.to(device), data.class_names, should_stop, run.speed
         )
     except _Stop:
         return ended(RunStatus.STOPPED, "stopped by the user during the test evaluation")
-    return ended(RunStatus.FINISHED, reason, test_accuracy=report.accuracy, test_report=report)
+    return ended(RunStatus.FINISHED, reason, test_accuracy=report.accuracy, test_report=report, restored_epoch=restored)

@@ -236,6 +236,8 @@ class TrainPane(Vertical, can_focus=True):
             text = ended_line(run.status, run.reason)
             if run.hint:
                 text += f" - try: {run.hint}"
+            if run.ended and run.ended.restored_line:
+                text += f"; {run.ended.restored_line}"
             if run.ended and run.ended.test_accuracy is not None:
                 text += f"  test accuracy {run.ended.test_accuracy:.2%}"
             return text
