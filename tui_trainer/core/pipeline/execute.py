@@ -40,6 +40,11 @@ def execute(prepared: PreparedRun, *, on_event: EventSink, should_stop: StopFlag
 
     writer = prepared.writer
     sink = with_notes(writer.wrap(on_event) if writer else on_event, prepared.notes)
+    inspect = None
+    if prepared.inspect:
+        from tui_trainer.core.analysis.live import LiveInspector
+
+        inspect = LiveInspector(prepared.data)
     try:
         end = fit(
             prepared.experiment,
@@ -49,6 +54,7 @@ def execute(prepared: PreparedRun, *, on_event: EventSink, should_stop: StopFlag
             checkpoint=writer.checkpoint if writer else None,
             resume=prepared.resume,
             device=prepared.device,
+            inspect=inspect,
         )
     except Exception as exc:  # e.g. out of memory while the model moves to its device: "failed", never a traceback
         from tui_trainer.core.training.failures import describe_failure

@@ -21,3 +21,6 @@ class RunRequest:
     must_save: bool = False
     """True: a runs folder that cannot be written is a Problem (the CLI); False: the run trains unsaved
     and a RunPhase says why (the app)."""
+    inspect: bool = False
+    """True: after each epoch an Inspection event follows its EpochEnd (the samples the model gets wrong, its
+    filters and feature maps: the app's inspection view); False costs nothing (the CLI)."""

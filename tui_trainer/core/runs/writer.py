@@ -46,6 +46,7 @@ from tui_trainer.core.spec.events import (
     event_to_dict,
 )
 from tui_trainer.core.spec.experiment import Experiment, dumps
+from tui_trainer.core.spec.inspection import Inspection
 from tui_trainer.core.spec.throttle import Clock
 
 if TYPE_CHECKING:
@@ -195,6 +196,8 @@ class RunWriter:
         Raises DiskFull when the disk is full (never for a RunEnded)."""
         if isinstance(event, RunEnded):
             return [self._end(event)]
+        if isinstance(event, Inspection):  # recomputed from best.pt / last.pt when asked: never logged
+            return [event]
         if isinstance(event, BatchEnd) and not self._keep_batch(event):
             return [event]
         self._write(EVENTS, self._append_event, event)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 
+from tui_trainer.core.spec.inspection import Inspection
 from tui_trainer.core.spec.metrics import ClassReport
 
 
@@ -157,7 +158,8 @@ class RunEnded:
         return ended_line(str(self.status), self.reason)
 
 
-TrainingEvent = RunPhase | RunStarted | BatchEnd | EpochEnd | RunEnded
+TrainingEvent = RunPhase | RunStarted | BatchEnd | EpochEnd | Inspection | RunEnded
+"""Inspection: only when the run was asked for it (RunRequest.inspect), after each EpochEnd; never logged."""
 
 
 # ---------------------------------------------------------------- plain dicts (events.jsonl)

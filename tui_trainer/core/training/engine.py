@@ -31,6 +31,9 @@ EventSink = Callable[[TrainingEvent], None]
 StopFlag = Callable[[], bool]
 CheckpointHook = Callable[["CheckpointState"], None]
 """Called on the training thread after each epoch with the state to save (e.g. RunWriter.checkpoint)."""
+InspectHook = Callable[..., Any]
+"""Called after each EpochEnd with (model, validation logits, val_x, val_y, epoch); what it returns is sent as
+the next event (core.analysis.live.LiveInspector: an Inspection)."""
 
 EMIT_INTERVAL_S = 0.1
 """At most this often a BatchEnd is emitted (and the loss read back from the device)."""
@@ -233,6 +236,7 @@ def fit(
     resume: CheckpointState | None = None,
     device: str | None = None,
     clock: Clock = time.perf_counter,
+    inspect: InspectHook | None = None,
 ) -> RunEnded:
     """Train the experiment's model on the data; every event goes to on_event, the last is RunEnded.
 
@@ -243,6 +247,8 @@ def fit(
     this thread after every epoch (after its EpochEnd) with the state to save. resume, a state saved
     that way, continues that run at its next epoch: same weights, optimizer, schedule and random
     streams, so on CPU the result equals an uninterrupted run; RunStarted.start_epoch says where.
+    inspect, when given, turns each epoch's validation pass into one more event after its EpochEnd (the
+    samples the model gets wrong, its filters); if it fails, a RunPhase says so once and training goes on.
     """
 
     t = experiment.train
@@ -308,7 +314,8 @@ def fit(
             epoch_start = clock()
             epoch_lr = _current_lr(run.optimizer)
             train_loss, train_accuracy = _train_epoch(run, t, epoch, on_event, should_stop)
-            val_loss, report = evaluate(run.model, val_x, val_y, data.class_names, should_stop, run.speed)
+            logits: list[torch.Tensor] | None = [] if inspect is not None else None
+            val_loss, report = evaluate(run.model, val_x, val_y, data.class_names, should_stop, run.speed, logits)
             if not math.isfinite(val_loss):
                 raise _Diverged(f"the validation loss became {val_loss} at epoch {epoch}")
             is_best = report.accuracy > run.best_val_accuracy
@@ -331,6 +338,8 @@ def fit(
             if is_best and t.restore_best:
                 _keep_best(run, epoch)
             on_event(event)
+            if inspect is not None and logits is not None:
+                inspect = _inspect(inspect, run.model, logits, val_x, val_y, epoch, on_event)
             _after_epoch(run, val_loss)
             if checkpoint is not None:
                 checkpoint(_state(run, experiment, data, history))
@@ -350,6 +359,22 @@ def _memory(experiment: Experiment, data: DataBundle) -> MemoryEstimate:
     """The memory estimate of a run whose model was built (its stack fits the data)."""
     summary = summarize(experiment.layers, data.input_shape, data.n_classes)
     return estimate_memory(summary, experiment.train, data.evaluated_samples)
+
+
+def _inspect(inspect: InspectHook, model, logits: list, val_x, val_y, epoch: int, on_event: EventSink):  # noqa: ANN001
+    """Send the epoch's inspection; the hook to use next epoch (None once it failed: said once, training goes on)."""
+    import torch
+
+    try:
+        found = inspect(model, torch.cat(logits), val_x, val_y, epoch)
+    except Exception as exc:  # noqa: BLE001 - looking inside the model never ends the run
+        on_event(
+            RunPhase(f"note: the inspection of epoch {epoch} failed ({type(exc).__name__}: {exc}); no more this run")
+        )
+        return None
+    if found is not None:
+        on_event(found)
+    return inspect
 
 
 def _keep_best(run: _Run, epoch: int) -> None:
