@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from tui_trainer.core.analysis.samples import image_bytes
 from tui_trainer.core.spec.inspection import MAX_CHANNELS, FeatureMap, LayerView
 
 if TYPE_CHECKING:
@@ -52,10 +53,13 @@ def layer_view(model: nn.Module, sample: torch.Tensor, index: int) -> LayerView 
                     maps.append(FeatureMap(f"{i + 1} {name}", (c, h, w), _channel_bytes(out)))
     finally:
         model.train(was_training)
+    pixels, shape = image_bytes(sample.unsqueeze(0))
     return LayerView(
         layer=f"{first + 1} Conv2d",
         filter_shape=tuple(int(d) for d in conv.weight.shape),
         weights=tuple(float(v) for v in weight.flatten().tolist()),
         sample=index,
         maps=tuple(maps),
+        pixels=pixels,
+        pixel_shape=shape,
     )

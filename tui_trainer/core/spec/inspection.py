@@ -78,6 +78,9 @@ class LayerView:
     sample: int
     """The validation index of the sample whose feature maps these are."""
     maps: tuple[FeatureMap, ...] = ()
+    pixels: bytes = b""
+    """The sample itself as image bytes (as Sample.pixels)."""
+    pixel_shape: tuple[int, ...] = ()
 
     @property
     def filters_shown(self) -> int:
