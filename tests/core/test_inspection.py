@@ -171,3 +171,38 @@ def test_inspect_command_refuses_bad_input_in_one_line(digits_run, capsys, argv,
 def test_a_run_without_checkpoints_is_a_message(tmp_path):
     (tmp_path / "r").mkdir()
     assert "there is no checkpoint" in inspect_or_message(str(tmp_path / "r"))
+
+
+def test_a_failing_inspection_is_said_once_and_training_goes_on(tiny_bundle):
+    from tui_trainer.core.spec.events import RunPhase
+    from tui_trainer.core.training.engine import fit
+
+    calls = []
+
+    def broken(model, logits, val_x, val_y, epoch):
+        calls.append(epoch)
+        raise ValueError("no")
+
+    events = []
+    end = fit(experiment(epochs=3), tiny_bundle(), on_event=events.append, should_stop=lambda: False, inspect=broken)
+    assert end.status == "finished" and end.epochs_done == 3
+    assert calls == [1]
+    notes = [e.message for e in events if isinstance(e, RunPhase)]
+    assert notes == ["note: the inspection of epoch 1 failed (ValueError: no); no more this run"]
+
+
+def test_the_live_inspection_leaves_the_training_unchanged(tiny_bundle):
+    """The same run with and without inspect=True: the same epochs (the hook reads the model in eval mode)."""
+    from tui_trainer.core.training.engine import fit
+
+    exp = experiment(CNN, epochs=2)
+    data = tiny_bundle((1, 8, 8), 3, n_train=48, n_val=16)
+    from tui_trainer.core.analysis.live import LiveInspector
+
+    plain = fit(exp, data, on_event=lambda e: None, should_stop=lambda: False)
+    seen = []
+    inspected = fit(exp, data, on_event=seen.append, should_stop=lambda: False, inspect=LiveInspector(data))
+    assert [vars(e.metrics) | {"seconds": 0} for e in plain.history] == [
+        vars(e.metrics) | {"seconds": 0} for e in inspected.history
+    ]
+    assert len([e for e in seen if isinstance(e, Inspection)]) == 2

@@ -87,11 +87,11 @@ def inspect_logits(
     features = picked.reshape(len(rows), -1)[:, :MAX_FEATURES].float().cpu().tolist() if picked.dim() != 4 else []
     samples = tuple(
         Sample(
-            index=int(r),
-            true=int(t),
-            pred=int(p),
-            loss=float(loss),
-            probs=tuple(float(v) for v in pr),
+            index=r,
+            true=t,
+            pred=p,
+            loss=loss,
+            probs=tuple(pr),
             pixels=images[i * size : (i + 1) * size] if images else b"",
             features=tuple(features[i]) if features else (),
         )

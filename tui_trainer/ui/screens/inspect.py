@@ -157,7 +157,10 @@ class InspectScreen(Screen[None]):
         ins = self.inspection
         if ins is None:
             if self.supply is not None:
-                self._say("no inspection yet: it arrives at the end of the run's first epoch")
+                self._say(
+                    "no inspection yet: it arrives at each epoch's end of a run this app trains "
+                    "(a followed run: i on the Runs tab inspects its checkpoints)"
+                )
             return
         if ins is self._drawn:
             return
