@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from tui_trainer.core.spec.diagnosis import Overfitting, OverfittingWatch, predicted_shares, stuck_at_chance
 from tui_trainer.core.spec.events import BatchEnd, EpochEnd, RunEnded, RunStarted
 from tui_trainer.core.spec.experiment import Experiment
+from tui_trainer.core.spec.inspection import Inspection
 
 MAX_POINTS = 300
 """Batch-level series are halved (pairs averaged) past this many points: redraws stay cheap."""
@@ -60,6 +61,8 @@ class RunHistory:
     """Overfitting seen (it stays until the validation loss reaches a new best), or None."""
     stuck: str | None = None
     """Words for a run stuck at chance (the last epoch), or None."""
+    inspection: Inspection | None = None
+    """The newest epoch's inspection (the samples it gets wrong, its filters), or None."""
     _ema: float | None = None
     _epoch_times: tuple[float, float, int] | None = None
     """(first, last, how many) epoch ends of this run on the caller's clock, for the ETA."""
@@ -69,7 +72,9 @@ class RunHistory:
 
     def add(self, event: object, now: float | None = None) -> None:
         """Fold one core event into the history; now: the caller's clock, for the ETA."""
-        if isinstance(event, RunStarted):
+        if isinstance(event, Inspection):
+            self.inspection = event
+        elif isinstance(event, RunStarted):
             self.started = event
             self.status = "running"
         elif isinstance(event, BatchEnd):
@@ -107,6 +112,7 @@ class RunHistory:
         """Keep only what the runs table shows (a run no plot draws any more): its curves and epochs go."""
         self.batch_loss, self.raw_batch_loss, self.lr = Series(), Series(), Series()
         self.epochs = []
+        self.inspection = None
 
     @property
     def done(self) -> bool:

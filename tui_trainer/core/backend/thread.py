@@ -11,6 +11,7 @@ from tui_trainer.core.data.preview import PreviewData
 from tui_trainer.core.pipeline.request import RunRequest
 from tui_trainer.core.spec.events import RunEnded, RunStatus, TrainingEvent
 from tui_trainer.core.spec.experiment import DataSpec
+from tui_trainer.core.spec.inspection import Inspection
 
 BUG_HINT = "this looks like a bug: please report it"
 
@@ -32,6 +33,13 @@ def preview_here(data: DataSpec) -> PreviewData:
     from tui_trainer.core.data.preview import preview_or_message
 
     return preview_or_message(data)
+
+
+def inspect_here(run_dir: str, checkpoint: str = "best", sample: int = 0) -> Inspection | str:
+    """A saved run's inspection computed in this process (its message when there is none)."""
+    from tui_trainer.core.analysis.saved import inspect_or_message
+
+    return inspect_or_message(run_dir, checkpoint, sample)
 
 
 class ThreadRun(ControlledRun):
@@ -84,14 +92,18 @@ class ThreadBackend:
         devices: tuple[str, ...] | None = None,
         preview: Callable[[DataSpec], PreviewData] = preview_here,
         notice: str = "",
+        inspect: Callable[[str, str, int], Inspection | str] = inspect_here,
     ) -> None:
         """run: what trains a request (a scripted fake in the UI tests); devices: fixed devices (default:
-        what torch finds, imported on first use); preview: how previews are computed."""
+        what torch finds, imported on first use); preview, inspect: how previews and saved runs' inspections
+        are computed."""
         self.run_function = run
         self.notice = notice
         self._devices = devices
         self._preview = preview
+        self._inspect = inspect
         self._previews = PreviewQueue()
+        self._inspections = PreviewQueue()
         self._current: ThreadRun | None = None
         self._closed = False
 
@@ -107,14 +119,25 @@ class ThreadBackend:
             return None
         return self._preview(data)
 
+    def inspect(
+        self, run_dir: str, checkpoint: str = "best", sample: int = 0, on_wait: Callable[[], None] | None = None
+    ) -> Inspection | str | None:
+        if not self._inspections.wait_turn(on_wait):
+            return None
+        return self._inspect(run_dir, checkpoint, sample)
+
     def start(self, request: RunRequest) -> ThreadRun:
         if self._closed:
             raise BackendError("the training backend was closed")
         if self._current is not None and not self._current.join(0):
             raise BackendError("a run is still going: stop it and wait for it to end")
-        self._previews.set_training(True)
-        self._current = ThreadRun(request, self.run_function, lambda: self._previews.set_training(False))
+        self._set_training(True)
+        self._current = ThreadRun(request, self.run_function, lambda: self._set_training(False))
         return self._current
+
+    def _set_training(self, training: bool) -> None:
+        self._previews.set_training(training)
+        self._inspections.set_training(training)
 
     def detach(self) -> bool:
         """A run in a thread cannot outlive this process: False (close() then stops it, resumable)."""
@@ -124,6 +147,7 @@ class ThreadBackend:
         """Stop the run in flight and wait up to timeout seconds for it to end "stopped"."""
         self._closed = True
         self._previews.close()
+        self._inspections.close()
         if self._current is not None:
             self._current.stop()
             self._current.join(timeout)

@@ -24,3 +24,6 @@ class RunRequest:
     tensorboard: bool | None = None
     """Also write TensorBoard event files into the run directory: True (a Problem when tensorboard is not
     installed), False, or None: as the TUI_TRAINER_TENSORBOARD environment variable says (default off)."""
+    inspect: bool = False
+    """True: after each epoch an Inspection event follows its EpochEnd (the samples the model gets wrong, its
+    filters and feature maps: the app's inspection view); False costs nothing (the CLI)."""

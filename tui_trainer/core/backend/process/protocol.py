@@ -1,9 +1,9 @@
 """The messages between the app and its training process: frozen dataclasses, pickled over two pipes.
 
 Parent -> child: Init once (then the child imports torch), then any of Train, Stop, Pause, Resume,
-Preview, Detach, Quit. Child -> parent: Ready (torch imported, devices listed) or Broken once; per run, its
-events as RunEvent, PauseAck when it parks or goes on, and Done when the run returned; PreviewDone
-answers a Preview; Unreadable answers a request the child could not unpickle.
+Preview, Inspect, Detach, Quit. Child -> parent: Ready (torch imported, devices listed) or Broken once; per
+run, its events as RunEvent, PauseAck when it parks or goes on, and Done when the run returned; PreviewDone
+answers a Preview, InspectDone an Inspect; Unreadable answers a request the child could not unpickle.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from tui_trainer.core.data.preview import PreviewData
 from tui_trainer.core.pipeline.request import RunRequest
 from tui_trainer.core.spec.events import RunEnded, TrainingEvent
 from tui_trainer.core.spec.experiment import DataSpec
+from tui_trainer.core.spec.inspection import Inspection
 
 # ---------------------------------------------------------------- parent -> child
 
@@ -55,6 +56,17 @@ class Preview:
     """A dataset preview, computed where torch lives; answered by PreviewDone."""
 
     data: DataSpec
+
+
+@dataclass(frozen=True)
+class Inspect:
+    """Inspect a saved run's checkpoint, computed where torch lives; answered by InspectDone."""
+
+    run_dir: str
+    checkpoint: str = "best"
+    """"best" (best.pt) or "last" (last.pt)."""
+    sample: int = 0
+    """The validation sample whose feature maps are drawn."""
 
 
 @dataclass(frozen=True)
@@ -115,13 +127,20 @@ class PreviewDone:
 
 
 @dataclass(frozen=True)
+class InspectDone:
+    """The answer to an Inspect: the inspection, or why there is none."""
+
+    result: Inspection | str
+
+
+@dataclass(frozen=True)
 class Unreadable:
     """A request the child could not unpickle (e.g. a class it cannot import)."""
 
     message: str
 
 
-ToChild = Init | Train | Stop | Pause | Resume | Preview | Detach | Quit
-FromChild = Ready | Broken | RunEvent | PauseAck | Done | PreviewDone | Unreadable
+ToChild = Init | Train | Stop | Pause | Resume | Preview | Inspect | Detach | Quit
+FromChild = Ready | Broken | RunEvent | PauseAck | Done | PreviewDone | InspectDone | Unreadable
 CONTROLS: tuple[type[Any], ...] = (Stop, Pause, Resume, Detach, Quit)
 """The messages that may arrive while a run trains."""
