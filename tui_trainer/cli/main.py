@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from tui_trainer.cli.app import cmd_app, cmd_watch
+from tui_trainer.cli.inspect import cmd_inspect
 from tui_trainer.cli.lists import cmd_datasets, cmd_presets
 from tui_trainer.cli.model import cmd_export, cmd_summary
 from tui_trainer.cli.parser import UsageError, parse_command_line
@@ -22,6 +23,7 @@ COMMANDS = {
     "export": cmd_export,
     "runs": cmd_runs,
     "robustness": cmd_robustness,
+    "inspect": cmd_inspect,
     "datasets": cmd_datasets,
     "presets": cmd_presets,
     "app": cmd_app,

@@ -221,6 +221,15 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("--epochs", type=int, default=0, metavar="N", help="epochs per fold (default: the run's)")
     review.add_argument("--top", type=int, default=10, metavar="N", help="flagged labels listed (default 10)")
     review.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+    inspect = sub.add_parser(
+        "inspect", help="a saved run's highest-loss validation samples and the classes it confuses most"
+    )
+    inspect.add_argument("run_dir", metavar="RUN_DIR", help="the run directory (see `tui-trainer runs`)")
+    inspect.add_argument("--top", type=int, default=10, metavar="K", help="how many samples to print (default 10)")
+    inspect.add_argument(
+        "--checkpoint", choices=("best", "last"), default="best", help="which weights: best.pt (default) or last.pt"
+    )
+    inspect.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     runs = sub.add_parser("runs", help="list past runs")
     runs.add_argument("--runs-dir", default="runs", metavar="DIR", help="the runs folder (default ./runs)")
     runs.add_argument("--json", action="store_true", help="print one JSON list")

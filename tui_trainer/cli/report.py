@@ -134,10 +134,13 @@ def metrics_table(report: ClassReport) -> str:
 def final_report(end: RunEnded) -> str:
     """What the CLI prints when a run ends: status, accuracies, confusion matrix, per-class metrics."""
     lines = [end.headline + (f" ({end.hint})" if end.hint else "")]
-    if end.history:
-        last = end.history[-1]
+    if end.restored_line:
+        lines.append(end.restored_line)
+    last = end.final_epoch
+    if last is not None:
+        at = f" at epoch {last.epoch}" if end.restored_epoch is not None else ""
         lines.append(
-            f"validation accuracy {last.val_accuracy:.2%} (best {end.best_val_accuracy:.2%}) after "
+            f"validation accuracy {last.val_accuracy:.2%}{at} (best {end.best_val_accuracy:.2%}) after "
             f"{end.epochs_done} epochs in {end.seconds:.1f}s"
         )
         if end.backdoor is not None:
@@ -155,12 +158,14 @@ def final_report(end: RunEnded) -> str:
 
 def run_json(end: RunEnded, params: int | None, device: str | None, run_dir: Path | None = None) -> dict[str, Any]:
     """The --json result object."""
-    last = end.history[-1].report if end.history else None
+    final = end.final_epoch
+    last = final.report if final is not None else None
     result: dict[str, Any] = {
         "status": end.status,
         "reason": end.reason,
         "hint": end.hint,
-        "val_accuracy": end.history[-1].val_accuracy if end.history else None,
+        "restored_epoch": end.restored_epoch,
+        "val_accuracy": final.val_accuracy if final is not None else None,
         "best_val_accuracy": end.best_val_accuracy,
         "test_accuracy": end.test_accuracy,
         "epochs": [vars(e.metrics) for e in end.history],

@@ -291,7 +291,27 @@ def _train(experiment: Experiment, checkpoint: Path | None) -> str:
         batch_schedule=batch,
         epoch_schedule=epoch,
         save_comment=save,
+        **_restore_best(t.restore_best),
     )
+
+
+def _restore_best(on: bool) -> dict[str, str]:
+    """The lines that keep and restore the best epoch's weights (restore_best), or nothing."""
+    if not on:
+        return {"best_init": "", "best_track": "", "best_restore": ""}
+    return {
+        "best_init": "    best_epoch, best_accuracy, best_weights = None, -1.0, None\n",
+        "best_track": (
+            "        if best_epoch is None or val_accuracy > best_accuracy:  # restore_best: keep the best epoch's weights\n"
+            "            best_epoch, best_accuracy = epoch, val_accuracy\n"
+            "            best_weights = {k: v.detach().clone() for k, v in model.state_dict().items()}\n"
+        ),
+        "best_restore": (
+            "    model.load_state_dict(best_weights)  # restore_best\n"
+            "    val_accuracy = best_accuracy\n"
+            '    print(f"restored the weights of epoch {best_epoch} (its best validation accuracy)")\n'
+        ),
+    }
 
 
 def export_script(source: ExportSource, filename: str = "train.py") -> str:

@@ -15,6 +15,7 @@ from tui_trainer.core.spec.diagnosis import (
 )
 from tui_trainer.core.spec.events import BatchEnd, EpochEnd, RunEnded, RunStarted
 from tui_trainer.core.spec.experiment import Experiment
+from tui_trainer.core.spec.inspection import Inspection
 
 MAX_POINTS = 300
 """Batch-level series are halved (pairs averaged) past this many points: redraws stay cheap."""
@@ -71,6 +72,8 @@ class RunHistory:
     """The epoch with the best validation accuracy so far (the one best.pt holds), kept through thinning."""
     peak: AccuracyPeak | None = None
     """Validation accuracy peaked and fell while training accuracy rose (the last epoch), or None."""
+    inspection: Inspection | None = None
+    """The newest epoch's inspection (the samples it gets wrong, its filters), or None."""
     _ema: float | None = None
     _epoch_times: tuple[float, float, int] | None = None
     """(first, last, how many) epoch ends of this run on the caller's clock, for the ETA."""
@@ -80,7 +83,9 @@ class RunHistory:
 
     def add(self, event: object, now: float | None = None) -> None:
         """Fold one core event into the history; now: the caller's clock, for the ETA."""
-        if isinstance(event, RunStarted):
+        if isinstance(event, Inspection):
+            self.inspection = event
+        elif isinstance(event, RunStarted):
             self.started = event
             self.status = "running"
         elif isinstance(event, BatchEnd):
@@ -120,6 +125,7 @@ class RunHistory:
         """Keep only what the runs table shows (a run no plot draws any more): its curves and epochs go."""
         self.batch_loss, self.raw_batch_loss, self.lr = Series(), Series(), Series()
         self.epochs = []
+        self.inspection = None
 
     @property
     def done(self) -> bool:

@@ -173,10 +173,10 @@ class RunLifecycle:
         epochs: train up to this many epochs in all (a finished run trains more; `train --resume DIR --set
         epochs=N` in the CLI); None: the epochs it was started with."""
         if epochs is None:
-            request = RunRequest(None, resume=str(run_dir))
+            request = RunRequest(None, resume=str(run_dir), inspect=True)
         else:
             experiment = experiment.with_train(epochs=epochs)
-            request = RunRequest(experiment, resume=str(run_dir))
+            request = RunRequest(experiment, resume=str(run_dir), inspect=True)
         what = "resume another run" if epochs is None else "train a run more epochs"
         self._start_special(experiment, lambda: self.backend.start(request), what, "resumed")
 
@@ -208,7 +208,7 @@ class RunLifecycle:
         """Train the experiment in a new run directory; from_editors False: a retrain of a run that did not
         come from the editors (r goes on retraining it while they stay as they are)."""
         runs_dir = self.app.runs_dir
-        request = RunRequest(experiment, runs_dir=None if runs_dir is None else str(runs_dir))
+        request = RunRequest(experiment, runs_dir=None if runs_dir is None else str(runs_dir), inspect=True)
         if self._launch(experiment, lambda: self.backend.start(request)) and from_editors:
             self._not_edited = None
 

@@ -1,1 +1,2 @@
-"""Analyses of a trained run, computed where training runs: robustness (adversarial examples, corruptions)."""
+"""Analyses of a trained model, computed where training runs: the samples it gets wrong, its filters and feature
+maps (inspection), its robustness (adversarial examples, corruptions)."""

@@ -17,6 +17,7 @@ from tui_trainer.core.data.preview import PreviewData
 from tui_trainer.core.pipeline.request import RunRequest
 from tui_trainer.core.spec.events import RunEnded, TrainingEvent
 from tui_trainer.core.spec.experiment import DataSpec
+from tui_trainer.core.spec.inspection import Inspection
 from tui_trainer.core.spec.robustness import RobustnessEvent, RobustnessRequest
 
 RunFunction = Callable[..., RunEnded | None]
@@ -79,6 +80,14 @@ class TrainingBackend(Protocol):
     def preview(self, data: DataSpec, on_wait: Callable[[], None] | None = None) -> PreviewData | None:
         """A dataset preview computed where training runs; waits (calling on_wait once) while a run trains.
         None when a newer preview was asked for meanwhile, or the backend closed."""
+        ...
+
+    def inspect(
+        self, run_dir: str, checkpoint: str = "best", sample: int = 0, on_wait: Callable[[], None] | None = None
+    ) -> Inspection | str | None:
+        """A saved run's inspection (its best.pt or last.pt), computed where training runs; waits (calling on_wait
+        once) while a run trains. A str says why there is none; None when a newer one was asked for meanwhile,
+        or the backend closed."""
         ...
 
     def start(self, request: RunRequest) -> RunHandle:

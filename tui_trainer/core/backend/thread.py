@@ -11,6 +11,7 @@ from tui_trainer.core.data.preview import PreviewData
 from tui_trainer.core.pipeline.request import RunRequest
 from tui_trainer.core.spec.events import RunEnded, RunStatus, TrainingEvent
 from tui_trainer.core.spec.experiment import DataSpec
+from tui_trainer.core.spec.inspection import Inspection
 from tui_trainer.core.spec.robustness import RobustnessEvent, RobustnessRequest, RobustnessResult
 
 EvaluateFunction = Callable[..., RobustnessResult]
@@ -80,6 +81,13 @@ class ThreadEvaluation(ControlledRun):
         self._thread.join()
 
 
+def inspect_here(run_dir: str, checkpoint: str = "best", sample: int = 0) -> Inspection | str:
+    """A saved run's inspection computed in this process (its message when there is none)."""
+    from tui_trainer.core.analysis.saved import inspect_or_message
+
+    return inspect_or_message(run_dir, checkpoint, sample)
+
+
 class ThreadRun(ControlledRun):
     """A run training in a thread of its own; its events pass through a queue to events()."""
 
@@ -131,17 +139,20 @@ class ThreadBackend:
         preview: Callable[[DataSpec], PreviewData] = preview_here,
         evaluate: EvaluateFunction = evaluate_here,
         notice: str = "",
+        inspect: Callable[[str, str, int], Inspection | str] = inspect_here,
     ) -> None:
         """run: what trains a request (a scripted fake in the UI tests); devices: fixed devices (default:
-        what torch finds, imported on first use); preview: how previews are computed; evaluate: how robustness
-        evaluations are (a scripted fake in the UI tests)."""
+        what torch finds, imported on first use); preview, inspect: how previews and saved runs' inspections
+        are computed; evaluate: how robustness evaluations are (a scripted fake in the UI tests)."""
         self.run_function = run
         self.evaluate_function = evaluate
         self._evaluation: ThreadEvaluation | None = None
         self.notice = notice
         self._devices = devices
         self._preview = preview
+        self._inspect = inspect
         self._previews = PreviewQueue()
+        self._inspections = PreviewQueue()
         self._current: ThreadRun | None = None
         self._closed = False
 
@@ -157,6 +168,13 @@ class ThreadBackend:
             return None
         return self._preview(data)
 
+    def inspect(
+        self, run_dir: str, checkpoint: str = "best", sample: int = 0, on_wait: Callable[[], None] | None = None
+    ) -> Inspection | str | None:
+        if not self._inspections.wait_turn(on_wait):
+            return None
+        return self._inspect(run_dir, checkpoint, sample)
+
     def start(self, request: RunRequest) -> ThreadRun:
         if self._closed:
             raise BackendError("the training backend was closed")
@@ -164,9 +182,13 @@ class ThreadBackend:
             raise BackendError("a run is still going: stop it and wait for it to end")
         if self._evaluation is not None:
             raise BackendError(EVALUATING)
-        self._previews.set_training(True)
-        self._current = ThreadRun(request, self.run_function, lambda: self._previews.set_training(False))
+        self._set_training(True)
+        self._current = ThreadRun(request, self.run_function, lambda: self._set_training(False))
         return self._current
+
+    def _set_training(self, training: bool) -> None:
+        self._previews.set_training(training)
+        self._inspections.set_training(training)
 
     def evaluate(self, request: RobustnessRequest) -> ThreadEvaluation:
         """A robustness evaluation in a thread of its own (refused while a run trains or another evaluates)."""
@@ -176,11 +198,11 @@ class ThreadBackend:
             raise BackendError(TRAINING)
         if self._evaluation is not None:
             raise BackendError(EVALUATING)
-        self._previews.set_training(True)
+        self._set_training(True)
 
         def done() -> None:
             self._evaluation = None
-            self._previews.set_training(False)
+            self._set_training(False)
 
         self._evaluation = ThreadEvaluation(request, self.evaluate_function, done)
         return self._evaluation.start()
@@ -195,6 +217,7 @@ class ThreadBackend:
         self._previews.close()
         if self._evaluation is not None:
             self._evaluation.stop()
+        self._inspections.close()
         if self._current is not None:
             self._current.stop()
             self._current.join(timeout)

@@ -48,6 +48,11 @@ def execute(
 
     writer = prepared.writer
     sink = with_notes(writer.wrap(on_event) if writer else on_event, prepared.notes)
+    inspect = None
+    if prepared.inspect:
+        from tui_trainer.core.analysis.live import LiveInspector
+
+        inspect = LiveInspector(prepared.data)
     try:
         end = fit(
             prepared.experiment,
@@ -58,6 +63,7 @@ def execute(
             resume=prepared.resume,
             device=prepared.device,
             distributed=distributed,
+            inspect=inspect,
         )
     except Exception as exc:  # e.g. out of memory while the model moves to its device: "failed", never a traceback
         from tui_trainer.core.training.failures import describe_failure

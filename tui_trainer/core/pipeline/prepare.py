@@ -55,6 +55,8 @@ class PreparedRun:
     notes: tuple[str, ...] = ()
     """Warnings that do not stop the run (it needs more than half the memory it may use): execute sends
     each as a RunPhase once training has started."""
+    inspect: bool = False
+    """The request's inspect: an Inspection event after each EpochEnd."""
 
     def release(self) -> None:
         """Close the run directory and give its lock back (execute does it; call it if you do not execute)."""
@@ -184,4 +186,5 @@ def prepare(
         resumable.state if resumable else None,
         lock,
         notes=(note,) if note else (),
+        inspect=request.inspect,
     )

@@ -26,6 +26,9 @@ class RunRequest:
     installed), False, or None: as the TUI_TRAINER_TENSORBOARD environment variable says (default off)."""
     review: ReviewRequest | None = None
     """Not a run but a review of a saved run's training labels (pipeline/review.py), where training runs."""
+    inspect: bool = False
+    """True: after each epoch an Inspection event follows its EpochEnd (the samples the model gets wrong, its
+    filters and feature maps: the app's inspection view); False costs nothing (the CLI)."""
 
 
 DEFAULT_FOLDS = 5

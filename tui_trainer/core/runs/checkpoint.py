@@ -20,6 +20,7 @@ CHECKPOINT_KIND = "tui-trainer checkpoint"
 RESUMABLE_TRAIN = (
     "epochs",
     "patience",
+    "restore_best",
     "grad_clip",
     "label_smoothing",
     "device",

@@ -48,6 +48,7 @@ from tui_trainer.core.spec.events import (
     event_to_dict,
 )
 from tui_trainer.core.spec.experiment import Experiment, dumps
+from tui_trainer.core.spec.inspection import Inspection
 from tui_trainer.core.spec.throttle import Clock
 
 if TYPE_CHECKING:
@@ -239,6 +240,8 @@ class RunWriter:
         Raises DiskFull when the disk is full (never for a RunEnded)."""
         if isinstance(event, RunEnded):
             return [self._end(event)]
+        if isinstance(event, Inspection):  # recomputed from best.pt / last.pt when asked: never logged
+            return [event]
         if isinstance(event, BatchEnd) and not self._keep_batch(event):
             return [event]
         self._write(EVENTS, self._append_event, event)
@@ -460,5 +463,10 @@ class RunWriter:
         )
         if event.backdoor is not None and "backdoor" in self.summary:
             self.summary["backdoor"].update(event.backdoor.as_dict())
+        restored = event.restored_epoch
+        self.summary["restored_epoch"] = restored
+        kept = next((e for e in self._history if e.epoch == restored), None)
+        if kept is not None:  # restore_best: the run ended with this epoch's weights, so its metrics are final
+            self.summary.update(final=vars(kept.metrics), val_report=kept.report.to_dict())
         if self.problem is not None:
             self.summary["problem"] = self.problem

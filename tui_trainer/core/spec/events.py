@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 
+from tui_trainer.core.spec.inspection import Inspection
 from tui_trainer.core.spec.metrics import ClassReport
 
 
@@ -169,6 +170,26 @@ class RunEnded:
     history: tuple[EpochEnd, ...] = field(default=(), repr=False)
     backdoor: BackdoorResult | None = None
     """A backdoored run's clean accuracy and attack success rate (None: no backdoor, or it did not finish)."""
+    restored_epoch: int | None = None
+    """The epoch whose weights the run ended with (restore_best), None when it ended with its last epoch's."""
+
+    @property
+    def final_epoch(self) -> EpochEnd | None:
+        """The epoch whose weights the run ended with: the restored one, else the last (None without epochs)."""
+        if self.restored_epoch is not None:
+            for epoch in self.history:
+                if epoch.epoch == self.restored_epoch:
+                    return epoch
+        return self.history[-1] if self.history else None
+
+    @property
+    def restored_line(self) -> str:
+        """ "restored the weights of epoch E (its best validation accuracy)", or "" when nothing was restored."""
+        if self.restored_epoch is None:
+            return ""
+        if self.history and self.history[-1].epoch == self.restored_epoch:
+            return f"kept the weights of epoch {self.restored_epoch}, the last: it has the best validation accuracy"
+        return f"restored the weights of epoch {self.restored_epoch} (its best validation accuracy)"
 
     @property
     def headline(self) -> str:
@@ -176,7 +197,8 @@ class RunEnded:
         return ended_line(str(self.status), self.reason)
 
 
-TrainingEvent = RunPhase | RunStarted | BatchEnd | EpochEnd | RunEnded
+TrainingEvent = RunPhase | RunStarted | BatchEnd | EpochEnd | Inspection | RunEnded
+"""Inspection: only when the run was asked for it (RunRequest.inspect), after each EpochEnd; never logged."""
 
 
 # ---------------------------------------------------------------- plain dicts (events.jsonl)

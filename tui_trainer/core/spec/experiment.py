@@ -220,6 +220,12 @@ class TrainSpec:
         min=0,
         max=10_000,
     )
+    restore_best: bool = _opt(
+        "restore the best weights",
+        False,
+        "End a finished run with the weights of its best validation epoch (the best validation accuracy, "
+        "as best.pt) instead of its last: the final metrics and the test accuracy are then that epoch's.",
+    )
     seed: int = _opt("seed", 0, "Random seed: same experiment + seed gives the same run on CPU.", min=0, max=2**31 - 1)
     device: str = _opt("device", "auto", "Where to train: auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps.")
     threads: int = _opt(

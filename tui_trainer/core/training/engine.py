@@ -33,6 +33,9 @@ StopFlag = Callable[[], bool | str]
 """True (or a reason, e.g. "pruned at epoch 3": the stopped run's reason) to stop at the next batch."""
 CheckpointHook = Callable[["CheckpointState"], None]
 """Called on the training thread after each epoch with the state to save (e.g. RunWriter.checkpoint)."""
+InspectHook = Callable[..., Any]
+"""Called after each EpochEnd with (model, validation logits, val_x, val_y, epoch); what it returns is sent as
+the next event (core.analysis.live.LiveInspector: an Inspection)."""
 
 EMIT_INTERVAL_S = 0.1
 """At most this often a BatchEnd is emitted (and the loss read back from the device)."""
@@ -80,6 +83,10 @@ class _Run:
     best_val_loss: float = math.inf
     best_val_accuracy: float = -1.0
     stale_epochs: int = 0
+    best_weights: dict[str, Any] | None = None
+    """A copy of the weights of the best validation epoch so far (restore_best only)."""
+    best_epoch: int | None = None
+    """The epoch best_weights were copied at."""
 
 
 def _setup(
@@ -116,6 +123,8 @@ def _setup(
         restore(resume, experiment, model, optimizer, scheduler, generator, device)
         run.step, run.train_seconds, run.stale_epochs = resume.step, resume.train_seconds, resume.stale_epochs
         run.best_val_loss, run.best_val_accuracy = resume.best_val_loss, resume.best_val_accuracy
+        if t.restore_best and resume.is_best:  # the weights just loaded are the best so far
+            _keep_best(run, resume.epoch)
     if t.mixed_precision or t.channels_last or t.compile:
         from tui_trainer.core.training.speedups import SpeedUps
 
@@ -329,6 +338,7 @@ def fit(
     device: str | None = None,
     clock: Clock = time.perf_counter,
     distributed: Distributed | None = None,
+    inspect: InspectHook | None = None,
 ) -> RunEnded:
     """Train the experiment's model on the data; every event goes to on_event, the last is RunEnded.
 
@@ -342,6 +352,8 @@ def fit(
     distributed: this process's rank in a torchrun job (its process group joined): it trains its shard of
     every batch through DistributedDataParallel and metrics are summed over the ranks, so every rank sees the
     numbers of one process with the same batch_size; only rank 0 should be given a checkpoint hook.
+    inspect, when given, turns each epoch's validation pass into one more event after its EpochEnd (the
+    samples the model gets wrong, its filters); if it fails, a RunPhase says so once and training goes on.
     """
 
     t = experiment.train
@@ -413,10 +425,11 @@ def fit(
             epoch_start = clock()
             epoch_lr = _current_lr(run.optimizer)
             train_loss, train_accuracy = _train_epoch(run, t, epoch, on_event, should_stop)
+            logits: list[torch.Tensor] | None = [] if inspect is not None and distributed is None else None
             if distributed is not None:
                 val_loss, report = distributed.evaluate(run.model, val_x, val_y, data.class_names)
             else:
-                val_loss, report = evaluate(run.model, val_x, val_y, data.class_names, should_stop, run.speed)
+                val_loss, report = evaluate(run.model, val_x, val_y, data.class_names, should_stop, run.speed, logits)
             if not math.isfinite(val_loss):
                 raise _Diverged(f"the validation loss became {val_loss} at epoch {epoch}")
             is_best = report.accuracy > run.best_val_accuracy
@@ -436,30 +449,26 @@ def fit(
                 is_best=is_best,
             )
             history.append(event)
+            if is_best and t.restore_best:
+                _keep_best(run, epoch)
             on_event(event)
+            if inspect is not None and logits is not None:
+                inspect = _inspect(inspect, run.model, logits, val_x, val_y, epoch, on_event)
             _after_epoch(run, val_loss)
             if checkpoint is not None:
                 checkpoint(_state(run, experiment, data, history))
             if t.patience and run.stale_epochs >= t.patience and epoch < t.epochs:
-                return _finish(
-                    ended,
-                    experiment,
-                    run.model,
-                    data,
-                    device,
-                    should_stop,
-                    f"early stopping: val loss did not improve for {t.patience} epochs",
-                    distributed=distributed,
-                )
+                reason = f"early stopping: val loss did not improve for {t.patience} epochs"
+                restore = history if t.restore_best else None
+                return _finish(ended, experiment, run, data, should_stop, reason, restore, distributed)
     except _Stop as stop:
         return ended(RunStatus.STOPPED, str(stop) or "stopped by the user")
     except _Diverged as exc:
         return ended(RunStatus.FAILED, str(exc), "lower the learning rate (or clip gradients, or use Adam)")
     except Exception as exc:  # out of memory, or anything else: the run ends "failed" in one line, never a traceback
         return ended(RunStatus.FAILED, *describe_failure(exc, _memory(experiment, data), device))
-    return _finish(
-        ended, experiment, run.model, data, device, should_stop, f"trained {t.epochs} epochs", run.speed, distributed
-    )
+    restore = history if t.restore_best else None
+    return _finish(ended, experiment, run, data, should_stop, f"trained {t.epochs} epochs", restore, distributed)
 
 
 def _memory(experiment: Experiment, data: DataBundle) -> MemoryEstimate:
@@ -468,33 +477,69 @@ def _memory(experiment: Experiment, data: DataBundle) -> MemoryEstimate:
     return estimate_memory(summary, experiment.train, data.evaluated_samples)
 
 
+def _inspect(inspect: InspectHook, model, logits: list, val_x, val_y, epoch: int, on_event: EventSink):  # noqa: ANN001
+    """Send the epoch's inspection; the hook to use next epoch (None once it failed: said once, training goes on)."""
+    import torch
+
+    try:
+        found = inspect(model, torch.cat(logits), val_x, val_y, epoch)
+    except Exception as exc:  # noqa: BLE001 - looking inside the model never ends the run
+        on_event(
+            RunPhase(f"note: the inspection of epoch {epoch} failed ({type(exc).__name__}: {exc}); no more this run")
+        )
+        return None
+    if found is not None:
+        on_event(found)
+    return inspect
+
+
+def _keep_best(run: _Run, epoch: int) -> None:
+    """Copy the weights of this best epoch (on their device) for restore_best."""
+    run.best_weights = {name: value.detach().clone() for name, value in run.model.state_dict().items()}
+    run.best_epoch = epoch
+
+
+def _restore_best(run: _Run, history: list[EpochEnd]) -> int | None:
+    """Load the best epoch's weights back into the model (restore_best); the epoch they come from, or None when
+    they are not in memory (a resumed run whose best epoch came before the resume: they are in best.pt)."""
+    if run.best_weights is None or run.best_epoch is None:
+        return None
+    if history and run.best_epoch != history[-1].epoch:
+        run.model.load_state_dict(run.best_weights)
+    return run.best_epoch
+
+
 def _finish(
     ended,
     experiment: Experiment,
-    model,
+    run: _Run,
     data: DataBundle,
-    device: str,
     should_stop: StopFlag,
     reason: str,
-    speed: SpeedUps | None = None,
+    restore: list[EpochEnd] | None,
     distributed: Distributed | None = None,
 ) -> RunEnded:
-    """End a completed run, evaluating the test split when the dataset has one (over the ranks when distributed),
-    and a backdoored run's trigger."""
-    extra = {}
+    """End a completed run, evaluating the test split when the dataset has one (over the ranks when
+    distributed), and a backdoored run's trigger. restore: the run's epochs when it ends with its best epoch's
+    weights (restore_best), else None."""
+    restored = _restore_best(run, restore) if restore is not None else None
+    extra: dict = {"restored_epoch": restored}
+    device = run.device
     try:
         if data.val_triggered_x is not None:
             from tui_trainer.core.training.backdoor import backdoor_report
 
             d = experiment.data
-            extra["backdoor"] = backdoor_report(model, data, d.poison_target, d.poison_fraction, device, should_stop)
+            extra["backdoor"] = backdoor_report(
+                run.model, data, d.poison_target, d.poison_fraction, device, should_stop
+            )
         if data.test_x is None or data.test_y is None:
             return ended(RunStatus.FINISHED, reason, **extra)
         x, y = data.test_x.to(device), data.test_y.to(device)
         if distributed is not None:
-            _, report = distributed.evaluate(model, x, y, data.class_names)
+            _, report = distributed.evaluate(run.model, x, y, data.class_names)
         else:
-            _, report = evaluate(model, x, y, data.class_names, should_stop, speed)
+            _, report = evaluate(run.model, x, y, data.class_names, should_stop, run.speed)
     except _Stop:
         return ended(RunStatus.STOPPED, "stopped by the user during the test evaluation")
     return ended(RunStatus.FINISHED, reason, test_accuracy=report.accuracy, test_report=report, **extra)

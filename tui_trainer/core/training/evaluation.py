@@ -29,9 +29,11 @@ def evaluate(
     class_names: tuple[str, ...],
     should_stop: Callable[[], bool],
     speed: SpeedUps | None = None,
+    keep_logits: list[torch.Tensor] | None = None,
 ) -> tuple[float, ClassReport]:
     """Mean cross-entropy and the classification report on a whole split, in chunks (with the run's
-    mixed precision and memory format when speed is given; never compiled)."""
+    mixed precision and memory format when speed is given; never compiled). keep_logits, when given, gets
+    each chunk's raw scores (float32, on the device): what an inspection of the same pass reads."""
     import torch
     import torch.nn.functional as F
 
@@ -44,6 +46,8 @@ def evaluate(
                 raise StopRequested(why if isinstance(why, str) else "")
             chunk = x[start : start + EVAL_CHUNK]
             logits = model(speed.inputs(chunk) if speed else chunk)
+            if keep_logits is not None:
+                keep_logits.append(logits.float())
             loss_sum += F.cross_entropy(logits.float(), y[start : start + EVAL_CHUNK], reduction="sum")
             preds.append(logits.argmax(1))
     model.train()

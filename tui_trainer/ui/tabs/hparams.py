@@ -17,7 +17,7 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Optimizer", ("optimizer", "lr", "momentum", "nesterov")),
     ("Schedule", ("schedule", "step_size", "gamma")),
     ("Batches & epochs", ("batch_size", "epochs")),
-    ("Regularisation", ("weight_decay", "label_smoothing", "grad_clip", "patience")),
+    ("Regularisation", ("weight_decay", "label_smoothing", "grad_clip", "patience", "restore_best")),
     ("Init & seed", ("init", "init_std", "seed")),
     ("Device & speed", ("device", "threads", "mixed_precision", "channels_last", "compile")),
 )

@@ -71,6 +71,7 @@ class RunsPane(Vertical):
         Binding("t", "robustness", "Robustness", tooltip="Attack the run's model and corrupt its data"),
         Binding("L", "review", "Review labels", key_display="L", tooltip="Who decides the label? Flag and fix labels"),
         Binding("d", "delete", "Delete"),
+        Binding("i", "inspect", "Inspect", tooltip="The samples the run's best model gets wrong, its filters"),
         Binding("o", "sort", "Sort"),
         Binding("c", "toggle_columns", "Columns", tooltip="One column per setting that differs among the runs"),
         Binding("g", "refresh", "Refresh"),
@@ -240,6 +241,20 @@ class RunsPane(Vertical):
             except (KeyError, TypeError, ValueError):
                 lines.append("the saved metrics cannot be read")
         self.app.push_screen(RunDetails(f"{r.preset} on {r.dataset}", lines, report))
+
+    def action_inspect(self) -> None:
+        """Inspect the selected run's best.pt (c on the screen switches to last.pt), computed where training runs."""
+        from tui_trainer.ui.screens.inspect import InspectScreen
+
+        listed = self.selected
+        if listed is None:
+            return
+        if not listed.has_checkpoint:
+            self.app.notify(
+                f"{listed.name} has no checkpoint to inspect (it ended before its first epoch)", markup=False
+            )
+            return
+        self.app.push_screen(InspectScreen(f"{listed.preset} on {listed.dataset}", run_dir=str(listed.path)))
 
     def action_overlay(self) -> None:
         """Draw (or stop drawing) this run's validation curves dimmed on the Train tab: only runs on the dataset

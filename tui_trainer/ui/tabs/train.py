@@ -24,6 +24,7 @@ from tui_trainer.core.spec.events import (
     ended_line,
 )
 from tui_trainer.core.spec.experiment import Experiment
+from tui_trainer.core.spec.inspection import Inspection
 from tui_trainer.core.spec.throttle import Clock, Throttle
 from tui_trainer.ui.overlays import Overlay, drawable
 from tui_trainer.ui.run_history import RunHistory, format_duration
@@ -56,6 +57,7 @@ class TrainPane(Vertical, can_focus=True):
         Binding("n", "toggle_normalised", "Rates"),
         Binding("b", "toggle_raw_batches", "Raw loss"),
         Binding("t", "robustness", "Robustness", show=False),
+        Binding("i", "inspect", "Inspect", tooltip="The samples the model gets wrong, its filters and feature maps"),
         Binding("m", "app.show_tab('model')", "Edit model", show=False),
         Binding("h", "app.show_tab('hparams')", "Edit hparams", show=False),
     ]
@@ -138,6 +140,9 @@ class TrainPane(Vertical, can_focus=True):
         """One event of the current run (the app drops events of older runs)."""
         run = self.current
         if run is None:
+            return
+        if isinstance(event, Inspection):  # kept for the inspection screen, which pulls it: nothing to redraw here
+            run.add(event)
             return
         if isinstance(event, RunPhase):
             if run.started is None:
@@ -237,6 +242,8 @@ class TrainPane(Vertical, can_focus=True):
             text = ended_line(run.status, run.reason)
             if run.hint:
                 text += f" - try: {run.hint}"
+            if run.ended and run.ended.restored_line:
+                text += f"; {run.ended.restored_line}"
             if run.ended and run.ended.test_accuracy is not None:
                 text += f"  test accuracy {run.ended.test_accuracy:.2%}"
             if run.ended and run.ended.backdoor is not None:
@@ -269,6 +276,17 @@ class TrainPane(Vertical, can_focus=True):
         if action == "toggle_details" and self.screen.has_class("-roomy"):
             return False
         return True
+
+    def action_inspect(self) -> None:
+        """The inspection of the current run, refreshed at each epoch's end."""
+        from tui_trainer.ui.screens.inspect import InspectScreen
+
+        run = self.current
+        if run is None:
+            self.app.notify("start a run (s) first: its inspection arrives at the end of each epoch", markup=False)
+            return
+        title = f"run {run.run_id}: {run.experiment.name} on {run.experiment.data.name}"
+        self.app.push_screen(InspectScreen(title, supply=lambda: run.inspection))
 
     def action_toggle_details(self) -> None:
         """Show the second page (learning rate, per-class metrics, this session's runs) or the first again."""

@@ -39,6 +39,8 @@ class ConfusionMatrix(Static):
         super().__init__("", id=id, markup=False)
         self.report: ClassReport | None = None
         self.normalised = False
+        self.cursor: tuple[int, int] | None = None
+        """(true, predicted) of a cell drawn reversed (a picker's cursor), or None."""
 
     def show(self, report: ClassReport | None, normalised: bool | None = None) -> None:
         """Draw a report (None clears)."""
@@ -75,7 +77,9 @@ class ConfusionMatrix(Static):
             for p, value in enumerate(row):
                 share = value if self.normalised else value / peak
                 bg = surface.blend(good if t == p else bad, min(1.0, 0.15 + 0.85 * share) if value else 0.0)
-                style = Style(color=bg.get_contrast_text(1.0).rich_color, bgcolor=bg.rich_color)
+                style = Style(
+                    color=bg.get_contrast_text(1.0).rich_color, bgcolor=bg.rich_color, reverse=(t, p) == self.cursor
+                )
                 out.append(" ")
                 out.append(texts[t][p].rjust(width), style=style)
         return out

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from functools import partial
 
-from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.color import Color
@@ -16,6 +15,7 @@ from textual_plotext import PlotextPlot
 
 from tui_trainer.core.data.preview import PreviewData
 from tui_trainer.core.spec.experiment import DataSpec
+from tui_trainer.ui.widgets.sample_image import half_block_lines
 
 ROLES = ("primary", "warning", "success", "error", "secondary", "accent")
 WAITING = "the preview follows when the run ends (the training process is busy training)"
@@ -46,13 +46,9 @@ class ImageStrip(Widget):
         fit = max(1, min(len(images), (self.size.width + 1) // (w + 1)))
         lines = [Text() for _ in range((h + 1) // 2 + 1)]
         for index, image in enumerate(images[:fit]):
-            for y in range(0, h, 2):
-                line = lines[y // 2]
-                for x in range(w):
-                    top = image[y][x]
-                    bottom = image[y + 1][x] if y + 1 < h else (0, 0, 0)
-                    line.append("▀", Style(color=Color(*top).rich_color, bgcolor=Color(*bottom).rich_color))
-                line.append(" ")
+            for y, drawn in enumerate(half_block_lines(image)):
+                lines[y].append_text(drawn)
+                lines[y].append(" ")
             label = names[self.data.labels[index]] if self.data.labels[index] < len(names) else "?"
             lines[-1].append(label[:w].center(w) + " ")
         return Text("\n").join(lines)

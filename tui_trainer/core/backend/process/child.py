@@ -157,6 +157,11 @@ def serve(conn: Duplex) -> None:
         if isinstance(message, p.Evaluate):
             controls.send(p.EvaluationDone(evaluate(message.request, controls, init.threads)))
             continue
+        if isinstance(message, p.Inspect):
+            from tui_trainer.core.analysis.saved import inspect_or_message
+
+            conn.send(p.InspectDone(inspect_or_message(message.run_dir, message.checkpoint, message.sample)))
+            continue
         if not isinstance(message, p.Train):
             controls.handle(message)  # a late stop or pause between runs: nothing to do
             continue

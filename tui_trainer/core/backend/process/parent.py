@@ -28,6 +28,7 @@ from tui_trainer.core.data.preview import PreviewData
 from tui_trainer.core.pipeline.request import RunRequest
 from tui_trainer.core.spec.events import RunEnded, RunStatus, TrainingEvent
 from tui_trainer.core.spec.experiment import DataSpec
+from tui_trainer.core.spec.inspection import Inspection
 from tui_trainer.core.spec.robustness import RobustnessEvent, RobustnessRequest, RobustnessResult
 
 POLL_S = 0.05
@@ -98,6 +99,8 @@ class ProcessBackend:
         """Held by whoever reads from the child (a run's events, a preview, waiting for ready)."""
         self._send_lock = threading.Lock()
         self._previews = PreviewQueue()
+        self._inspections = PreviewQueue()
+        """Inspections of saved runs wait while a run trains, as previews do (a queue of their own)."""
         self._training = False
         self._evaluating = False
         self._proc: Any = None
@@ -198,6 +201,7 @@ class ProcessBackend:
         """
         self._closed = True
         self._previews.close()
+        self._inspections.close()
         if self.fallback is not None:
             self.fallback.close(run_grace)
         if self._proc is None:
@@ -226,6 +230,7 @@ class ProcessBackend:
             return False
         self._detached = self._closed = True
         self._previews.close()
+        self._inspections.close()
         self._try_send(p.Detach())
         self._proc = None  # never killed nor waited for from here on: its exit is its own
         return True
@@ -267,6 +272,34 @@ class ProcessBackend:
             return message.preview
         return PreviewData("message", text=f"cannot preview {data.name}: {getattr(message, 'message', message)}")
 
+    def inspect(
+        self, run_dir: str, checkpoint: str = "best", sample: int = 0, on_wait: Callable[[], None] | None = None
+    ) -> Inspection | str | None:
+        """A saved run's inspection computed in the child (this process never imports torch); waits while a run
+        trains."""
+        if self.fallback is not None:
+            return self.fallback.inspect(run_dir, checkpoint, sample, on_wait)
+        if not self._inspections.wait_turn(on_wait):
+            return None
+        try:
+            if not self._child_ready():
+                return self.fallback.inspect(run_dir, checkpoint, sample, on_wait)
+        except BackendError:  # closed
+            return None
+        with self._lock:
+            try:
+                self._ready_locked(READY_TIMEOUT_S)
+                self._send(p.Inspect(run_dir, checkpoint, sample))
+                message = self._conn.recv()
+            except BackendError as exc:
+                return f"cannot inspect {run_dir}: {exc}"
+            except (EOFError, OSError):
+                self._kill()
+                return f"cannot inspect {run_dir}: the training process ended"
+        if isinstance(message, p.InspectDone):
+            return message.result
+        return f"cannot inspect {run_dir}: {getattr(message, 'message', message)}"
+
     # ------------------------------------------------------------ runs
 
     def start(self, request: RunRequest) -> RunHandle:
@@ -281,6 +314,7 @@ class ProcessBackend:
             raise BackendError(EVALUATING)
         self._training = True
         self._previews.set_training(True)
+        self._inspections.set_training(True)
         return ProcessRun(self, request)
 
     # ------------------------------------------------------------ robustness evaluations
@@ -342,6 +376,7 @@ class ProcessBackend:
     def _run_ended(self) -> None:
         self._training = False
         self._previews.set_training(False)
+        self._inspections.set_training(False)
 
     def _train_locked(self, run: ProcessRun) -> Iterator[TrainingEvent]:
         deadline = time.monotonic() + READY_TIMEOUT_S

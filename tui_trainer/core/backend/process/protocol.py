@@ -1,10 +1,10 @@
 """The messages between the app and its training process: frozen dataclasses, pickled over two pipes.
 
 Parent -> child: Init once (then the child imports torch), then any of Train, Stop, Pause, Resume,
-Preview, Evaluate, Detach, Quit. Child -> parent: Ready (torch imported, devices listed) or Broken once; per run,
-its events as RunEvent, PauseAck when it parks or goes on, and Done when the run returned; PreviewDone
-answers a Preview; EvaluationProgress then EvaluationDone an Evaluate; Unreadable answers a request the child
-could not unpickle.
+Preview, Inspect, Evaluate, Detach, Quit. Child -> parent: Ready (torch imported, devices listed) or Broken
+once; per run, its events as RunEvent, PauseAck when it parks or goes on, and Done when the run returned;
+PreviewDone answers a Preview, InspectDone an Inspect; EvaluationProgress then EvaluationDone an Evaluate;
+Unreadable answers a request the child could not unpickle.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from tui_trainer.core.data.preview import PreviewData
 from tui_trainer.core.pipeline.request import RunRequest
 from tui_trainer.core.spec.events import RunEnded, TrainingEvent
 from tui_trainer.core.spec.experiment import DataSpec
+from tui_trainer.core.spec.inspection import Inspection
 from tui_trainer.core.spec.robustness import RobustnessProgress, RobustnessRequest, RobustnessResult
 
 # ---------------------------------------------------------------- parent -> child
@@ -65,6 +66,17 @@ class Evaluate:
     (Stop ends it early)."""
 
     request: RobustnessRequest
+
+
+@dataclass(frozen=True)
+class Inspect:
+    """Inspect a saved run's checkpoint, computed where torch lives; answered by InspectDone."""
+
+    run_dir: str
+    checkpoint: str = "best"
+    """"best" (best.pt) or "last" (last.pt)."""
+    sample: int = 0
+    """The validation sample whose feature maps are drawn."""
 
 
 @dataclass(frozen=True)
@@ -139,13 +151,31 @@ class EvaluationDone:
 
 
 @dataclass(frozen=True)
+class InspectDone:
+    """The answer to an Inspect: the inspection, or why there is none."""
+
+    result: Inspection | str
+
+
+@dataclass(frozen=True)
 class Unreadable:
     """A request the child could not unpickle (e.g. a class it cannot import)."""
 
     message: str
 
 
-ToChild = Init | Train | Stop | Pause | Resume | Preview | Evaluate | Detach | Quit
-FromChild = Ready | Broken | RunEvent | PauseAck | Done | PreviewDone | EvaluationProgress | EvaluationDone | Unreadable
+ToChild = Init | Train | Stop | Pause | Resume | Preview | Inspect | Evaluate | Detach | Quit
+FromChild = (
+    Ready
+    | Broken
+    | RunEvent
+    | PauseAck
+    | Done
+    | PreviewDone
+    | InspectDone
+    | EvaluationProgress
+    | EvaluationDone
+    | Unreadable
+)
 CONTROLS: tuple[type[Any], ...] = (Stop, Pause, Resume, Detach, Quit)
 """The messages that may arrive while a run trains."""
