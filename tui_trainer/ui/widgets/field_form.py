@@ -144,6 +144,11 @@ class FieldRow(Vertical):
             return
         self.choices = tuple(choices)
         keep = self.value if current is None else current
+        if not control.query("SelectOverlay"):
+            # Not composed yet (a busy machine mounts the deferred forms late): Select.set_options would raise
+            # NoMatches. Once it is composed, the choices go in.
+            control.call_after_refresh(self.set_choices, self.choices, keep)
+            return
         with control.prevent(Select.Changed):
             control.set_options(self._options(self.choices, keep))
             control.value = keep
