@@ -342,6 +342,30 @@ class TrainerApp(App):
         """Stop the run at its next batch."""
         self.runs.stop()
 
+    def action_scale_lr(self, factor: float) -> None:
+        """Halve or double the learning rate of the run in flight from its next batch."""
+        self.runs.scale_lr(factor)
+
+    def action_ask_lr(self) -> None:
+        """Ask for a new learning rate for the run in flight (checked as typed), from its next batch."""
+        from tui_trainer.core.spec.lr_change import parse_lr
+        from tui_trainer.ui.screens.dialogs import AskText
+
+        now = self.runs.lr_now()
+        if now is None:
+            self.notify("no run is training: set the learning rate on the Hyperparams tab", markup=False)
+            return
+
+        def problem(text: str) -> str:
+            try:
+                parse_lr(text)
+            except ValueError as exc:
+                return str(exc)
+            return ""
+
+        question = f"Learning rate from the next batch (now {now:.3g}):"
+        self.push_screen(AskText(question, f"{now:.3g}", check=problem), self.runs.change_lr)
+
     async def action_quit(self) -> None:
         self.runs.stop_run()
         self.exit()
@@ -423,6 +447,9 @@ class TrainerApp(App):
         yield SystemCommand("Stop training", "Stop the run at its next batch (x)", self.action_stop)
         yield SystemCommand("Pause / resume", "Pause or resume the run (p)", self.action_pause)
         yield SystemCommand("Retrain", "Train again with fresh weights (r on the Train tab)", self.action_retrain)
+        yield SystemCommand(
+            "Change the learning rate", "Type a new rate for the run in flight (l on the Train tab)", self.action_ask_lr
+        )
         yield SystemCommand(
             "Reset layers to the preset",
             "Put the preset's layers back (u on Model undoes it)",

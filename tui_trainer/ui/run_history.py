@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from tui_trainer.core.spec.diagnosis import Overfitting, OverfittingWatch, predicted_shares, stuck_at_chance
-from tui_trainer.core.spec.events import BatchEnd, EpochEnd, RunEnded, RunStarted
+from tui_trainer.core.spec.events import BatchEnd, EpochEnd, LrChanged, RunEnded, RunStarted
 from tui_trainer.core.spec.experiment import Experiment
 
 MAX_POINTS = 300
@@ -50,6 +50,8 @@ class RunHistory:
     raw_batch_loss: Series = field(default_factory=Series)
     """The training loss as each BatchEnd reported it (the mini-batch noise), x in (fractional) epochs."""
     lr: Series = field(default_factory=Series)
+    lr_changes: list[LrChanged] = field(default_factory=list)
+    """The learning rate's changes by hand (drawn on the lr plot), oldest first."""
     epochs: list[EpochEnd] = field(default_factory=list)
     """The epochs the plots show: all of them up to MAX_EPOCHS, then thinned (every second one dropped
     whenever there are more; the first and the newest always stay), so a long run keeps a bounded
@@ -79,6 +81,9 @@ class RunHistory:
             self.batch_loss.add(x, self._ema)
             self.raw_batch_loss.add(x, event.loss)
             self.lr.add(x, event.lr)
+        elif isinstance(event, LrChanged):
+            self.lr_changes.append(event)
+            self.lr.add(self.change_x(event), event.lr)
         elif isinstance(event, EpochEnd):
             self._keep_epoch(event)
             if now is not None:
@@ -91,6 +96,18 @@ class RunHistory:
             self.ended = dataclasses.replace(event, history=()) if event.history else event
             self.status = event.status
             self.reason, self.hint = event.reason, event.hint
+
+    def change_x(self, change: LrChanged) -> float:
+        """Where a change of the rate lies on the plots' x axis (fractional epochs)."""
+        batches = self.started.batches_per_epoch if self.started is not None else 0
+        return change.epoch - 1 + (change.batch - 1) / max(1, batches)
+
+    @property
+    def current_lr(self) -> float:
+        """The learning rate in force as last reported (the experiment's before the first batch)."""
+        latest = [(self.last_batch.step, self.last_batch.lr)] if self.last_batch is not None else []
+        latest += [(c.step + 0.5, c.lr) for c in self.lr_changes[-1:]]
+        return max(latest)[1] if latest else self.experiment.train.lr
 
     def _keep_epoch(self, event: EpochEnd) -> None:
         self._last_epoch = event.epoch

@@ -51,6 +51,11 @@ class RunHandle(Protocol):
         """True between pause() and resume()."""
         ...
 
+    def set_lr(self, lr: float) -> str:
+        """Ask the run to train with this learning rate from its next batch (an LrChanged event says when it
+        did); "" when asked, else why it cannot be (a followed run belongs to another process)."""
+        ...
+
 
 class TrainingBackend(Protocol):
     """Where the app's runs train. Every method but close may block: call them from a worker thread."""
@@ -88,6 +93,8 @@ class RunControl:
         self._stop = threading.Event()
         self._going = threading.Event()
         self._going.set()
+        self._lr_lock = threading.Lock()
+        self._lr: float | None = None
 
     @property
     def stop_requested(self) -> bool:
@@ -117,6 +124,20 @@ class RunControl:
         self._going.wait()
         return self._stop.is_set()
 
+    __call__ = should_stop
+    """The control itself is the run's should_stop (so the engine finds its take_lr)."""
+
+    def set_lr(self, lr: float) -> None:
+        """Ask for this learning rate from the next batch (a newer request replaces one not yet taken)."""
+        with self._lr_lock:
+            self._lr = float(lr)
+
+    def take_lr(self) -> float | None:
+        """The rate asked for since the last call, or None (the engine's LrRequests)."""
+        with self._lr_lock:
+            lr, self._lr = self._lr, None
+        return lr
+
 
 class ControlledRun:
     """A RunHandle's controls over its RunControl; subclasses add events()."""
@@ -140,6 +161,11 @@ class ControlledRun:
     def paused(self) -> bool:
         """True between pause() and resume()."""
         return self.control.paused
+
+    def set_lr(self, lr: float) -> str:
+        """Train with this learning rate from the next batch; "" (asked)."""
+        self.control.set_lr(lr)
+        return ""
 
 
 class PreviewQueue:

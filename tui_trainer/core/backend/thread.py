@@ -53,7 +53,7 @@ class ThreadRun(ControlledRun):
             self._queue.put(event)
 
         try:
-            run(request, on_event=put, should_stop=self.control.should_stop)
+            run(request, on_event=put, should_stop=self.control)
         except Exception as exc:  # a bug or an unexpected failure: the app shows it and stays alive
             if not ended:
                 put(RunEnded(RunStatus.FAILED, f"{type(exc).__name__}: {exc}", BUG_HINT))

@@ -38,6 +38,7 @@ from tui_trainer.core.spec.events import (
     METRIC_COLUMNS,
     BatchEnd,
     EpochEnd,
+    LrChanged,
     RunEnded,
     RunPhase,
     RunStarted,
@@ -46,6 +47,7 @@ from tui_trainer.core.spec.events import (
     event_to_dict,
 )
 from tui_trainer.core.spec.experiment import Experiment, dumps
+from tui_trainer.core.spec.lr_change import change_dict, read_changes
 from tui_trainer.core.spec.throttle import Clock
 
 if TYPE_CHECKING:
@@ -157,6 +159,8 @@ class RunWriter:
         checkpoint's epochs, events.jsonl is appended to, experiment.toml holds the new settings."""
         summary = dict(summary or {})
         summary.setdefault("resumed", [])
+        if "lr_changes" in summary:  # the changes the checkpoint's weights went through (a later one was lost)
+            summary["lr_changes"] = [c for c in read_changes(summary) if c["step"] <= state.step]
         summary["resumed"] = [
             *summary["resumed"],
             {
@@ -204,7 +208,11 @@ class RunWriter:
             self._history.append(event)
             self._epoch_summary()
             self._write(METRICS, self._write_metrics)
-        if isinstance(event, (RunStarted, EpochEnd)):
+        elif isinstance(event, LrChanged):
+            self.summary.setdefault("lr_changes", []).append(
+                change_dict(event.epoch, event.batch, event.step, event.old_lr, event.lr)
+            )
+        if isinstance(event, (RunStarted, EpochEnd, LrChanged)):
             self._write(SUMMARY, self._write_summary)
         if isinstance(event, RunStarted) and self.notes:
             notes = [RunPhase(note) for note in self.notes]

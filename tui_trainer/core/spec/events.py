@@ -33,7 +33,7 @@ class EpochMetrics:
     val_loss: float
     val_accuracy: float
     lr: float
-    """Learning rate used during this epoch."""
+    """Learning rate used during this epoch (the rate set by hand when it was changed during the epoch)."""
     seconds: float
     """Wall time of this epoch (training and evaluation)."""
 
@@ -114,6 +114,21 @@ class EpochEnd:
 
 
 @dataclass(frozen=True)
+class LrChanged:
+    """The learning rate was changed by hand while the run trained; in force from this batch on."""
+
+    epoch: int
+    batch: int
+    """The first batch (1-based) of the epoch trained with the new rate."""
+    step: int
+    """Optimizer steps done before the new rate took effect."""
+    old_lr: float
+    """The rate in force before the change."""
+    lr: float
+    """The new rate (a schedule goes on from it, scaled by lr / old_lr)."""
+
+
+@dataclass(frozen=True)
 class RunEnded:
     """The run is over: finished, stopped by the user, or failed; always the last event."""
 
@@ -137,12 +152,14 @@ class RunEnded:
         return ended_line(str(self.status), self.reason)
 
 
-TrainingEvent = RunPhase | RunStarted | BatchEnd | EpochEnd | RunEnded
+TrainingEvent = RunPhase | RunStarted | BatchEnd | EpochEnd | LrChanged | RunEnded
 
 
 # ---------------------------------------------------------------- plain dicts (events.jsonl)
 
-EVENT_TYPES: dict[str, type] = {cls.__name__: cls for cls in (RunPhase, RunStarted, BatchEnd, EpochEnd, RunEnded)}
+EVENT_TYPES: dict[str, type] = {
+    cls.__name__: cls for cls in (RunPhase, RunStarted, BatchEnd, EpochEnd, LrChanged, RunEnded)
+}
 
 
 def _plain(value: object) -> object:

@@ -8,7 +8,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tui_trainer.core.spec.events import BatchEnd, EpochEnd, RunEnded, RunPhase, RunStarted, RunStatus, TrainingEvent
+from tui_trainer.core.spec.events import (
+    BatchEnd,
+    EpochEnd,
+    LrChanged,
+    RunEnded,
+    RunPhase,
+    RunStarted,
+    RunStatus,
+    TrainingEvent,
+)
 from tui_trainer.core.spec.memory import MemoryEstimate, estimate_memory
 from tui_trainer.core.spec.summary import summarize
 from tui_trainer.core.spec.throttle import Clock
@@ -29,6 +38,9 @@ if TYPE_CHECKING:
 
 EventSink = Callable[[TrainingEvent], None]
 StopFlag = Callable[[], bool]
+LrRequests = Callable[[], "float | None"]
+"""A new learning rate asked for by hand since the last call (None: none): `should_stop.take_lr` when the
+run's controls have one (the backends' RunControl and the child's Controls do); checked before every batch."""
 CheckpointHook = Callable[["CheckpointState"], None]
 """Called on the training thread after each epoch with the state to save (e.g. RunWriter.checkpoint)."""
 
@@ -68,6 +80,10 @@ class _Run:
     best_val_loss: float = math.inf
     best_val_accuracy: float = -1.0
     stale_epochs: int = 0
+    take_lr: LrRequests | None = None
+    """Where rates changed by hand come from (None: they cannot be)."""
+    hand_lr: float | None = None
+    """The rate set by hand during the current epoch (its EpochEnd.lr), None when none was."""
 
 
 def _setup(experiment: Experiment, data: DataBundle, device: str, resume: CheckpointState | None) -> _Run:
@@ -129,6 +145,8 @@ def _train_epoch(
     for batch, (xb, yb) in enumerate(batches, start=1):
         if should_stop():
             raise _Stop
+        if run.take_lr is not None and (new_lr := run.take_lr()) is not None:
+            _change_lr(run, new_lr, epoch, batch, step, on_event)
         if speed is None:  # the lecture's step, exactly
             logits = model(xb)
             loss = F.cross_entropy(logits, yb, label_smoothing=t.label_smoothing)
@@ -178,6 +196,22 @@ def _train_epoch(
             last_emit = now
     run.step = step
     return loss_total.item() / max(1, seen), correct_total.item() / max(1, seen)
+
+
+def _change_lr(run: _Run, lr: float, epoch: int, batch: int, step: int, on_event: EventSink) -> None:
+    """Apply a rate changed by hand from this batch on, and say so (an LrChanged event); a rate that is not a
+    positive finite number is refused with a note (the UI checks first: core.spec.lr_change.parse_lr)."""
+    from tui_trainer.core.spec.lr_change import parse_lr
+    from tui_trainer.core.training.optim import set_lr
+
+    try:
+        lr = parse_lr(lr)
+    except ValueError as exc:
+        on_event(RunPhase(f"note: {exc}: the rate stays {_current_lr(run.optimizer):.3g}"))
+        return
+    old = set_lr(run.optimizer, run.scheduler, lr)
+    run.hand_lr = lr
+    on_event(LrChanged(epoch, batch, step, old, lr))
 
 
 def _after_epoch(run: _Run, val_loss: float) -> None:
@@ -230,7 +264,8 @@ def fit(
 ) -> RunEnded:
     """Train the experiment's model on the data; every event goes to on_event, the last is RunEnded.
 
-    should_stop is polled before every batch; a missing device or divergence ends in a "failed"
+    should_stop is polled before every batch, and so is its take_lr when it has one (LrRequests: a rate
+    changed by hand, applied from that batch on and reported as an LrChanged); a missing device or divergence ends in a "failed"
     RunEnded. The experiment must be valid (config.validate) and its layers must fit the data
     (otherwise ModelError): the pipeline's prepare checks both. device: where to train (default:
     resolved from the experiment); clock: what times and the BatchEnd cap count in (simulated in tests). checkpoint, when given, is called on
@@ -270,6 +305,7 @@ def fit(
             return ended(RunStatus.FAILED, problem, "start a new run to change that")
     run = _setup(experiment, data, device, resume)
     run.clock = clock
+    run.take_lr = getattr(should_stop, "take_lr", None)
     val_x, val_y = data.val_x.to(device), data.val_y.to(device)
     params = sum(p.numel() for p in run.model.parameters())
     n_test = 0 if data.test_x is None else int(data.test_x.shape[0])
@@ -301,7 +337,9 @@ def fit(
         for epoch in range(first_epoch, t.epochs + 1):
             epoch_start = clock()
             epoch_lr = _current_lr(run.optimizer)
+            run.hand_lr = None
             train_loss, train_accuracy = _train_epoch(run, t, epoch, on_event, should_stop)
+            epoch_lr = run.hand_lr if run.hand_lr is not None else epoch_lr
             val_loss, report = evaluate(run.model, val_x, val_y, data.class_names, should_stop, run.speed)
             if not math.isfinite(val_loss):
                 raise _Diverged(f"the validation loss became {val_loss} at epoch {epoch}")

@@ -16,6 +16,7 @@ from textual.widgets import Label, ProgressBar, Static
 from tui_trainer.core.spec.events import (
     BatchEnd,
     EpochEnd,
+    LrChanged,
     RunEnded,
     RunPhase,
     RunStarted,
@@ -55,6 +56,11 @@ class TrainPane(Vertical, can_focus=True):
         Binding("v", "toggle_details", "More"),
         Binding("n", "toggle_normalised", "Rates"),
         Binding("b", "toggle_raw_batches", "Raw loss"),
+        Binding("left_square_bracket", "app.scale_lr(0.5)", "lr ÷2", key_display="[", show=False),
+        Binding("right_square_bracket", "app.scale_lr(2.0)", "lr ×2", key_display="]", show=False),
+        Binding(
+            "l", "app.ask_lr", "Set lr", tooltip="Change the learning rate from the next batch ([ halves, ] doubles)"
+        ),
         Binding("m", "app.show_tab('model')", "Edit model", show=False),
         Binding("h", "app.show_tab('hparams')", "Edit hparams", show=False),
     ]
@@ -154,6 +160,12 @@ class TrainPane(Vertical, can_focus=True):
             return
         elif isinstance(event, EpochEnd):
             self._runs_dirty = True
+        elif isinstance(event, LrChanged):
+            self.app.notify(
+                f"learning rate {event.old_lr:.3g} -> {event.lr:.3g} from epoch {event.epoch}, batch {event.batch}",
+                title="Learning rate",
+                markup=False,
+            )
         elif isinstance(event, RunEnded):
             self._runs_dirty = True
             if run.started is None:  # ended before training: no indeterminate bars left animating
@@ -374,9 +386,13 @@ class TrainPane(Vertical, can_focus=True):
         self.query_one("#acc-plot", CurvePlot).show(acc, ylim=(low, 1.0), xlim=self._x_range(run))
 
     def _draw_lr(self, run: RunHistory) -> None:
-        self.query_one("#lr-plot", CurvePlot).show(
-            [Curve("lr", run.lr.xs, run.lr.ys, "accent")], xlim=self._x_range(run)
-        )
+        curves = [Curve("lr", run.lr.xs, run.lr.ys, "accent")]
+        if run.lr_changes:
+            changes = run.lr_changes
+            curves.append(
+                Curve("by hand", [run.change_x(c) for c in changes], [c.lr for c in changes], "warning", "◆", False)
+            )
+        self.query_one("#lr-plot", CurvePlot).show(curves, xlim=self._x_range(run))
 
     def _draw_confusion(self, run: RunHistory) -> None:
         last = run.epochs[-1]

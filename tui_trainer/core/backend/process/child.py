@@ -39,10 +39,19 @@ class Controls:
         """True once the app is gone: the run trains on, writing only its run directory."""
         self.training = False
         """True while a run trains (a SIGTERM then stops it; between runs it exits at once)."""
+        self.lr: float | None = None
+        """A learning rate the app asked for that the run has not taken yet."""
 
     def reset(self) -> None:
-        """Before each run: not stopped, not paused."""
+        """Before each run: not stopped, not paused, no rate asked for."""
         self.stopped = self.paused = False
+        self.lr = None
+
+    def take_lr(self) -> float | None:
+        """The rate asked for since the last call, or None (the engine's LrRequests; called after __call__,
+        which read the pipe)."""
+        lr, self.lr = self.lr, None
+        return lr
 
     def handle(self, message: p.ToChild) -> None:
         """Apply one control message (others are not expected while a run trains and are ignored)."""
@@ -53,6 +62,8 @@ class Controls:
             self.paused = True
         elif isinstance(message, p.Resume):
             self.paused = False
+        elif isinstance(message, p.SetLr):
+            self.lr = message.lr
         elif isinstance(message, p.Detach):
             self.app_gone()
 

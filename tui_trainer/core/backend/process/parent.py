@@ -302,6 +302,8 @@ class ProcessBackend:
                     elif control.paused != paused_sent:
                         paused_sent = control.paused
                         self._send(p.Pause() if paused_sent else p.Resume())
+                    if (lr := control.take_lr()) is not None:
+                        self._send(p.SetLr(lr))
                 if not conn.poll(POLL_S):
                     if proc.poll() is not None:
                         break

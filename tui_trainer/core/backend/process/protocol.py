@@ -1,7 +1,7 @@
 """The messages between the app and its training process: frozen dataclasses, pickled over two pipes.
 
 Parent -> child: Init once (then the child imports torch), then any of Train, Stop, Pause, Resume,
-Preview, Detach, Quit. Child -> parent: Ready (torch imported, devices listed) or Broken once; per run, its
+SetLr, Preview, Detach, Quit. Child -> parent: Ready (torch imported, devices listed) or Broken once; per run, its
 events as RunEvent, PauseAck when it parks or goes on, and Done when the run returned; PreviewDone
 answers a Preview; Unreadable answers a request the child could not unpickle.
 """
@@ -48,6 +48,14 @@ class Pause:
 @dataclass(frozen=True)
 class Resume:
     """Go on after a Pause; answered by PauseAck(False)."""
+
+
+@dataclass(frozen=True)
+class SetLr:
+    """Train with this learning rate from the next batch (ignored between runs); the run's LrChanged event
+    answers it."""
+
+    lr: float
 
 
 @dataclass(frozen=True)
@@ -121,7 +129,7 @@ class Unreadable:
     message: str
 
 
-ToChild = Init | Train | Stop | Pause | Resume | Preview | Detach | Quit
+ToChild = Init | Train | Stop | Pause | Resume | SetLr | Preview | Detach | Quit
 FromChild = Ready | Broken | RunEvent | PauseAck | Done | PreviewDone | Unreadable
-CONTROLS: tuple[type[Any], ...] = (Stop, Pause, Resume, Detach, Quit)
+CONTROLS: tuple[type[Any], ...] = (Stop, Pause, Resume, SetLr, Detach, Quit)
 """The messages that may arrive while a run trains."""
