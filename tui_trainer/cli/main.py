@@ -6,6 +6,7 @@ import sys
 
 from tui_trainer.cli.app import cmd_app, cmd_watch
 from tui_trainer.cli.lists import cmd_datasets, cmd_presets
+from tui_trainer.cli.lr_find import cmd_lr_find
 from tui_trainer.cli.model import cmd_export, cmd_summary
 from tui_trainer.cli.parser import UsageError, parse_command_line
 from tui_trainer.cli.runs import cmd_runs
@@ -15,6 +16,7 @@ COMMANDS = {
     "train": cmd_train,
     "summary": cmd_summary,
     "export": cmd_export,
+    "lr-find": cmd_lr_find,
     "runs": cmd_runs,
     "datasets": cmd_datasets,
     "presets": cmd_presets,

@@ -101,6 +101,16 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", default=None, metavar="FILE", help="write the script here (default: print it)"
     )
     export.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override one setting")
+    lr_find = sub.add_parser(
+        "lr-find", help="sweep the learning rate (1e-7 to 10, ~100 batches) and suggest one (fastai's lr_find)"
+    )
+    data_args(lr_find, required=False)
+    lr_find.add_argument(
+        "--rule",
+        choices=("valley", "steep"),
+        default="valley",
+        help="how the rate is suggested: fastai's valley (default) or the steepest descent",
+    )
     runs = sub.add_parser("runs", help="list past runs")
     runs.add_argument("--runs-dir", default="runs", metavar="DIR", help="the runs folder (default ./runs)")
     runs.add_argument("--json", action="store_true", help="print one JSON list")

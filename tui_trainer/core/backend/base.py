@@ -16,7 +16,8 @@ from typing import Protocol
 from tui_trainer.core.data.preview import PreviewData
 from tui_trainer.core.pipeline.request import RunRequest
 from tui_trainer.core.spec.events import RunEnded, TrainingEvent
-from tui_trainer.core.spec.experiment import DataSpec
+from tui_trainer.core.spec.experiment import DataSpec, Experiment
+from tui_trainer.core.spec.lr_finding import LrFinding
 
 RunFunction = Callable[..., RunEnded | None]
 """What a backend calls per run: (request, *, on_event, should_stop) -> RunEnded; pipeline.run by
@@ -74,6 +75,11 @@ class TrainingBackend(Protocol):
 
     def start(self, request: RunRequest) -> RunHandle:
         """Start one run (one at a time: the previous run's events must have ended)."""
+        ...
+
+    def find_lr(self, experiment: Experiment) -> LrFinding | str:
+        """The learning-rate finder's sweep on the experiment's fresh model, computed where training runs;
+        why it cannot be, in words, instead (a run is training, a setting or the dataset is wrong)."""
         ...
 
     def close(self) -> None:
@@ -200,6 +206,22 @@ class PreviewQueue:
             while self._training and mine == self._newest and not self._closed:
                 self._idle.wait()
             return mine == self._newest and not self._closed
+
+
+BUSY = "a run is training: the learning-rate finder runs once it has ended"
+"""Why find_lr is refused while a run trains (they would share the machine, and the child)."""
+
+
+def lr_finding_here(experiment: Experiment) -> LrFinding | str:
+    """find_lr in this process (the thread backend, and the child itself): the finding, or the problem's words."""
+    from tui_trainer.core.pipeline.lr_find import find_lr
+    from tui_trainer.core.spec.experiment import Problem
+
+    try:
+        finding = find_lr(experiment)
+    except Exception as exc:  # noqa: BLE001 - e.g. out of memory: said, never a traceback
+        return f"the learning-rate finder failed: {type(exc).__name__}: {exc}"
+    return str(finding) if isinstance(finding, Problem) else finding
 
 
 def auto_threads() -> int:

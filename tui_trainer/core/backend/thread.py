@@ -6,11 +6,20 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 
-from tui_trainer.core.backend.base import BackendError, ControlledRun, PreviewQueue, RunFunction, auto_threads
+from tui_trainer.core.backend.base import (
+    BUSY,
+    BackendError,
+    ControlledRun,
+    PreviewQueue,
+    RunFunction,
+    auto_threads,
+    lr_finding_here,
+)
 from tui_trainer.core.data.preview import PreviewData
 from tui_trainer.core.pipeline.request import RunRequest
 from tui_trainer.core.spec.events import RunEnded, RunStatus, TrainingEvent
-from tui_trainer.core.spec.experiment import DataSpec
+from tui_trainer.core.spec.experiment import DataSpec, Experiment
+from tui_trainer.core.spec.lr_finding import LrFinding
 
 BUG_HINT = "this looks like a bug: please report it"
 
@@ -84,10 +93,13 @@ class ThreadBackend:
         devices: tuple[str, ...] | None = None,
         preview: Callable[[DataSpec], PreviewData] = preview_here,
         notice: str = "",
+        lr_finder: Callable[[Experiment], LrFinding | str] = lr_finding_here,
     ) -> None:
         """run: what trains a request (a scripted fake in the UI tests); devices: fixed devices (default:
-        what torch finds, imported on first use); preview: how previews are computed."""
+        what torch finds, imported on first use); preview: how previews are computed; lr_finder: how the
+        learning-rate finder's sweep is."""
         self.run_function = run
+        self._lr_finder = lr_finder
         self.notice = notice
         self._devices = devices
         self._preview = preview
@@ -115,6 +127,12 @@ class ThreadBackend:
         self._previews.set_training(True)
         self._current = ThreadRun(request, self.run_function, lambda: self._previews.set_training(False))
         return self._current
+
+    def find_lr(self, experiment: Experiment) -> LrFinding | str:
+        """The learning-rate finder in this thread (call it from a worker); refused while a run trains."""
+        if self._current is not None and not self._current.join(0):
+            return BUSY
+        return self._lr_finder(experiment)
 
     def detach(self) -> bool:
         """A run in a thread cannot outlive this process: False (close() then stops it, resumable)."""

@@ -117,6 +117,7 @@ def serve(conn: Duplex) -> None:
         run = pickle.loads(init.run_function)
         import torch
 
+        from tui_trainer.core.backend.base import lr_finding_here
         from tui_trainer.core.data.preview import preview_or_message
         from tui_trainer.core.pipeline.execute import run as pipeline_run
         from tui_trainer.core.training.devices import available_devices
@@ -142,6 +143,10 @@ def serve(conn: Duplex) -> None:
             continue
         if isinstance(message, p.Preview):
             conn.send(p.PreviewDone(preview_or_message(message.data)))
+            continue
+        if isinstance(message, p.FindLr):
+            torch.set_num_threads(message.experiment.train.threads or init.threads)
+            conn.send(p.LrFound(lr_finding_here(message.experiment)))
             continue
         if not isinstance(message, p.Train):
             controls.handle(message)  # a late stop or pause between runs: nothing to do

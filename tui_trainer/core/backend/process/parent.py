@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from tui_trainer.core.backend.base import (
+    BUSY,
     BackendError,
     ControlledRun,
     PreviewQueue,
@@ -26,7 +27,8 @@ from tui_trainer.core.backend.process.pipes import spawn
 from tui_trainer.core.data.preview import PreviewData
 from tui_trainer.core.pipeline.request import RunRequest
 from tui_trainer.core.spec.events import RunEnded, RunStatus, TrainingEvent
-from tui_trainer.core.spec.experiment import DataSpec
+from tui_trainer.core.spec.experiment import DataSpec, Experiment
+from tui_trainer.core.spec.lr_finding import LrFinding
 
 POLL_S = 0.05
 """How often a run's reader looks at the stop and pause flags while it waits for events."""
@@ -241,6 +243,34 @@ class ProcessBackend:
         if isinstance(message, p.PreviewDone):
             return message.preview
         return PreviewData("message", text=f"cannot preview {data.name}: {getattr(message, 'message', message)}")
+
+    # ------------------------------------------------------------ the learning-rate finder
+
+    def find_lr(self, experiment: Experiment) -> LrFinding | str:
+        """The learning-rate finder's sweep computed in the child (this process never imports torch); refused
+        while a run trains."""
+        if self.fallback is not None:
+            return self.fallback.find_lr(experiment)
+        if self._training:
+            return BUSY
+        try:
+            if not self._child_ready():
+                return self.fallback.find_lr(experiment)
+        except BackendError as exc:
+            return str(exc)
+        with self._lock:
+            try:
+                self._ready_locked(READY_TIMEOUT_S)
+                self._send(p.FindLr(experiment))
+                message = self._conn.recv()
+            except BackendError as exc:
+                return f"cannot find the learning rate: {exc}"
+            except (EOFError, OSError):
+                self._kill()
+                return "cannot find the learning rate: the training process ended"
+        if isinstance(message, p.LrFound):
+            return message.finding
+        return f"cannot find the learning rate: {getattr(message, 'message', message)}"
 
     # ------------------------------------------------------------ runs
 

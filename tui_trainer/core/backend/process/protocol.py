@@ -1,9 +1,9 @@
 """The messages between the app and its training process: frozen dataclasses, pickled over two pipes.
 
 Parent -> child: Init once (then the child imports torch), then any of Train, Stop, Pause, Resume,
-SetLr, Preview, Detach, Quit. Child -> parent: Ready (torch imported, devices listed) or Broken once; per run, its
-events as RunEvent, PauseAck when it parks or goes on, and Done when the run returned; PreviewDone
-answers a Preview; Unreadable answers a request the child could not unpickle.
+SetLr, Preview, FindLr, Detach, Quit. Child -> parent: Ready (torch imported, devices listed) or Broken once; per
+run, its events as RunEvent, PauseAck when it parks or goes on, and Done when the run returned; PreviewDone
+answers a Preview, LrFound a FindLr; Unreadable answers a request the child could not unpickle.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from typing import Any
 from tui_trainer.core.data.preview import PreviewData
 from tui_trainer.core.pipeline.request import RunRequest
 from tui_trainer.core.spec.events import RunEnded, TrainingEvent
-from tui_trainer.core.spec.experiment import DataSpec
+from tui_trainer.core.spec.experiment import DataSpec, Experiment
+from tui_trainer.core.spec.lr_finding import LrFinding
 
 # ---------------------------------------------------------------- parent -> child
 
@@ -63,6 +64,13 @@ class Preview:
     """A dataset preview, computed where torch lives; answered by PreviewDone."""
 
     data: DataSpec
+
+
+@dataclass(frozen=True)
+class FindLr:
+    """The learning-rate finder's sweep on this experiment's fresh model (between runs); answered by LrFound."""
+
+    experiment: Experiment
 
 
 @dataclass(frozen=True)
@@ -123,13 +131,20 @@ class PreviewDone:
 
 
 @dataclass(frozen=True)
+class LrFound:
+    """The answer to FindLr: the finding, or why there is none (a Problem's words)."""
+
+    finding: LrFinding | str
+
+
+@dataclass(frozen=True)
 class Unreadable:
     """A request the child could not unpickle (e.g. a class it cannot import)."""
 
     message: str
 
 
-ToChild = Init | Train | Stop | Pause | Resume | SetLr | Preview | Detach | Quit
-FromChild = Ready | Broken | RunEvent | PauseAck | Done | PreviewDone | Unreadable
+ToChild = Init | Train | Stop | Pause | Resume | SetLr | Preview | FindLr | Detach | Quit
+FromChild = Ready | Broken | RunEvent | PauseAck | Done | PreviewDone | LrFound | Unreadable
 CONTROLS: tuple[type[Any], ...] = (Stop, Pause, Resume, SetLr, Detach, Quit)
 """The messages that may arrive while a run trains."""
