@@ -95,9 +95,9 @@ def test_valley_and_steepest_descent_on_a_known_curve():
     slopes = np.gradient(losses, x)[1:-1]  # central differences, as the rule's
     assert rate == pytest.approx(lrs[int(np.argmin(slopes)) + 1])
     assert math.log10(rate) == pytest.approx(-2.0, abs=0.1)
-    assert "steepest descent" in why
+    assert "falls fastest" in why
     rate, why = valley(lrs, losses)
-    assert -2.6 < math.log10(rate) < -1.0 and "valley" in why  # inside the fall, before the minimum
+    assert -2.6 < math.log10(rate) < -1.0 and "longest fall" in why  # inside the fall, before the minimum
     finding = suggest(lrs, losses)
     assert finding.rule == "valley" and finding.steepest is not None
 

@@ -28,7 +28,8 @@ def finding_text(finding: LrFinding, what: str) -> str:
     if finding.suggestion is None:
         lines.append(f"no suggestion: {finding.why}")
     else:
-        lines.append(f"suggestion: lr {finding.suggestion:.2e} ({finding.why})")
+        rule = "fastai's valley" if finding.rule == "valley" else "the steepest descent"
+        lines.append(f"suggestion: lr {finding.suggestion:.2e} by {rule}: {finding.why}")
         if finding.rule == "valley" and finding.steepest is not None:
             lines.append(f"steepest descent: lr {finding.steepest:.2e}")
     return "\n".join(lines)

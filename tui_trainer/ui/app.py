@@ -366,6 +366,36 @@ class TrainerApp(App):
         question = f"Learning rate from the next batch (now {now:.3g}):"
         self.push_screen(AskText(question, f"{now:.3g}", check=problem), self.runs.change_lr)
 
+    def action_find_lr(self) -> None:
+        """Run the learning-rate finder on the edited experiment where training runs, and show its plot; `a` there
+        puts the suggestion in the Hyperparams tab's lr."""
+        from tui_trainer.core.backend.base import BUSY
+        from tui_trainer.ui.screens.lr_finder import LrFinderScreen
+
+        if self.runs.running:
+            self.notify(BUSY, title="Learning-rate finder", severity="warning", markup=False)
+            return
+        blockers = self.blockers()
+        if blockers:
+            self.notify(blockers[0], title="Learning-rate finder", severity="error", markup=False)
+            return
+        experiment = self.experiment
+        screen = LrFinderScreen(f"{experiment.name} on {experiment.data.name}")
+        self.push_screen(screen, self._apply_found_lr)
+
+        def sweep() -> None:
+            finding = self.backend.find_lr(experiment)
+            self.call_from_thread(screen.show, finding)
+
+        self.run_worker(sweep, thread=True, exclusive=True, group="lr-find", exit_on_error=False)
+
+    def _apply_found_lr(self, lr: float | None) -> None:
+        if lr is None:
+            return
+        lr = float(f"{lr:.3g}")
+        self.set_experiment(self.experiment.with_train(lr=lr))
+        self.notify(f"lr {lr:g} on the Hyperparams tab", title="Learning-rate finder", markup=False)
+
     async def action_quit(self) -> None:
         self.runs.stop_run()
         self.exit()
@@ -447,6 +477,11 @@ class TrainerApp(App):
         yield SystemCommand("Stop training", "Stop the run at its next batch (x)", self.action_stop)
         yield SystemCommand("Pause / resume", "Pause or resume the run (p)", self.action_pause)
         yield SystemCommand("Retrain", "Train again with fresh weights (r on the Train tab)", self.action_retrain)
+        yield SystemCommand(
+            "Find the learning rate",
+            "Sweep it over ~100 batches and suggest one (f on the Train tab)",
+            self.action_find_lr,
+        )
         yield SystemCommand(
             "Change the learning rate", "Type a new rate for the run in flight (l on the Train tab)", self.action_ask_lr
         )

@@ -31,7 +31,7 @@ class LrFinding:
     rule: str
     """"valley" (fastai's default) or "steep" (the steepest descent), the rule that suggested it."""
     why: str
-    """One line: where the rule found the suggestion."""
+    """One line: where the rule found the suggestion (without the rule's name)."""
     steepest: float | None = None
     """The steepest-descent rate, shown beside the valley's."""
     stopped: str = ""
@@ -81,10 +81,10 @@ def valley(lrs: list[float], losses: list[float]) -> tuple[float, str] | None:
                 longest[i] = longest[j] + 1
             if longest[end] < longest[i]:
                 end, start = i, i - longest[i]
-    third = (end - start) / 3
-    index = min(n - 1, start + int(third) + int(third / 2))
+    third = (end - start) / 3  # start: one before the fall's first point (fastai's arithmetic)
+    index = max(0, min(n - 1, start + int(third) + int(third / 2)))
     why = (
-        f"valley: the loss falls over {lrs[start]:.1e}..{lrs[end]:.1e} (its longest fall); "
+        f"the loss falls over {lrs[max(0, start)]:.1e}..{lrs[end]:.1e} (its longest fall); "
         f"the suggestion lies halfway into the middle third of it"
     )
     return lrs[index], why
@@ -99,7 +99,7 @@ def steep(lrs: list[float], losses: list[float]) -> tuple[float, str] | None:
         for i in range(1, len(lrs) - 1)
     ]
     best = min(range(len(slopes)), key=slopes.__getitem__)
-    why = f"steepest descent: the loss falls fastest there ({slopes[best]:.2f} per tenfold rate)"
+    why = f"the loss falls fastest there ({slopes[best]:.2f} per tenfold rate)"
     return lrs[best + 1], why
 
 

@@ -56,10 +56,11 @@ class TrainPane(Vertical, can_focus=True):
         Binding("v", "toggle_details", "More"),
         Binding("n", "toggle_normalised", "Rates"),
         Binding("b", "toggle_raw_batches", "Raw loss"),
+        Binding("f", "app.find_lr", "Find lr", show=False, tooltip="The learning-rate finder (a applies its rate)"),
         Binding("left_square_bracket", "app.scale_lr(0.5)", "lr ÷2", key_display="[", show=False),
         Binding("right_square_bracket", "app.scale_lr(2.0)", "lr ×2", key_display="]", show=False),
         Binding(
-            "l", "app.ask_lr", "Set lr", tooltip="Change the learning rate from the next batch ([ halves, ] doubles)"
+            "l", "app.ask_lr", "Set lr", show=False, tooltip="Change the lr from the next batch ([ halves, ] doubles)"
         ),
         Binding("m", "app.show_tab('model')", "Edit model", show=False),
         Binding("h", "app.show_tab('hparams')", "Edit hparams", show=False),
