@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from tui_trainer.cli.app import cmd_app, cmd_watch
+from tui_trainer.cli.boundary import cmd_boundary
 from tui_trainer.cli.lists import cmd_datasets, cmd_presets
 from tui_trainer.cli.lr_find import cmd_lr_find
 from tui_trainer.cli.model import cmd_export, cmd_summary
@@ -17,6 +18,7 @@ COMMANDS = {
     "summary": cmd_summary,
     "export": cmd_export,
     "lr-find": cmd_lr_find,
+    "boundary": cmd_boundary,
     "runs": cmd_runs,
     "datasets": cmd_datasets,
     "presets": cmd_presets,

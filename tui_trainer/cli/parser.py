@@ -111,6 +111,14 @@ def build_parser() -> argparse.ArgumentParser:
         default="valley",
         help="how the rate is suggested: fastai's valley (default) or the steepest descent",
     )
+    boundary = sub.add_parser("boundary", help="a 2-D run's decision boundary as text, from its checkpoint")
+    boundary.add_argument("run_dir", metavar="RUN_DIR", help="the run directory (see `tui-trainer runs`)")
+    boundary.add_argument(
+        "--checkpoint", choices=("best", "last"), default="best", help="which weights (default best.pt)"
+    )
+    boundary.add_argument("--columns", type=int, default=64, metavar="N", help="characters across (default 64)")
+    boundary.add_argument("--rows", type=int, default=24, metavar="N", help="lines down (default 24)")
+    boundary.add_argument("--json", action="store_true", help="print one JSON object with the whole grid")
     runs = sub.add_parser("runs", help="list past runs")
     runs.add_argument("--runs-dir", default="runs", metavar="DIR", help="the runs folder (default ./runs)")
     runs.add_argument("--json", action="store_true", help="print one JSON list")

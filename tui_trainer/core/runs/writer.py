@@ -33,6 +33,7 @@ from tui_trainer.core.runs.files import (
     make_run_dir,
 )
 from tui_trainer.core.runs.integrity import cut_partial_line
+from tui_trainer.core.spec.boundary import BoundaryMap
 from tui_trainer.core.spec.diagnosis import OverfittingWatch
 from tui_trainer.core.spec.events import (
     METRIC_COLUMNS,
@@ -199,6 +200,8 @@ class RunWriter:
         Raises DiskFull when the disk is full (never for a RunEnded)."""
         if isinstance(event, RunEnded):
             return [self._end(event)]
+        if isinstance(event, BoundaryMap):  # live views only: a saved run's map comes from its checkpoint
+            return [event]
         if isinstance(event, BatchEnd) and not self._keep_batch(event):
             return [event]
         self._write(EVENTS, self._append_event, event)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 
+from tui_trainer.core.spec.boundary import BoundaryMap
 from tui_trainer.core.spec.metrics import ClassReport
 
 
@@ -152,7 +153,9 @@ class RunEnded:
         return ended_line(str(self.status), self.reason)
 
 
-TrainingEvent = RunPhase | RunStarted | BatchEnd | EpochEnd | LrChanged | RunEnded
+TrainingEvent = RunPhase | RunStarted | BatchEnd | EpochEnd | LrChanged | BoundaryMap | RunEnded
+"""BoundaryMap (a 2-D model's predicted class over a grid, at a capped rate) goes to the live views only: the run
+directory does not keep it (a saved run's map is recomputed from its checkpoint)."""
 
 
 # ---------------------------------------------------------------- plain dicts (events.jsonl)

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from tui_trainer.core.spec.boundary import INTERVAL_S as BOUNDARY_INTERVAL_S
+from tui_trainer.core.spec.boundary import is_plane
 from tui_trainer.core.spec.events import (
     BatchEnd,
     EpochEnd,
@@ -20,7 +22,7 @@ from tui_trainer.core.spec.events import (
 )
 from tui_trainer.core.spec.memory import MemoryEstimate, estimate_memory
 from tui_trainer.core.spec.summary import summarize
-from tui_trainer.core.spec.throttle import Clock
+from tui_trainer.core.spec.throttle import Clock, Throttle
 from tui_trainer.core.training.devices import resolve_device
 from tui_trainer.core.training.evaluation import StopRequested, evaluate
 from tui_trainer.core.training.failures import describe_failure
@@ -261,6 +263,7 @@ def fit(
     resume: CheckpointState | None = None,
     device: str | None = None,
     clock: Clock = time.perf_counter,
+    boundary_interval: float | None = BOUNDARY_INTERVAL_S,
 ) -> RunEnded:
     """Train the experiment's model on the data; every event goes to on_event, the last is RunEnded.
 
@@ -268,7 +271,9 @@ def fit(
     changed by hand, applied from that batch on and reported as an LrChanged); a missing device or divergence ends in a "failed"
     RunEnded. The experiment must be valid (config.validate) and its layers must fit the data
     (otherwise ModelError): the pipeline's prepare checks both. device: where to train (default:
-    resolved from the experiment); clock: what times and the BatchEnd cap count in (simulated in tests). checkpoint, when given, is called on
+    resolved from the experiment); clock: what times and the BatchEnd cap count in (simulated in tests);
+    boundary_interval: on 2-D data, a BoundaryMap (the predicted class over a grid) follows an epoch's EpochEnd
+    at most this often on the clock, and always the last epoch's (None: never). checkpoint, when given, is called on
     this thread after every epoch (after its EpochEnd) with the state to save. resume, a state saved
     that way, continues that run at its next epoch: same weights, optimizer, schedule and random
     streams, so on CPU the result equals an uninterrupted run; RunStarted.start_epoch says where.
@@ -326,6 +331,7 @@ def fit(
             speedups=run.speed.description if run.speed is not None else "",
         )
     )
+    boundary = _boundary_probe(data, device, boundary_interval, clock)
     n_train = int(data.train_x.shape[0])
     if t.batch_size > n_train:
         on_event(
@@ -361,6 +367,8 @@ def fit(
             )
             history.append(event)
             on_event(event)
+            if boundary is not None and (boundary[1].ready() or epoch == t.epochs):
+                on_event(boundary[0](run.model, epoch))
             _after_epoch(run, val_loss)
             if checkpoint is not None:
                 checkpoint(_state(run, experiment, data, history))
@@ -380,6 +388,16 @@ def fit(
     except Exception as exc:  # out of memory, or anything else: the run ends "failed" in one line, never a traceback
         return ended(RunStatus.FAILED, *describe_failure(exc, _memory(experiment, data), device))
     return _finish(ended, run.model, data, device, should_stop, f"trained {t.epochs} epochs", run.speed)
+
+
+def _boundary_probe(data: DataBundle, device: str, interval: float | None, clock: Clock):
+    """(BoundaryProbe, Throttle) for data in a plane, None otherwise (or with interval None)."""
+    if interval is None or not is_plane(data.input_shape):
+        return None
+    from tui_trainer.core.training.boundary import BoundaryProbe
+
+    probe = BoundaryProbe(data.train_x, data.train_y, data.class_names, device=device, feature_names=data.feature_names)
+    return probe, Throttle(interval, clock)
 
 
 def _memory(experiment: Experiment, data: DataBundle) -> MemoryEstimate:
