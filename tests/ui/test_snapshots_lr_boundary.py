@@ -63,3 +63,43 @@ def test_lr_plot_with_a_change_by_hand(snap_compare, size: tuple[int, int]) -> N
         await pilot.pause()
 
     assert snap_compare(snapshot_app(), terminal_size=size, run_before=run_before)
+
+
+def synthetic_boundary(epoch: int = 4):
+    """A made-up 3-class map (classes by angle) with points on three arms: no torch in the UI tests."""
+    import math
+
+    from tui_trainer.core.spec.boundary import BoundaryMap, grid_axes
+
+    xs = grid_axes(-2.0, 2.0, 64)
+    ys = tuple(reversed(grid_axes(-2.0, 2.0, 48)))
+
+    def label(x: float, y: float) -> int:
+        return int(((math.atan2(y, x) + math.pi) / (2 * math.pi) * 3 + math.hypot(x, y)) % 3)
+
+    classes = tuple(tuple(label(x, y) for x in xs) for y in ys)
+    points = []
+    for k in range(3):
+        for i in range(30):
+            r = 0.2 + 1.7 * i / 30
+            a = 2 * math.pi * k / 3 + r
+            points.append((r * math.cos(a), r * math.sin(a), k))
+    return BoundaryMap(epoch, xs, ys, classes, ("cat", "dog", "bird"), tuple(points))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_decision_boundary_on_the_train_tab(snap_compare, size: tuple[int, int]) -> None:
+    async def run_before(pilot) -> None:
+        app = pilot.app
+        pane = app.query_one(TrainPane)
+        await settle(pilot)
+        await pilot.press("4")
+        pane.begin_run(app.experiment, 1)
+        for event in scripted_events(FakeEngine(epochs=4), app.experiment):
+            pane.handle_event(event)
+        pane.handle_event(synthetic_boundary())
+        await pilot.press("d")
+        await settle(pilot)
+        await pilot.pause()
+
+    assert snap_compare(snapshot_app(), terminal_size=size, run_before=run_before)

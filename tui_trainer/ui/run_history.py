@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+from tui_trainer.core.spec.boundary import BoundaryMap
 from tui_trainer.core.spec.diagnosis import Overfitting, OverfittingWatch, predicted_shares, stuck_at_chance
 from tui_trainer.core.spec.events import BatchEnd, EpochEnd, LrChanged, RunEnded, RunStarted
 from tui_trainer.core.spec.experiment import Experiment
@@ -50,6 +51,8 @@ class RunHistory:
     raw_batch_loss: Series = field(default_factory=Series)
     """The training loss as each BatchEnd reported it (the mini-batch noise), x in (fractional) epochs."""
     lr: Series = field(default_factory=Series)
+    boundary: BoundaryMap | None = None
+    """The newest decision boundary (2-D data), or None."""
     lr_changes: list[LrChanged] = field(default_factory=list)
     """The learning rate's changes by hand (drawn on the lr plot), oldest first."""
     epochs: list[EpochEnd] = field(default_factory=list)
@@ -81,6 +84,8 @@ class RunHistory:
             self.batch_loss.add(x, self._ema)
             self.raw_batch_loss.add(x, event.loss)
             self.lr.add(x, event.lr)
+        elif isinstance(event, BoundaryMap):
+            self.boundary = event
         elif isinstance(event, LrChanged):
             self.lr_changes.append(event)
             self.lr.add(self.change_x(event), event.lr)
@@ -123,6 +128,7 @@ class RunHistory:
     def compact(self) -> None:
         """Keep only what the runs table shows (a run no plot draws any more): its curves and epochs go."""
         self.batch_loss, self.raw_batch_loss, self.lr = Series(), Series(), Series()
+        self.boundary = None
         self.epochs = []
 
     @property
