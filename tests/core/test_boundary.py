@@ -119,3 +119,18 @@ def test_the_command_prints_the_map_and_json(tmp_path, capsys):
     assert main(["boundary", str(tmp_path / "nope")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error:")
+
+
+@pytest.mark.process
+def test_the_child_draws_a_saved_runs_boundary(tmp_path):
+    from tui_trainer.core.backend.process import ProcessBackend
+
+    run_dir, _ = trained(tmp_path, mlp(epochs=1))
+    backend = ProcessBackend(threads=1)
+    try:
+        there = backend.boundary(str(run_dir))
+        missing = backend.boundary(str(tmp_path / "nope"))
+    finally:
+        backend.close()
+    assert there == boundary_of_run(run_dir)
+    assert isinstance(missing, str) and "no checkpoint" in missing

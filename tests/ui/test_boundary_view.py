@@ -65,3 +65,27 @@ def test_cells_sample_the_grid_and_place_the_points():
     assert set(points.values()) <= {0, 1, 2} and points
     assert all(0 <= half < 12 and 0 <= column < 16 for half, column in points)
     assert CLASSES == boundary.class_names
+
+
+async def test_a_saved_runs_boundary_comes_from_the_backend(tmp_path) -> None:
+    app = make_app()
+    asked: list[str] = []
+
+    def boundary(run_dir: str):
+        asked.append(run_dir)
+        return synthetic_boundary(7) if run_dir.endswith("good") else "it trained on samples of shape 1x8x8"
+
+    app.backend.boundary = boundary
+    from tui_trainer.ui.screens.boundary import BoundaryScreen
+
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.show_saved_boundary(tmp_path / "good")
+        await wait_until(pilot, lambda: isinstance(app.screen, BoundaryScreen) and app.screen.boundary is not None)
+        assert app.screen.query_one(BoundaryView).boundary.epoch == 7
+        await pilot.press("escape")
+        app.show_saved_boundary(tmp_path / "bad")
+        await wait_until(
+            pilot,
+            lambda: isinstance(app.screen, BoundaryScreen) and "1x8x8" in app.screen.problem,
+        )
+    assert asked == [str(tmp_path / "good"), str(tmp_path / "bad")]

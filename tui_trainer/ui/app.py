@@ -396,6 +396,21 @@ class TrainerApp(App):
         self.set_experiment(self.experiment.with_train(lr=lr))
         self.notify(f"lr {lr:g} on the Hyperparams tab", title="Learning-rate finder", markup=False)
 
+    def show_saved_boundary(self, run_dir) -> None:
+        """A saved run's decision boundary in a dialog, computed by the backend (never in this process)."""
+        from pathlib import Path
+
+        from tui_trainer.ui.screens.boundary import BoundaryScreen
+
+        screen = BoundaryScreen(Path(run_dir).name)
+        self.push_screen(screen)
+
+        def compute() -> None:
+            boundary = self.backend.boundary(str(run_dir))
+            self.call_from_thread(screen.show, boundary)
+
+        self.run_worker(compute, thread=True, exclusive=True, group="boundary", exit_on_error=False)
+
     async def action_quit(self) -> None:
         self.runs.stop_run()
         self.exit()

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from tui_trainer.core.data.preview import PreviewData
 from tui_trainer.core.pipeline.request import RunRequest
+from tui_trainer.core.spec.boundary import BoundaryMap
 from tui_trainer.core.spec.events import RunEnded, TrainingEvent
 from tui_trainer.core.spec.experiment import DataSpec, Experiment
 from tui_trainer.core.spec.lr_finding import LrFinding
@@ -80,6 +81,11 @@ class TrainingBackend(Protocol):
     def find_lr(self, experiment: Experiment) -> LrFinding | str:
         """The learning-rate finder's sweep on the experiment's fresh model, computed where training runs;
         why it cannot be, in words, instead (a run is training, a setting or the dataset is wrong)."""
+        ...
+
+    def boundary(self, run_dir: str) -> BoundaryMap | str:
+        """A saved 2-D run's decision boundary from its best.pt, computed where training runs; why not, in
+        words, instead (no checkpoint, not 2-D data, a run is training in the process)."""
         ...
 
     def close(self) -> None:
@@ -222,6 +228,20 @@ def lr_finding_here(experiment: Experiment) -> LrFinding | str:
     except Exception as exc:  # noqa: BLE001 - e.g. out of memory: said, never a traceback
         return f"the learning-rate finder failed: {type(exc).__name__}: {exc}"
     return str(finding) if isinstance(finding, Problem) else finding
+
+
+def boundary_here(run_dir: str) -> BoundaryMap | str:
+    """A saved run's boundary computed in this process (the thread backend, and the child itself), or why not."""
+    from tui_trainer.core.data.errors import DatasetError
+    from tui_trainer.core.runs.files import RunError
+    from tui_trainer.core.training.boundary import boundary_of_run
+
+    try:
+        return boundary_of_run(run_dir)
+    except (RunError, DatasetError) as exc:
+        return str(exc)
+    except Exception as exc:  # noqa: BLE001 - said, never a traceback
+        return f"cannot draw the boundary: {type(exc).__name__}: {exc}"
 
 
 def auto_threads() -> int:

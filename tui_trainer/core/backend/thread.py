@@ -13,10 +13,12 @@ from tui_trainer.core.backend.base import (
     PreviewQueue,
     RunFunction,
     auto_threads,
+    boundary_here,
     lr_finding_here,
 )
 from tui_trainer.core.data.preview import PreviewData
 from tui_trainer.core.pipeline.request import RunRequest
+from tui_trainer.core.spec.boundary import BoundaryMap
 from tui_trainer.core.spec.events import RunEnded, RunStatus, TrainingEvent
 from tui_trainer.core.spec.experiment import DataSpec, Experiment
 from tui_trainer.core.spec.lr_finding import LrFinding
@@ -133,6 +135,10 @@ class ThreadBackend:
         if self._current is not None and not self._current.join(0):
             return BUSY
         return self._lr_finder(experiment)
+
+    def boundary(self, run_dir: str) -> BoundaryMap | str:
+        """A saved run's boundary computed in this thread (call it from a worker)."""
+        return boundary_here(run_dir)
 
     def detach(self) -> bool:
         """A run in a thread cannot outlive this process: False (close() then stops it, resumable)."""

@@ -48,6 +48,11 @@ class LrFinderScreen(ModalScreen[float | None]):
         super().__init__(classes="dialog-screen")
         self.what = what
         self.finding: LrFinding | None = None
+        self._pending: LrFinding | str | None = None
+
+    def on_mount(self) -> None:
+        if self._pending is not None:
+            self.call_after_refresh(self.show, self._pending)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog dialog-wide", id="lr-finder"):
@@ -63,7 +68,10 @@ class LrFinderScreen(ModalScreen[float | None]):
             yield Static("a applies the suggestion to the Hyperparams tab's lr, escape closes", classes="field-help")
 
     def show(self, finding: LrFinding | str) -> None:
-        """The finding (plot and words), or why there is none."""
+        """The finding (plot and words), or why there is none (kept until the screen is mounted, if it is not yet)."""
+        if not self.query("#lr-find-status"):
+            self._pending = finding
+            return
         status = self.query_one("#lr-find-status", Static)
         if isinstance(finding, str):
             status.update(f"no finding: {finding}")

@@ -67,6 +67,7 @@ class RunsPane(Vertical):
         Binding("R", "resume", "Resume", key_display="R"),
         Binding("plus", "more_epochs", "More epochs", key_display="+", tooltip="Train a run more epochs"),
         Binding("a", "attach", "Attach"),
+        Binding("b", "boundary", "Boundary", show=False, tooltip="A 2-D run's decision boundary from its best.pt"),
         Binding("d", "delete", "Delete"),
         Binding("o", "sort", "Sort"),
         Binding("c", "toggle_columns", "Columns", tooltip="One column per setting that differs among the runs"),
@@ -343,6 +344,12 @@ class RunsPane(Vertical):
         r = self.selected
         if r is not None:
             self.app.runs.attach(r.path)
+
+    def action_boundary(self) -> None:
+        """Show the run's decision boundary (2-D data), computed where training runs."""
+        r = self.selected
+        if r is not None:
+            self.app.show_saved_boundary(r.path)
 
     def action_delete(self) -> None:
         """Delete the run directory, after asking."""

@@ -117,7 +117,7 @@ def serve(conn: Duplex) -> None:
         run = pickle.loads(init.run_function)
         import torch
 
-        from tui_trainer.core.backend.base import lr_finding_here
+        from tui_trainer.core.backend.base import boundary_here, lr_finding_here
         from tui_trainer.core.data.preview import preview_or_message
         from tui_trainer.core.pipeline.execute import run as pipeline_run
         from tui_trainer.core.training.devices import available_devices
@@ -143,6 +143,9 @@ def serve(conn: Duplex) -> None:
             continue
         if isinstance(message, p.Preview):
             conn.send(p.PreviewDone(preview_or_message(message.data)))
+            continue
+        if isinstance(message, p.BoundaryOf):
+            conn.send(p.BoundaryDone(boundary_here(message.run_dir)))
             continue
         if isinstance(message, p.FindLr):
             torch.set_num_threads(message.experiment.train.threads or init.threads)

@@ -6,6 +6,7 @@ before the app imports Textual, so it has imported torch by the time the user ca
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 import subprocess
 import threading
@@ -26,6 +27,7 @@ from tui_trainer.core.backend.process import protocol as p
 from tui_trainer.core.backend.process.pipes import spawn
 from tui_trainer.core.data.preview import PreviewData
 from tui_trainer.core.pipeline.request import RunRequest
+from tui_trainer.core.spec.boundary import BoundaryMap
 from tui_trainer.core.spec.events import RunEnded, RunStatus, TrainingEvent
 from tui_trainer.core.spec.experiment import DataSpec, Experiment
 from tui_trainer.core.spec.lr_finding import LrFinding
@@ -251,26 +253,43 @@ class ProcessBackend:
         while a run trains."""
         if self.fallback is not None:
             return self.fallback.find_lr(experiment)
+        return self._ask(p.FindLr(experiment), p.LrFound, "cannot find the learning rate", BUSY)
+
+    def boundary(self, run_dir: str) -> BoundaryMap | str:
+        """A saved run's decision boundary computed in the child; refused while a run trains there."""
+        if self.fallback is not None:
+            return self.fallback.boundary(run_dir)
+        busy = "a run is training: the boundary of a saved run is drawn once it has ended"
+        return self._ask(p.BoundaryOf(str(run_dir)), p.BoundaryDone, "cannot draw the boundary", busy)
+
+    def _ask(self, request: p.ToChild, answer: type, what: str, busy: str) -> Any:
+        """Send a request between runs and return the one field of its answer, or words for why there is none."""
         if self._training:
-            return BUSY
+            return busy
         try:
             if not self._child_ready():
-                return self.fallback.find_lr(experiment)
+                return self._ask_fallback(request)
         except BackendError as exc:
             return str(exc)
         with self._lock:
             try:
                 self._ready_locked(READY_TIMEOUT_S)
-                self._send(p.FindLr(experiment))
+                self._send(request)
                 message = self._conn.recv()
             except BackendError as exc:
-                return f"cannot find the learning rate: {exc}"
+                return f"{what}: {exc}"
             except (EOFError, OSError):
                 self._kill()
-                return "cannot find the learning rate: the training process ended"
-        if isinstance(message, p.LrFound):
-            return message.finding
-        return f"cannot find the learning rate: {getattr(message, 'message', message)}"
+                return f"{what}: the training process ended"
+        if isinstance(message, answer):
+            return getattr(message, dataclasses.fields(message)[0].name)
+        return f"{what}: {getattr(message, 'message', message)}"
+
+    def _ask_fallback(self, request: p.ToChild) -> Any:
+        """The same request answered by the thread backend (the child could not start)."""
+        if isinstance(request, p.FindLr):
+            return self.fallback.find_lr(request.experiment)
+        return self.fallback.boundary(request.run_dir)
 
     # ------------------------------------------------------------ runs
 

@@ -1,9 +1,9 @@
 """The messages between the app and its training process: frozen dataclasses, pickled over two pipes.
 
 Parent -> child: Init once (then the child imports torch), then any of Train, Stop, Pause, Resume,
-SetLr, Preview, FindLr, Detach, Quit. Child -> parent: Ready (torch imported, devices listed) or Broken once; per
+SetLr, Preview, FindLr, BoundaryOf, Detach, Quit. Child -> parent: Ready (torch imported, devices listed) or Broken once; per
 run, its events as RunEvent, PauseAck when it parks or goes on, and Done when the run returned; PreviewDone
-answers a Preview, LrFound a FindLr; Unreadable answers a request the child could not unpickle.
+answers a Preview, LrFound a FindLr, BoundaryDone a BoundaryOf; Unreadable answers a request the child could not unpickle.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 
 from tui_trainer.core.data.preview import PreviewData
 from tui_trainer.core.pipeline.request import RunRequest
+from tui_trainer.core.spec.boundary import BoundaryMap
 from tui_trainer.core.spec.events import RunEnded, TrainingEvent
 from tui_trainer.core.spec.experiment import DataSpec, Experiment
 from tui_trainer.core.spec.lr_finding import LrFinding
@@ -71,6 +72,13 @@ class FindLr:
     """The learning-rate finder's sweep on this experiment's fresh model (between runs); answered by LrFound."""
 
     experiment: Experiment
+
+
+@dataclass(frozen=True)
+class BoundaryOf:
+    """A saved 2-D run's decision boundary from its checkpoint (between runs); answered by BoundaryDone."""
+
+    run_dir: str
 
 
 @dataclass(frozen=True)
@@ -138,13 +146,20 @@ class LrFound:
 
 
 @dataclass(frozen=True)
+class BoundaryDone:
+    """The answer to BoundaryOf: the map, or why there is none."""
+
+    boundary: BoundaryMap | str
+
+
+@dataclass(frozen=True)
 class Unreadable:
     """A request the child could not unpickle (e.g. a class it cannot import)."""
 
     message: str
 
 
-ToChild = Init | Train | Stop | Pause | Resume | SetLr | Preview | FindLr | Detach | Quit
-FromChild = Ready | Broken | RunEvent | PauseAck | Done | PreviewDone | LrFound | Unreadable
+ToChild = Init | Train | Stop | Pause | Resume | SetLr | Preview | FindLr | BoundaryOf | Detach | Quit
+FromChild = Ready | Broken | RunEvent | PauseAck | Done | PreviewDone | LrFound | BoundaryDone | Unreadable
 CONTROLS: tuple[type[Any], ...] = (Stop, Pause, Resume, SetLr, Detach, Quit)
 """The messages that may arrive while a run trains."""
