@@ -103,3 +103,20 @@ def test_decision_boundary_on_the_train_tab(snap_compare, size: tuple[int, int])
         await pilot.pause()
 
     assert snap_compare(snapshot_app(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_a_saved_runs_boundary(snap_compare, size: tuple[int, int]) -> None:
+    from tui_trainer.ui.screens.boundary import BoundaryScreen
+
+    app = snapshot_app()
+    app.backend.boundary = lambda run_dir: synthetic_boundary(12)
+
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("5")
+        app.show_saved_boundary("runs/2026-12-02_03-12-05_mlp_moons")
+        await wait_until(pilot, lambda: isinstance(app.screen, BoundaryScreen) and app.screen.boundary is not None)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
