@@ -115,3 +115,14 @@ async def burst_handled(pilot) -> None:
     for _ in range(2):
         await wait_until(pilot, quiet, what="the messages of the burst handled")
         await pilot.pause()
+
+
+def shown_messages(app) -> list[str]:  # noqa: ANN001
+    """The app's messages of this session as text (title, newline, message), oldest first: what its top
+    line showed (tui_trainer.ui.widgets.message_bar)."""
+    return [f"{m.title}\n{m.text}" if m.title else m.text for m in app.message_log]
+
+
+def message_texts(app) -> list[str]:  # noqa: ANN001
+    """The texts of the app's messages of this session, without their titles, oldest first."""
+    return [m.text for m in app.message_log]

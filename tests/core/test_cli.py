@@ -294,16 +294,47 @@ def opened(monkeypatch) -> list[dict]:
 @pytest.mark.parametrize(
     ("argv", "options"),
     [
-        ([], {"dataset": None, "preset": None, "runs_dir": "runs", "train_in": None}),
-        (["--runs-dir", "elsewhere"], {"dataset": None, "preset": None, "runs_dir": "elsewhere", "train_in": None}),
-        (["--dataset", "moons"], {"dataset": "moons", "preset": None, "runs_dir": "runs", "train_in": None}),
+        ([], {"dataset": None, "preset": None, "runs_dir": "runs", "train_in": None, "config": None, "settings": []}),
+        (
+            ["--runs-dir", "elsewhere"],
+            {
+                "dataset": None,
+                "preset": None,
+                "runs_dir": "elsewhere",
+                "train_in": None,
+                "config": None,
+                "settings": [],
+            },
+        ),
+        (
+            ["--dataset", "moons"],
+            {"dataset": "moons", "preset": None, "runs_dir": "runs", "train_in": None, "config": None, "settings": []},
+        ),
         (
             ["--dataset", "moons", "--preset", "mlp", "--runs-dir", "r", "--train-in", "thread"],
-            {"dataset": "moons", "preset": "mlp", "runs_dir": "r", "train_in": "thread"},
+            {
+                "dataset": "moons",
+                "preset": "mlp",
+                "runs_dir": "r",
+                "train_in": "thread",
+                "config": None,
+                "settings": [],
+            },
+        ),
+        (
+            ["--dataset", "moons", "--set", "epochs=200", "--config", "e.toml"],
+            {
+                "dataset": "moons",
+                "preset": None,
+                "runs_dir": "runs",
+                "train_in": None,
+                "config": "e.toml",
+                "settings": ["epochs=200"],
+            },
         ),
         (
             ["app", "--dataset", "iris", "--runs-dir", "r"],
-            {"dataset": "iris", "preset": None, "runs_dir": "r", "train_in": None},
+            {"dataset": "iris", "preset": None, "runs_dir": "r", "train_in": None, "config": None, "settings": []},
         ),
     ],
 )
@@ -324,8 +355,16 @@ def test_help_names_the_app_options_and_the_commands(capsys):
         main(["--help"])
     out = capsys.readouterr().out
     assert exit_info.value.code == 0
-    assert out.startswith("usage: tui-trainer [--dataset NAME] [--preset NAME] [--runs-dir DIR]")
+    assert out.startswith("usage: tui-trainer [--dataset NAME] [--preset NAME] [--config FILE] [--set KEY=VALUE]...")
     assert "tui-trainer COMMAND [options]" in out
-    for words in ("--runs-dir DIR", "--train-in {process,thread}", "train ", "watch ", "runs ", "COMMAND --help"):
+    for words in (
+        "--runs-dir DIR",
+        "--set KEY=VALUE",
+        "--train-in {process,thread}",
+        "train ",
+        "watch ",
+        "runs ",
+        "COMMAND --help",
+    ):
         assert words in out, words
     assert "BARE" not in out

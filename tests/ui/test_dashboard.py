@@ -10,7 +10,7 @@ from helpers import wait_until
 from textual.widget import Widget
 
 from tui_trainer.ui.tabs.train import TrainPane
-from tui_trainer.ui.widgets.curves import CurvePlot
+from tui_trainer.ui.widgets.curves import CurvePlot, value_ticks
 from tui_trainer.ui.widgets.footer import RunKeysFooter
 
 GLANCE = ("#status", "#progress-row", "#loss-plot", "#acc-plot", "#confusion", "#metrics-title")
@@ -88,3 +88,13 @@ async def test_b_shows_the_raw_batch_losses() -> None:
         batch = next(c for c in plot._curves if c.label == "batch (raw)")
         assert batch.ys == pane.current.raw_batch_loss.ys
         assert "batch (raw)" in str(app.query_one(".plot-legend").render())
+
+
+def test_tick_labels_are_their_values_and_short_for_small_learning_rates() -> None:
+    """The lr plot labelled 0.001..0.002 as 1.00e-03..2.00e-03; tiny rates stay short and exact at their rows."""
+    values, labels = value_ticks(0.001, 0.002, 5)
+    assert labels == ["0.00100", "0.00125", "0.00150", "0.00175", "0.00200"]
+    values, labels = value_ticks(1e-5, 1e-4, 5)
+    assert labels == ["1e-5", "3.25e-5", "5.5e-5", "7.75e-5", "1e-4"]
+    assert [float(label) for label in labels] == pytest.approx(values, rel=1e-12)
+    assert value_ticks(0.0, 1e-6, 5)[1] == ["0", "2.5e-7", "5e-7", "7.5e-7", "1e-6"]

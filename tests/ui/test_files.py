@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from fakes import make_app
-from helpers import wait_until
+from helpers import message_texts, wait_until
 from textual.widgets import Input
 
 from tui_trainer.core.spec.presets import list_presets, load_preset
@@ -41,7 +41,7 @@ async def test_code_view_shows_and_writes_the_script(tmp_path: Path) -> None:
         field.value = "mine.py"
         await pilot.press("enter")
         await wait_until(pilot, lambda: (tmp_path / "mine.py").exists())
-        await wait_until(pilot, lambda: any(n.message.startswith("wrote mine.py") for n in app._notifications))
+        await wait_until(pilot, lambda: any(m.startswith("wrote mine.py") for m in message_texts(app)))
     assert (tmp_path / "mine.py").read_text() == code
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from fakes import make_app
+from helpers import wait_until
 from textual.widgets import Input, Select, Switch
 
 from tui_trainer.core.spec.experiment import TrainSpec, field_help
@@ -125,3 +126,34 @@ async def test_invalid_text_is_kept_marked_and_blocks_until_fixed() -> None:
         epochs.value = "3"
         await pilot.pause()
         assert app.experiment.train.epochs == 3 and not app.invalid_fields
+
+
+async def test_the_field_being_typed_in_stays_in_view_with_its_message() -> None:
+    """A field on the last visible line of the form: the error that appears beneath it as the user types is
+    scrolled into view with it (it appeared below the screen's edge, out of sight)."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3")
+        await wait_until(pilot, lambda: bool(app.query("#hparams-form")), what="the form")
+        scroll = app.query_one("#hparams-scroll")
+        target = row(app, "grad_clip")
+        field = target.query_one(Input)
+        field.focus()
+        await pilot.pause()
+        # Scroll so that the field's line is the last one the pane shows.
+        scroll.scroll_to(y=scroll.scroll_y + field.region.y - scroll.content_region.bottom + 1, animate=False)
+        await wait_until(pilot, lambda: field.region.bottom == scroll.content_region.bottom, what="field at the edge")
+        field.action_end()
+        await pilot.press("x")
+        error = target.query_one(".field-error")
+        await wait_until(
+            pilot,
+            lambda: "must be a number" in error_text(app, "grad_clip"),
+            what="the error",
+        )
+        await wait_until(
+            pilot,
+            lambda: error.region.height > 0 and error.region.bottom <= scroll.content_region.bottom,
+            what="the error scrolled into view",
+        )
+        assert scroll.content_region.contains_region(field.region), "the field itself stays in view"

@@ -4,7 +4,7 @@ keep every key in order, Enter applies the layer form from any field."""
 from __future__ import annotations
 
 from fakes import make_app
-from helpers import burst_handled, send_burst, wait_until
+from helpers import burst_handled, message_texts, send_burst, wait_until
 from textual.widgets import Input, Select, Switch, Tabs
 
 from tui_trainer.core.spec.experiment import LayerSpec
@@ -17,7 +17,7 @@ from tui_trainer.ui.widgets.switch_state import SwitchState
 
 def notes(app: TrainerApp) -> list[str]:
     """The messages of the notifications shown so far."""
-    return [n.message for n in app._notifications]
+    return message_texts(app)
 
 
 async def data_form_mounted(pilot) -> None:

@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from helpers import wait_until
+from helpers import shown_messages, wait_until
 from textual.geometry import Region
 from textual.widgets import DataTable, Input, Static
 
@@ -84,13 +84,8 @@ def table_text(app: TrainerApp, selector: str) -> str:
     return "\n".join(strip.text for strip in table.render_lines(Region(0, 0, width, height)))
 
 
-def toasts(app: TrainerApp) -> list[str]:
-    """The notifications on screen, as text (title, newline, message)."""
-    return [str(toast.render()) for toast in app.screen.query("Toast")]
-
-
 def toasted(app: TrainerApp, text: str) -> bool:
-    return any(text in toast for toast in toasts(app))
+    return any(text in message for message in shown_messages(app))
 
 
 async def pick(pilot, table_id: str, key: str) -> None:

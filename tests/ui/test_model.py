@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fakes import make_app
-from helpers import wait_until
+from helpers import message_texts, wait_until
 from textual.widgets import Input, Select
 
 from tui_trainer.core.spec.experiment import LayerSpec
@@ -198,7 +198,7 @@ async def test_invalid_stack_and_unknown_shapes(tmp_path: Path) -> None:
 
 
 def notes(app: TrainerApp) -> list[str]:
-    return [n.message for n in app._notifications]
+    return message_texts(app)
 
 
 async def test_undo_redo_and_an_undoable_reset() -> None:

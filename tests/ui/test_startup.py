@@ -9,7 +9,7 @@ import threading
 
 import pytest
 from fakes import FakeEngine, fake_backend, make_app
-from helpers import wait_until
+from helpers import message_texts, wait_until
 
 from tui_trainer.ui.app import TrainerApp
 from tui_trainer.ui.tabs.train import TrainPane
@@ -77,8 +77,8 @@ async def test_a_training_process_that_cannot_start_leaves_the_app_training_in_a
     app = TrainerApp(backend=backend)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: backend.fallback is not None, timeout=60)
-        await wait_until(pilot, lambda: app.devices[:2] == ("auto", "cpu") and len(app._notifications) > 0)
-        messages = [n.message for n in app._notifications]
+        await wait_until(pilot, lambda: app.devices[:2] == ("auto", "cpu") and len(app.message_log) > 0)
+        messages = message_texts(app)
         assert any("no luck" in m and "own process" in m for m in messages), messages
         assert isinstance(backend.fallback, ThreadBackend) and backend.pid is None
 

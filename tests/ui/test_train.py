@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import fakes
 from fakes import FakeEngine
-from helpers import dashboard_drawn, wait_for, wait_until
+from helpers import dashboard_drawn, message_texts, shown_messages, wait_for, wait_until
 from textual.widgets import Input, Static, TabbedContent
 
 from tui_trainer.core.pipeline.request import RunRequest
 from tui_trainer.core.spec.events import EpochEnd
 from tui_trainer.core.spec.experiment import LayerSpec
 from tui_trainer.ui.app import TrainerApp
+from tui_trainer.ui.screens.dialogs import Confirm
 from tui_trainer.ui.tabs.train import TrainPane
 from tui_trainer.ui.widgets.confusion import ConfusionMatrix
 from tui_trainer.ui.widgets.curves import CurvePlot
@@ -116,7 +117,7 @@ async def test_start_while_running_does_not_start_a_second_thread(fake_engine: F
         await pilot.press("s")
         await wait_until(pilot, lambda: app.runs.running and fake_engine.waiting.is_set())
         await pilot.press("s")
-        await wait_until(pilot, lambda: any("A run is going" in n.message for n in app._notifications))
+        await wait_until(pilot, lambda: any("A run is going" in m for m in message_texts(app)))
         assert len(fake_engine.calls) == 1
         await pilot.press("x")
         await wait_until(pilot, lambda: not app.runs.running)
@@ -160,11 +161,6 @@ async def test_invalid_model_blocks_training_and_keeps_edits(fake_engine: FakeEn
         assert app.experiment.layers == broken
 
 
-def toasts(app: TrainerApp) -> list[str]:
-    """The notifications on screen, as text."""
-    return [str(toast.render()) for toast in app.screen.query("Toast")]
-
-
 async def test_a_setting_that_blocks_training_is_shown_at_its_field(fake_engine: FakeEngine) -> None:
     """s with an invalid setting jumps to its field (focused) on its tab; the Train tab keeps the list."""
     app = make_app(fake_engine)
@@ -176,7 +172,7 @@ async def test_a_setting_that_blocks_training_is_shown_at_its_field(fake_engine:
         assert fake_engine.calls == [] and not app.runs.running
         line = "learning rate (lr) must be greater than 0, not -1"
         assert line in str(app.query_one("#blocked", Static).render())
-        await wait_until(pilot, lambda: any(line in toast for toast in toasts(app)), what="the notification")
+        await wait_until(pilot, lambda: any(line in m for m in shown_messages(app)), what="the notification")
         # Fixed there; then a data option: the Data tab, with that option focused.
         app.query_one("#input-lr", Input).value = "0.1"
         await wait_until(pilot, lambda: app.experiment.train.lr == 0.1 and not app.invalid_fields, what="lr fixed")
@@ -244,15 +240,22 @@ def scripted_events(engine: FakeEngine, experiment) -> list:
     return events
 
 
-async def test_quit_during_training_returns_promptly(fake_engine: FakeEngine) -> None:
+async def test_quit_during_training_asks_then_returns_promptly(fake_engine: FakeEngine) -> None:
     fake_engine.hold()
     app = make_app(fake_engine)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("s")
         await wait_until(pilot, lambda: app.runs.running and fake_engine.waiting.is_set())
-        # the q binding's action (pressing q through the pilot can wait forever for an animation the closing
-        # app never finishes: a test-harness race, not the app's)
-        await app.run_action("quit")
+        await pilot.press("q")  # asks first: the run would stop
+        await wait_until(pilot, lambda: isinstance(app.screen, Confirm), what="the question")
+        await pilot.press("n")
+        await wait_until(pilot, lambda: not isinstance(app.screen, Confirm), what="the question answered")
+        assert app.is_running and app.runs.running, "no: the app and its run go on"
+        await pilot.press("q")
+        await wait_until(pilot, lambda: isinstance(app.screen, Confirm), what="the question again")
+        # yes, through the dialog's action (pressing a key through the pilot can wait forever for an animation
+        # the closing app never finishes: a test-harness race, not the app's)
+        await app.screen.run_action("answer(True)")
     # Held forever, the engine can only end through the stop that quitting asks for (the timeout is
     # a hang guard only: the app's unmount already waited for the run to end).
     assert app.runs.join(timeout=30.0), "the training thread ended"
@@ -270,7 +273,7 @@ async def test_events_of_a_superseded_run_are_ignored(fake_engine: FakeEngine) -
         app.post_message(TrainingEventMessage(RunEnded("failed", "late event"), run_id=0))
         # Messages are handled in order: once a note of the current run shows, the late event was handled.
         app.post_message(TrainingEventMessage(RunPhase("after the late event"), run_id=app.runs.run_id))
-        await wait_until(pilot, lambda: any(n.message == "after the late event" for n in app._notifications))
+        await wait_until(pilot, lambda: "after the late event" in message_texts(app))
         assert pane(app).current.status == "finished"
 
 
@@ -313,7 +316,7 @@ async def test_a_note_while_training_is_a_notification_and_the_speed_ups_show_in
     app = make_app(engine)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("s")
-        await wait_until(pilot, lambda: any("compile failed" in n.message for n in app._notifications))
+        await wait_until(pilot, lambda: any("compile failed" in m for m in message_texts(app)))
         await wait_until(pilot, lambda: "cpu + channels-last" in str(app.query_one("#status", Static).render()))
         status = str(app.query_one("#status", Static).render())
         assert status.startswith("running") and "cpu + channels-last" in status, status

@@ -7,6 +7,7 @@ from typing import Any
 
 from tui_trainer.cli.parser import UsageError
 from tui_trainer.core.spec.experiment import ConfigError, Experiment, Problem, validate, with_config_file, with_setting
+from tui_trainer.core.spec.poisoning import POISONING_FIELDS
 
 
 def with_settings(experiment: Experiment, assignments: list[str]) -> Experiment:
@@ -45,7 +46,10 @@ def experiment_from_args(args: argparse.Namespace) -> Experiment:
 
 def problem_line(problem: Problem, experiment: Experiment) -> str:
     """A pipeline Problem as the CLI's one error line: its message (the settings were validated before, so
-    the field adds nothing), a layer problem naming the preset and the dataset."""
+    the field adds nothing; a noise or backdoor option against the data's classes is named), a layer problem
+    naming the preset and the dataset."""
     if problem.field == "model":
         return f"preset {experiment.name} does not fit {experiment.data.name}: {problem.message}"
+    if problem.field in POISONING_FIELDS:  # a setting against the data (a class it lacks): named
+        return str(problem)
     return problem.message

@@ -7,7 +7,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tui_trainer.core.runs.lock import holder, holder_of
-from tui_trainer.core.spec.diagnosis import CHANCE_EPOCHS, OverfittingWatch, predicted_shares, stuck_at_chance
+from tui_trainer.core.spec.diagnosis import (
+    CHANCE_EPOCHS,
+    OverfittingWatch,
+    accuracy_peak,
+    predicted_shares,
+    stuck_at_chance,
+)
 from tui_trainer.core.spec.events import BatchEnd, EpochEnd, RunEnded, RunPhase, RunStarted, RunStatus
 from tui_trainer.core.spec.metrics import ClassReport
 from tui_trainer.core.spec.summary import ModelSummary, format_shape
@@ -134,6 +140,8 @@ def final_report(end: RunEnded) -> str:
             f"validation accuracy {last.val_accuracy:.2%} (best {end.best_val_accuracy:.2%}) after "
             f"{end.epochs_done} epochs in {end.seconds:.1f}s"
         )
+        if end.backdoor is not None:
+            lines.append(f"backdoor: {end.backdoor.words()}")
         lines += [
             "",
             "validation confusion matrix (rows = true class, columns = predicted):",
@@ -166,6 +174,8 @@ def run_json(end: RunEnded, params: int | None, device: str | None, run_dir: Pat
         "seconds": end.seconds,
         "run_dir": str(run_dir) if run_dir is not None else None,
     }
+    if end.backdoor is not None:
+        result["backdoor"] = end.backdoor.as_dict()
     return result
 
 
@@ -181,6 +191,8 @@ class EventPrinter:
         self.epochs: deque[EpochEnd] = deque(maxlen=CHANCE_EPOCHS)
         """The newest epochs, as many as stuck_at_chance reads (a 10,000-epoch run keeps no more)."""
         self.overfitting = OverfittingWatch()
+        self.best: EpochEnd | None = None
+        """The epoch with the best validation accuracy so far."""
         self._said: set[str] = set()
 
     def _note_once(self, kind: str, words: str | None) -> None:
@@ -215,6 +227,10 @@ class EventPrinter:
             self._note_once(
                 "stuck", stuck_at_chance(self.epochs, predicted_shares(report.confusion), report.class_names)
             )
+            if self.best is None or event.val_accuracy > self.best.val_accuracy:
+                self.best = event
+            peak = accuracy_peak([self.best, event])
+            self._note_once("peak", peak.words() if peak else None)
         elif isinstance(event, RunPhase) and self.params is not None:  # a note while training
             print(("\r\x1b[K" if self.tty else "") + event.message, flush=True)
 

@@ -14,6 +14,7 @@ from tui_trainer.core.data import DatasetError, dataset_info
 from tui_trainer.core.spec.experiment import ConfigError, Experiment, LayerSpec, validate
 from tui_trainer.core.spec.layers import resolved_args
 from tui_trainer.core.spec.lr_change import read_changes, steps_and_rates
+from tui_trainer.core.spec.poisoning import tampers
 from tui_trainer.core.spec.summary import Shape, format_shape, summarize
 
 _TEMPLATE = Path(__file__).with_name("export_template.txt")
@@ -339,7 +340,13 @@ def export_script(source: ExportSource, filename: str = "train.py") -> str:
     parts = [
         _section(
             "header",
-            title=f"{experiment.name} on {experiment.data.name}: a standalone PyTorch training script.",
+            title=f"{experiment.name} on {experiment.data.name}: a standalone PyTorch training script."
+            + (
+                "\nNote: it trains on the clean labels: label_noise, poison_fraction and label_overrides are not "
+                "reproduced here."
+                if tampers(experiment.data)
+                else ""
+            ),
             version=__version__,
             origin=source.origin,
             needs=needs,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import signal
+from collections import deque
+from functools import partial
 from pathlib import Path
 
 from textual import events, on
@@ -12,21 +14,22 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container
 from textual.driver import Driver
+from textual.notifications import Notification, Notify
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Header, Input, Static, TabbedContent, TabPane, Tabs
+from textual.widgets import Input, Static, TabbedContent, TabPane, Tabs
 
 from tui_trainer.core.backend import BackendError, TrainingBackend
 from tui_trainer.core.data.registry import DataShape, shape_of
-from tui_trainer.core.pipeline.checks import start_problems, training_device
-from tui_trainer.core.runs import DEFAULT_ROOT
+from tui_trainer.core.pipeline.checks import default_preset, start_problems, training_device
+from tui_trainer.core.runs import DEFAULT_ROOT, RunError
 from tui_trainer.core.spec.experiment import ConfigError, Experiment, Problem, field_title
 from tui_trainer.core.spec.presets import load_preset, save_user_preset, saved_description
 from tui_trainer.ui.gc_tuning import MemorySettler
 from tui_trainer.ui.key_order import handles_keys_in_order, type_into
 from tui_trainer.ui.messages import DevicesFound, TrainingEventMessage, TrainingThreadDone
 from tui_trainer.ui.run_lifecycle import RunLifecycle
-from tui_trainer.ui.screens.dialogs import AskText
+from tui_trainer.ui.screens.dialogs import AskText, Confirm, MessageLog
 from tui_trainer.ui.tabs.data import DataPane
 from tui_trainer.ui.tabs.help import HelpPane
 from tui_trainer.ui.tabs.hparams import HparamsPane
@@ -37,6 +40,7 @@ from tui_trainer.ui.terminal import hang_up_proof
 from tui_trainer.ui.typing_guard import TypingGuard
 from tui_trainer.ui.widgets.field_form import FieldRow
 from tui_trainer.ui.widgets.footer import RunKeysFooter
+from tui_trainer.ui.widgets.message_bar import LOG_SIZE, LoggedMessage, MessageBar, logged
 
 STYLES = Path(__file__).parent / "styles"
 TABS = ("data", "model", "hparams", "train", "runs", "help")
@@ -51,7 +55,6 @@ TAB_LABELS = {
 """Each tab's key and name, as its label in the tab bar shows them (the palette uses the same words)."""
 
 DEFAULT_DATASET = "digits28"
-DEFAULT_PRESET = "lenet5"
 
 
 class TrainerApp(App):
@@ -126,6 +129,8 @@ class TrainerApp(App):
         """(input shape, classes) of datasets seen in a run (csv:/folder: are unknown before)."""
         self.found_devices: tuple[str, ...] | None = None
         """The devices the backend found (None until it says): where "auto" trains, for the memory check."""
+        self.message_log: deque[LoggedMessage] = deque(maxlen=LOG_SIZE)
+        """Every message of this session, oldest first (bounded): the palette's "Messages" lists them."""
         self.typing_guard = TypingGuard(lambda note: self.notify(note, title="Keys", markup=False))
         """Swallows text typed past a text field (ui/typing_guard.py has the rule)."""
         if experiment is not None:  # e.g. the run being watched
@@ -135,7 +140,7 @@ class TrainerApp(App):
                 self.preset_experiment = experiment
             start = experiment
         else:
-            self.preset_experiment = load_preset(preset or DEFAULT_PRESET)
+            self.preset_experiment = load_preset(preset or default_preset(dataset))
             start = self.preset_experiment.with_data(
                 name=dataset or (DEFAULT_DATASET if not preset else self.preset_experiment.data.name)
             )
@@ -147,7 +152,7 @@ class TrainerApp(App):
         return hang_up_proof(super().get_driver_class())
 
     def compose(self) -> ComposeResult:
-        yield Header(show_clock=False)
+        yield MessageBar(id="message-bar")
         with Container(id="main"):
             with TabbedContent(id="tabs", initial="data"):
                 with TabPane(" ".join(TAB_LABELS["data"]), id="data"):
@@ -173,6 +178,42 @@ class TrainerApp(App):
             self.call_after_refresh(self.runs.attach, self.watch_dir)
         # After the first frame: the backend may still be importing torch.
         self.call_after_refresh(self.run_worker, self._find_devices, thread=True, group="devices", exit_on_error=False)
+
+    # ------------------------------------------------------------ messages (the top line, not toasts)
+
+    ERROR_TIMEOUT_S = 12.0
+    """An error stays on the top line at least this long (other messages: Textual's timeout)."""
+
+    def _on_notify(self, event: Notify) -> None:
+        """Every notification: kept in the log, shown on the top line until it expires (Textual's toasts
+        lay over the content they explained: the confusion matrix at 80x24, the field in error)."""
+        notification = event.notification
+        if notification.severity == "error":
+            notification.timeout = max(notification.timeout, self.ERROR_TIMEOUT_S)
+        self._notifications.add(notification)
+        self.message_log.append(logged(notification))
+        self.set_timer(notification.timeout, partial(self._expire, notification))
+        self._refresh_notifications()
+
+    def _expire(self, notification: Notification) -> None:
+        if notification in self._notifications:
+            self._unnotify(notification)
+
+    def _refresh_notifications(self) -> None:
+        """The main screen shows the newest message on its top line; a dialog on top gets Textual's toasts
+        (small dialogs sit in the middle, away from the corner)."""
+        bars = self.query("#message-bar") if self.screen_stack else None
+        if not bars:
+            return
+        bar = bars.first(MessageBar)
+        if self.screen is bar.screen:
+            bar.show_latest(list(self._notifications))
+        else:
+            super()._refresh_notifications()
+
+    def action_messages(self) -> None:
+        """The session's messages, newest first."""
+        self.push_screen(MessageLog(list(self.message_log)))
 
     def settle_memory(self) -> None:
         """With tune_gc: collect, freeze the survivors and collect less often (ui/gc_tuning.py says why).
@@ -412,6 +453,20 @@ class TrainerApp(App):
         self.run_worker(compute, thread=True, exclusive=True, group="boundary", exit_on_error=False)
 
     async def action_quit(self) -> None:
+        """Quit; while this app trains a run, ask first (the run would stop: resumable, but stopped)."""
+        if self.runs.running and self.runs.following is None:
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self.runs.stop_run()
+                    self.exit()
+
+            question = (
+                "A run is training: quit and stop it? It stays resumable (R on the Runs tab). "
+                "To leave it training, close the terminal or detach tmux instead."
+            )
+            self.push_screen(Confirm(question), answered)
+            return
         self.runs.stop_run()
         self.exit()
 
@@ -460,6 +515,31 @@ class TrainerApp(App):
 
         self.push_screen(CodeView(code, f"{filename}: plain PyTorch, runs without tui-trainer"), closed)
 
+    def open_review(self, run_dir: str | Path, experiment: Experiment) -> None:
+        """The review queue of a reviewed run (its review.json); once it wrote label_overrides.json, the editors get
+        the run's settings with that file as the data option label_overrides: s retrains on the corrected labels."""
+        from tui_trainer.core.runs.review_file import read_review
+        from tui_trainer.ui.screens.review import ReviewQueue
+
+        try:
+            review = read_review(run_dir)
+        except RunError as exc:
+            self.notify(str(exc), title="Review", severity="error", markup=False)
+            return
+
+        def written(path: Path | None) -> None:
+            if path is None:
+                return
+            self.set_experiment(experiment.with_data(label_overrides=str(path)))
+            self.notify(
+                f"wrote {path} and loaded the run's settings with label_overrides: s trains on the corrected "
+                "labels (space on the Runs tab overlays the noisy run to compare)",
+                title="Review",
+                markup=False,
+            )
+
+        self.push_screen(ReviewQueue(run_dir, review), written)
+
     def action_save_preset(self) -> None:
         """Save the edited experiment as a user preset (it then appears beside the built-in ones)."""
 
@@ -489,6 +569,7 @@ class TrainerApp(App):
     def get_system_commands(self, screen: Screen):
         yield from super().get_system_commands(screen)
         yield SystemCommand("Start training", "Train the edited experiment (s)", self.action_start)
+        yield SystemCommand("Messages", "Every message of this session, newest first", self.action_messages)
         yield SystemCommand("Stop training", "Stop the run at its next batch (x)", self.action_stop)
         yield SystemCommand("Pause / resume", "Pause or resume the run (p)", self.action_pause)
         yield SystemCommand("Retrain", "Train again with fresh weights (r on the Train tab)", self.action_retrain)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui_trainer.core.runs import DEFAULT_ROOT
 
 if TYPE_CHECKING:
+    from tui_trainer.core.spec.experiment import Experiment
     from tui_trainer.ui.app import TrainerApp
 
 
@@ -21,11 +23,14 @@ def open_app(
     preset: str | None = None,
     runs_dir: str | None = DEFAULT_ROOT,
     train_in: str | None = None,
+    config: str | None = None,
+    settings: Sequence[str] = (),
 ) -> int:
     """Run the app in this terminal with a dataset and preset chosen; returns the exit status.
 
-    train_in: "process" (a warm child process trains) or "thread" (a thread of this process);
-    None: the platform's default (see core.backend.choose)."""
+    config, settings: an experiment TOML and KEY=VALUE settings applied at start, in the order `train` applies
+    them (preset, config, dataset, each setting); train_in: "process" (a warm child process trains) or "thread"
+    (a thread of this process); None: the platform's default (see core.backend.choose)."""
     from tui_trainer.core.data import DatasetError, dataset_info
 
     if dataset:
@@ -33,16 +38,49 @@ def open_app(
             dataset_info(dataset)
         except DatasetError as exc:
             raise LaunchError(str(exc)) from None
+    experiment = _edited_experiment(dataset, preset, config, settings) if config or settings else None
     backend = _backend(train_in)
     from tui_trainer.core.spec.presets import PresetError
     from tui_trainer.ui.app import TrainerApp
 
     try:
-        app = TrainerApp(backend=backend, dataset=dataset, preset=preset, runs_dir=runs_dir, tune_gc=True, signals=True)
+        app = TrainerApp(
+            backend=backend,
+            dataset=dataset,
+            preset=preset,
+            experiment=experiment,
+            runs_dir=runs_dir,
+            tune_gc=True,
+            signals=True,
+        )
     except PresetError as exc:
         backend.close()
         raise LaunchError(str(exc)) from None
     return _run(app)
+
+
+def _edited_experiment(
+    dataset: str | None, preset: str | None, config: str | None, settings: Sequence[str]
+) -> Experiment:
+    """The experiment the app starts on when --config or --set is given (torch- and Textual-free)."""
+    from tui_trainer.core.pipeline.checks import default_preset
+    from tui_trainer.core.spec.experiment import ConfigError, validate, with_config_file, with_setting
+    from tui_trainer.core.spec.presets import load_preset
+
+    try:
+        experiment = load_preset(preset or default_preset(dataset))
+        if config:
+            experiment = with_config_file(experiment, config)
+        if dataset:
+            experiment = experiment.with_data(name=dataset)
+        for assignment in settings:
+            experiment = with_setting(experiment, assignment)
+    except (ConfigError, TypeError) as exc:
+        raise LaunchError(str(exc)) from None
+    problems = validate(experiment)
+    if problems:
+        raise LaunchError(str(problems[0]))
+    return experiment
 
 
 def watch_run(run_dir: str | Path, train_in: str | None = None) -> int:

@@ -6,7 +6,14 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from tui_trainer.core.spec.boundary import BoundaryMap
-from tui_trainer.core.spec.diagnosis import Overfitting, OverfittingWatch, predicted_shares, stuck_at_chance
+from tui_trainer.core.spec.diagnosis import (
+    AccuracyPeak,
+    Overfitting,
+    OverfittingWatch,
+    accuracy_peak,
+    predicted_shares,
+    stuck_at_chance,
+)
 from tui_trainer.core.spec.events import BatchEnd, EpochEnd, LrChanged, RunEnded, RunStarted
 from tui_trainer.core.spec.experiment import Experiment
 
@@ -65,6 +72,10 @@ class RunHistory:
     """Overfitting seen (it stays until the validation loss reaches a new best), or None."""
     stuck: str | None = None
     """Words for a run stuck at chance (the last epoch), or None."""
+    best: EpochEnd | None = None
+    """The epoch with the best validation accuracy so far (the one best.pt holds), kept through thinning."""
+    peak: AccuracyPeak | None = None
+    """Validation accuracy peaked and fell while training accuracy rose (the last epoch), or None."""
     _ema: float | None = None
     _epoch_times: tuple[float, float, int] | None = None
     """(first, last, how many) epoch ends of this run on the caller's clock, for the ETA."""
@@ -97,6 +108,7 @@ class RunHistory:
             self.overfitting = self._watch.add(event)
             shares = predicted_shares(event.report.confusion)
             self.stuck = stuck_at_chance(self.epochs, shares, event.report.class_names)
+            self.peak = accuracy_peak([self.best, event]) if self.best is not None else None
         elif isinstance(event, RunEnded):
             self.ended = dataclasses.replace(event, history=()) if event.history else event
             self.status = event.status
@@ -118,6 +130,7 @@ class RunHistory:
         self._last_epoch = event.epoch
         if self._best is None or event.val_accuracy > self._best:
             self._best = event.val_accuracy
+            self.best = event
         self.epochs.append(event)
         if len(self.epochs) > MAX_EPOCHS:
             kept = self.epochs[::2]

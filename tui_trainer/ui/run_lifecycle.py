@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from textual.css.query import NoMatches
 
 from tui_trainer.core.backend import BackendError, RunHandle, TrainingBackend
-from tui_trainer.core.pipeline.request import RunRequest
+from tui_trainer.core.pipeline.request import ReviewRequest, RunRequest
 from tui_trainer.core.spec.events import LrChanged, RunEnded, RunStarted, RunStatus
 from tui_trainer.core.spec.experiment import Experiment, Problem
 from tui_trainer.ui.messages import TrainingEventMessage, TrainingThreadDone
@@ -41,6 +41,7 @@ class RunHost(Protocol):
     def action_show_tab(self, tab: str) -> None: ...
     def settle_memory(self) -> None: ...
     def learn_shape(self, experiment: Experiment, input_shape: tuple[int, ...], n_classes: int) -> None: ...
+    def open_review(self, run_dir: str | Path, experiment: Experiment) -> None: ...
     def notify(self, message: str, *, title: str = "", severity: Any = "information", **kwargs: Any) -> None: ...
     def query_one(self, selector: Any, expect_type: Any = None) -> Any: ...
     def post_message(self, message: Any) -> bool: ...
@@ -69,6 +70,9 @@ class RunLifecycle:
         self._not_edited: tuple[Experiment, Experiment, str] | None = None
         """(the current run's experiment, the editors' then, "resumed" or "followed") when the run did not come
         from the editors: while the editors stay as they were, r retrains that run's experiment."""
+        self._reviewing: tuple[int, Path, Experiment] | None = None
+        """(run id, run directory, its experiment) of a review of a saved run's labels in flight: its queue opens
+        when it finishes."""
 
     @property
     def running(self) -> bool:
@@ -177,6 +181,14 @@ class RunLifecycle:
             request = RunRequest(experiment, resume=str(run_dir))
         what = "resume another run" if epochs is None else "train a run more epochs"
         self._start_special(experiment, lambda: self.backend.start(request), what, "resumed")
+
+    def review(self, run_dir: str | Path, experiment: Experiment, folds: int = 5) -> None:
+        """Review a saved run's training labels where training runs (k-fold cross-validation: k trainings of its
+        experiment), progress on the Train tab; the review queue opens when it finishes."""
+        request = RunRequest(None, review=ReviewRequest(str(run_dir), folds=folds))
+        self._start_special(experiment, lambda: self.backend.start(request), "review a run's labels", "reviewed")
+        if self.handle is not None and self.running and self.following is None:
+            self._reviewing = (self.run_id, Path(run_dir), experiment)
 
     def _start_checked(self) -> None:
         """Start the edited experiment, or say why it cannot start.
@@ -371,6 +383,11 @@ class RunLifecycle:
         if isinstance(event, RunStarted) and run is not None:
             self.app.learn_shape(run.experiment, event.input_shape, len(event.class_names))
         pane.handle_event(event)
+        reviewing = self._reviewing
+        if isinstance(event, RunEnded) and reviewing is not None and reviewing[0] == message.run_id:
+            self._reviewing = None
+            if event.status == RunStatus.FINISHED:
+                self.app.open_review(reviewing[1], reviewing[2])
 
     def on_thread_done(self, message: TrainingThreadDone) -> None:
         """The run's reader returned: start a retrain that waited for it."""

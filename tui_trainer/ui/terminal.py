@@ -52,8 +52,12 @@ class HangUpProofFile:
 
 
 def hang_up_proof(driver: type[Driver]) -> type[Driver]:
-    """Textual's Linux/macOS driver with its output made hang-up proof; any other driver (Windows, the
-    browser's, a headless one) as it is."""
+    """Textual's Linux/macOS driver with its output made hang-up proof, the browser's (textual-serve) made to
+    quit when its server goes away; any other driver (Windows, a headless one) as it is."""
+    from textual.drivers.web_driver import WebDriver
+
+    if driver is WebDriver:
+        return server_gone_proof_web_driver()
     try:
         from textual.drivers.linux_driver import LinuxDriver
     except ImportError:  # Windows
@@ -69,3 +73,46 @@ def hang_up_proof(driver: type[Driver]) -> type[Driver]:
             self._file = HangUpProofFile(self._file)
 
     return HangUpProofDriver
+
+
+def server_gone_proof_web_driver() -> type[Driver]:
+    """Textual's web driver (the app in a browser tab, `tui-trainer serve`), quitting the app when its server
+    goes away.
+
+    A closed tab is textual-serve's "quit" message (the app exits as on q: its run stops, resumable). But when
+    the server itself dies (killed), the app's stdin ends and its stdout is a broken pipe: Textual's driver would
+    leave the app running with no input, and raise at its next write. Here the end of input, or a write that
+    fails, quits the app the same way, and later writes do nothing."""
+    from textual import messages
+    from textual.drivers.web_driver import WebDriver
+
+    class ServerGoneProofWebDriver(WebDriver):
+        """WebDriver that quits the app once its server is gone."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.server_gone = False
+            """True once the server went away (input ended, or a write failed): nothing more is written."""
+            write = self._write
+
+            def write_unless_gone(data: bytes) -> None:
+                if self.server_gone:
+                    return
+                try:
+                    write(data)
+                except OSError:
+                    self._server_went_away()
+
+            self._write = write_unless_gone
+
+        def run_input_thread(self) -> None:
+            super().run_input_thread()
+            if not self.exit_event.is_set():  # the input ended while the app was running: the server is gone
+                self._server_went_away()
+
+        def _server_went_away(self) -> None:
+            if not self.server_gone:
+                self.server_gone = True
+                self._app.post_message(messages.ExitApp())
+
+    return ServerGoneProofWebDriver

@@ -19,6 +19,7 @@ from tui_trainer.core.spec.boundary import BoundaryMap
 from tui_trainer.core.spec.events import RunEnded, TrainingEvent
 from tui_trainer.core.spec.experiment import DataSpec, Experiment
 from tui_trainer.core.spec.lr_finding import LrFinding
+from tui_trainer.core.spec.robustness import RobustnessEvent, RobustnessRequest
 
 RunFunction = Callable[..., RunEnded | None]
 """What a backend calls per run: (request, *, on_event, should_stop) -> RunEnded; pipeline.run by
@@ -59,6 +60,19 @@ class RunHandle(Protocol):
         ...
 
 
+class EvaluationHandle(Protocol):
+    """One robustness evaluation in flight: iterate its progress on one thread (a RobustnessResult last); stop
+    from any thread."""
+
+    def events(self) -> Iterator[RobustnessEvent]:
+        """Progress as it happens, then the result (stopped=True after a stop; problem set when it failed)."""
+        ...
+
+    def stop(self) -> None:
+        """Ask the evaluation to stop after its current chunk."""
+        ...
+
+
 class TrainingBackend(Protocol):
     """Where the app's runs train. Every method but close may block: call them from a worker thread."""
 
@@ -86,6 +100,11 @@ class TrainingBackend(Protocol):
     def boundary(self, run_dir: str) -> BoundaryMap | str:
         """A saved 2-D run's decision boundary from its best.pt, computed where training runs; why not, in
         words, instead (no checkpoint, not 2-D data, a run is training in the process)."""
+        ...
+
+    def evaluate(self, request: RobustnessRequest) -> EvaluationHandle:
+        """Start a robustness evaluation of a saved run where training runs (one thing at a time: refused with
+        BackendError while a run trains)."""
         ...
 
     def close(self) -> None:

@@ -22,8 +22,14 @@ from tui_trainer.core.spec.boundary import BoundaryMap
 from tui_trainer.core.spec.events import RunEnded, RunStatus, TrainingEvent
 from tui_trainer.core.spec.experiment import DataSpec, Experiment
 from tui_trainer.core.spec.lr_finding import LrFinding
+from tui_trainer.core.spec.robustness import RobustnessEvent, RobustnessRequest, RobustnessResult
+
+EvaluateFunction = Callable[..., RobustnessResult]
+"""(request, on_progress, should_stop) -> RobustnessResult: analysis.robustness.evaluate_robustness by default."""
 
 BUG_HINT = "this looks like a bug: please report it"
+TRAINING = "a run is training: evaluate its robustness once it has ended"
+EVALUATING = "a robustness evaluation is going: wait for it to end or stop it"
 
 
 def train_here(request: RunRequest, *, on_event, should_stop) -> RunEnded:
@@ -43,6 +49,46 @@ def preview_here(data: DataSpec) -> PreviewData:
     from tui_trainer.core.data.preview import preview_or_message
 
     return preview_or_message(data)
+
+
+def evaluate_here(request: RobustnessRequest, on_progress, should_stop) -> RobustnessResult:
+    """A robustness evaluation in this process, torch given all cores but one (as a run with threads = 0)."""
+    import torch
+
+    from tui_trainer.core.analysis.robustness import evaluate_robustness
+
+    torch.set_num_threads(auto_threads())
+    return evaluate_robustness(request, on_progress, should_stop)
+
+
+class ThreadEvaluation(ControlledRun):
+    """A robustness evaluation in a thread of its own; its progress and result pass through a queue."""
+
+    def __init__(self, request: RobustnessRequest, evaluate: EvaluateFunction, on_done: Callable[[], None]) -> None:
+        super().__init__()
+        self._queue: queue.SimpleQueue[RobustnessEvent | None] = queue.SimpleQueue()
+        self._on_done = on_done
+        self._thread = threading.Thread(target=self._body, args=(request, evaluate), name="evaluation", daemon=True)
+
+    def start(self) -> ThreadEvaluation:
+        """Start its thread (once the backend holds it: a quick evaluation may end before start returns)."""
+        self._thread.start()
+        return self
+
+    def _body(self, request: RobustnessRequest, evaluate: EvaluateFunction) -> None:
+        try:
+            self._queue.put(evaluate(request, self._queue.put, self.control.should_stop))
+        except Exception as exc:  # a bug: the view shows it and the app stays alive
+            self._queue.put(RobustnessResult(request.run_dir, problem=f"{type(exc).__name__}: {exc} ({BUG_HINT})"))
+        finally:
+            self._on_done()
+            self._queue.put(None)
+
+    def events(self) -> Iterator[RobustnessEvent]:
+        """Progress until the result."""
+        while (event := self._queue.get()) is not None:
+            yield event
+        self._thread.join()
 
 
 class ThreadRun(ControlledRun):
@@ -94,14 +140,17 @@ class ThreadBackend:
         *,
         devices: tuple[str, ...] | None = None,
         preview: Callable[[DataSpec], PreviewData] = preview_here,
+        evaluate: EvaluateFunction = evaluate_here,
         notice: str = "",
         lr_finder: Callable[[Experiment], LrFinding | str] = lr_finding_here,
     ) -> None:
         """run: what trains a request (a scripted fake in the UI tests); devices: fixed devices (default:
-        what torch finds, imported on first use); preview: how previews are computed; lr_finder: how the
-        learning-rate finder's sweep is."""
+        what torch finds, imported on first use); preview: how previews are computed; evaluate: how robustness
+        evaluations are (a scripted fake in the UI tests); lr_finder: how the learning-rate finder's sweep is."""
         self.run_function = run
         self._lr_finder = lr_finder
+        self.evaluate_function = evaluate
+        self._evaluation: ThreadEvaluation | None = None
         self.notice = notice
         self._devices = devices
         self._preview = preview
@@ -126,6 +175,8 @@ class ThreadBackend:
             raise BackendError("the training backend was closed")
         if self._current is not None and not self._current.join(0):
             raise BackendError("a run is still going: stop it and wait for it to end")
+        if self._evaluation is not None:
+            raise BackendError(EVALUATING)
         self._previews.set_training(True)
         self._current = ThreadRun(request, self.run_function, lambda: self._previews.set_training(False))
         return self._current
@@ -140,6 +191,23 @@ class ThreadBackend:
         """A saved run's boundary computed in this thread (call it from a worker)."""
         return boundary_here(run_dir)
 
+    def evaluate(self, request: RobustnessRequest) -> ThreadEvaluation:
+        """A robustness evaluation in a thread of its own (refused while a run trains or another evaluates)."""
+        if self._closed:
+            raise BackendError("the training backend was closed")
+        if self._current is not None and not self._current.join(0):
+            raise BackendError(TRAINING)
+        if self._evaluation is not None:
+            raise BackendError(EVALUATING)
+        self._previews.set_training(True)
+
+        def done() -> None:
+            self._evaluation = None
+            self._previews.set_training(False)
+
+        self._evaluation = ThreadEvaluation(request, self.evaluate_function, done)
+        return self._evaluation.start()
+
     def detach(self) -> bool:
         """A run in a thread cannot outlive this process: False (close() then stops it, resumable)."""
         return False
@@ -148,6 +216,8 @@ class ThreadBackend:
         """Stop the run in flight and wait up to timeout seconds for it to end "stopped"."""
         self._closed = True
         self._previews.close()
+        if self._evaluation is not None:
+            self._evaluation.stop()
         if self._current is not None:
             self._current.stop()
             self._current.join(timeout)

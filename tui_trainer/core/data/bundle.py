@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import torch
 
+    from tui_trainer.core.data.poison import Tampering
+
 
 @dataclass(frozen=True)
 class DataBundle:
@@ -32,6 +34,16 @@ class DataBundle:
     test_y: torch.Tensor | None = None
     feature_names: tuple[str, ...] = ()
     """The feature columns' names when the data has them (a CSV's header), else ()."""
+    input_mean: tuple[float, ...] = ()
+    """The training split's mean per feature (per channel for images), subtracted by the normalisation."""
+    input_std: tuple[float, ...] = ()
+    """The training split's standard deviation per feature or channel (0 counted as 1), divided by."""
+    pixel_scale: float | None = None
+    """Images: the raw value of a full-intensity pixel (raw / pixel_scale is in [0, 1]); None for feature rows."""
+    tampering: Tampering | None = None
+    """What label noise, a backdoor or label overrides did to the training split (None: nothing)."""
+    val_triggered_x: torch.Tensor | None = None
+    """A backdoored run's validation images with the trigger stamped on (raw scale), then normalised like the rest."""
 
     @property
     def n_classes(self) -> int:

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from tui_trainer.core.data.bundle import DataBundle
 from tui_trainer.core.data.errors import DatasetError
+from tui_trainer.core.data.poison import stamp_trigger, tamper
+from tui_trainer.core.spec.poisoning import tampers
 
 if TYPE_CHECKING:
     import numpy as np
@@ -33,6 +35,9 @@ class RawData:
     test_y: Any = None
     feature_names: tuple[str, ...] = ()
     """The feature columns' names when the data has them (a CSV's header), else ()."""
+    pixel_scale: float | None = None
+    """Images: the raw value of a full-intensity pixel (16 for scikit-learn's digits); None: 255 for uint8
+    images, 1 for float ones."""
 
 
 def split_indices(
@@ -103,15 +108,22 @@ def normalise(train: torch.Tensor, *others: torch.Tensor) -> list[torch.Tensor]:
     """
     import torch
 
-    dims = tuple(d for d in range(train.dim()) if d != 1)
     out = [t.to(torch.float32, copy=True) for t in (train, *others)]
     if len(out[0]) == 0:
         return out
-    std, mean = torch.std_mean(out[0], dim=dims, keepdim=True, correction=0)
-    std = torch.where(std < _MIN_STD, torch.ones_like(std), std)
+    mean, std = normalisation_stats(out[0])
     for t in out:
         t.sub_(mean).div_(std)
     return out
+
+
+def normalisation_stats(train: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(mean, std) of `train` per feature or channel, shaped to broadcast over it (std 0 becomes 1)."""
+    import torch
+
+    dims = tuple(d for d in range(train.dim()) if d != 1)
+    std, mean = torch.std_mean(train.to(torch.float32), dim=dims, keepdim=True, correction=0)
+    return mean, torch.where(std < _MIN_STD, torch.ones_like(std), std)
 
 
 def make_bundle(spec: DataSpec, raw: RawData) -> DataBundle:
@@ -132,7 +144,15 @@ def make_bundle(spec: DataSpec, raw: RawData) -> DataBundle:
         )
     train_idx, val_idx = split_indices(y.numpy(), spec.val_fraction, spec.data_seed, spec.name)
     train_idx_t, val_idx_t = torch.from_numpy(train_idx), torch.from_numpy(val_idx)
-    parts = [x.index_select(0, train_idx_t), x.index_select(0, val_idx_t)]
+    train_x, train_y = x.index_select(0, train_idx_t), y.index_select(0, train_idx_t)
+    parts = [train_x, x.index_select(0, val_idx_t)]
+    tampering = None
+    if tampers(spec):  # the training split only, in raw scale (before normalisation): validation stays clean
+        train_x, train_y, tampering = tamper(spec, train_x, train_y, n_classes)
+        parts[0] = train_x
+    triggered = spec.poison_fraction > 0
+    if triggered:
+        parts.append(stamp_trigger(parts[1], tampering.trigger_value if tampering else 1.0))
     test_y = None
     if raw.test_x is not None:
         test_x = _as_tensor(raw.test_x)
@@ -143,12 +163,17 @@ def make_bundle(spec: DataSpec, raw: RawData) -> DataBundle:
                 f"the training data's {tuple(x.shape)}"
             )
         parts.append(test_x)
+    pixel_scale = None
+    if x.dim() == 4:
+        pixel_scale = raw.pixel_scale or (255.0 if x.dtype == torch.uint8 else 1.0)
     del x
+    mean, std = normalisation_stats(parts[0]) if len(parts[0]) else (torch.zeros(1), torch.ones(1))
     normed = normalise(*parts)
+    val_triggered = normed.pop(2) if triggered else None
     return DataBundle(
         name=spec.name,
         train_x=normed[0],
-        train_y=y.index_select(0, train_idx_t),
+        train_y=train_y,
         val_x=normed[1],
         val_y=y.index_select(0, val_idx_t),
         class_names=tuple(raw.class_names),
@@ -157,4 +182,9 @@ def make_bundle(spec: DataSpec, raw: RawData) -> DataBundle:
         test_x=normed[2] if len(normed) > 2 else None,
         test_y=test_y,
         feature_names=tuple(raw.feature_names),
+        input_mean=tuple(float(v) for v in mean.flatten()),
+        input_std=tuple(float(v) for v in std.flatten()),
+        pixel_scale=pixel_scale,
+        tampering=tampering,
+        val_triggered_x=val_triggered,
     )

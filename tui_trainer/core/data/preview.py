@@ -31,10 +31,21 @@ class PreviewData:
 
 def _summary(bundle) -> str:  # noqa: ANN001 - a DataBundle (torch lives in the worker only)
     test = "" if bundle.test_x is None else f", {len(bundle.test_x):,} test"
-    return (
+    text = (
         f"{len(bundle.train_x):,} train, {len(bundle.val_x):,} validation{test} samples; "
         f"input {'x'.join(map(str, bundle.input_shape))}; {bundle.n_classes} classes"
     )
+    tampering = bundle.tampering
+    if tampering is not None:
+        said = []
+        if tampering.flipped:
+            said.append(f"{len(tampering.flipped):,} training labels flipped")
+        if tampering.poisoned:
+            said.append(f"{len(tampering.poisoned):,} images poisoned (the first one shown: trigger bottom-right)")
+        if tampering.relabelled or tampering.dropped:
+            said.append(f"overrides: {tampering.relabelled} relabelled, {tampering.dropped} dropped")
+        text += "".join(f"; {words}" for words in said)
+    return text
 
 
 def _sample(bundle, k: int):  # noqa: ANN001, ANN202 - returns a LongTensor of row indices
@@ -42,7 +53,11 @@ def _sample(bundle, k: int):  # noqa: ANN001, ANN202 - returns a LongTensor of r
     import torch
 
     n = len(bundle.train_x)
-    return torch.randperm(n, generator=torch.Generator().manual_seed(0))[: min(k, n)]
+    rows = torch.randperm(n, generator=torch.Generator().manual_seed(0))[: min(k, n)]
+    poisoned = bundle.tampering.poisoned if bundle.tampering is not None else ()
+    if poisoned and len(bundle.input_shape) == 3:  # a backdoored set shows a triggered image first
+        rows = torch.cat([torch.tensor([poisoned[0]]), rows[rows != poisoned[0]]])[: min(k, n)]
+    return rows
 
 
 def _images(bundle) -> PreviewData:  # noqa: ANN001

@@ -21,7 +21,7 @@ def load_digits(spec: DataSpec, n_samples: int, noise: float) -> RawData:
     """The 1,797 8x8 handwritten digits as (1, 8, 8) images, classes "0".."9"."""
     x, y = _digits()
     names = tuple(str(d) for d in range(10))
-    return RawData(x, y, names, "1,797 handwritten digits, 8x8 grey images (scikit-learn)")
+    return RawData(x, y, names, "1,797 handwritten digits, 8x8 grey images (scikit-learn)", pixel_scale=16.0)
 
 
 def load_digits28(spec: DataSpec, n_samples: int, noise: float) -> RawData:
@@ -32,7 +32,8 @@ def load_digits28(spec: DataSpec, n_samples: int, noise: float) -> RawData:
     x, y = _digits()
     big = F.interpolate(torch.from_numpy(x), size=(28, 28), mode="bilinear", align_corners=False)
     names = tuple(str(d) for d in range(10))
-    return RawData(big, y, names, "1,797 handwritten digits upscaled from 8x8 to 28x28 (scikit-learn)")
+    description = "1,797 handwritten digits upscaled from 8x8 to 28x28 (scikit-learn)"
+    return RawData(big, y, names, description, pixel_scale=16.0)
 
 
 def _table(loader_name: str, description: str) -> RawData:

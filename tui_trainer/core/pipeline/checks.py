@@ -1,5 +1,5 @@
 """The checks before a run that need no torch and no data: settings, dataset name, layers against its shape,
-and the memory training needs against this machine's (on the CPU)."""
+the memory training needs against this machine's (on the CPU); and the preset that fits a dataset."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from pathlib import Path
 
 from tui_trainer.core.data.errors import DatasetError
 from tui_trainer.core.data.registry import DataShape, dataset_info, shape_of
-from tui_trainer.core.spec.experiment import Experiment, Problem, validate
+from tui_trainer.core.spec.experiment import DataSpec, Experiment, Problem, validate
 from tui_trainer.core.spec.memory import AvailableMemory, estimate_memory, memory_problem
+from tui_trainer.core.spec.poisoning import poisoning_problems
+from tui_trainer.core.spec.presets import load_preset
 from tui_trainer.core.spec.summary import ModelSummary, summarize
 
 FIT_HINT = "edit the layers so they fit the data"
@@ -18,6 +20,11 @@ SETTING_HINT = "fix the setting and start again"
 DATASET_HINT = "check the dataset options"
 MEMINFO = Path("/proc/meminfo")
 """Linux's memory counters; MemAvailable is what a new process may use without swapping."""
+
+APP_PRESET = "lenet5"
+"""The preset the app starts with when none is named (on digits28, its default dataset)."""
+FALLBACK_PRESET = "mlp"
+"""The preset for a dataset the app's preset does not fit (2-D points, tabular rows)."""
 
 MemoryProbe = Callable[[], AvailableMemory | None]
 """Reads the memory a CPU run may use now; None when it cannot be known."""
@@ -103,9 +110,12 @@ def start_problems(
     elsewhere prepare checks the device's memory once it is resolved."""
     problems = setting_problems(experiment)
     try:
-        dataset_info(experiment.data.name)
+        info = dataset_info(experiment.data.name)
     except DatasetError as exc:
         return [*problems, Problem("data.name", str(exc), DATASET_HINT)]
+    shape = shape_of(experiment.data, known)
+    for problem in poisoning_problems(experiment.data, info.kind, shape[1] if shape else None):
+        problems.append(Problem(problem.field, problem.message, DATASET_HINT))
     summary = model_summary(experiment, known)
     if summary is not None:
         problems += [p for p in fit_problems(summary) if p not in problems]
@@ -113,3 +123,15 @@ def start_problems(
         if on_cpu and not problems and (problem := cpu_memory_problem(summary, experiment, memory)):
             problems.append(problem)
     return problems
+
+
+def default_preset(dataset: str | None) -> str:
+    """The preset the app starts with when none is named: LeNet-5, unless the dataset given is not an image
+    it fits (`tui-trainer --dataset moons` then starts on the MLP instead of a LeNet that cannot train)."""
+    if dataset is None:
+        return APP_PRESET
+    shape = shape_of(DataSpec(name=dataset), {})
+    if shape is None:  # own data: a folder of images or a CSV, known after the first run
+        return APP_PRESET if dataset.startswith("folder:") else FALLBACK_PRESET
+    fits = summarize(load_preset(APP_PRESET).layers, shape[0], shape[1]).ok
+    return APP_PRESET if fits else FALLBACK_PRESET

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from tui_trainer.core.data.bundle import DataBundle
 from tui_trainer.core.pipeline.prepare import EventSink, PreparedRun, prepare
@@ -11,7 +12,11 @@ from tui_trainer.core.spec.events import RunEnded, RunPhase, RunStarted, RunStat
 from tui_trainer.core.spec.experiment import Problem
 from tui_trainer.core.spec.memory import estimate_memory
 
-StopFlag = Callable[[], bool]
+if TYPE_CHECKING:
+    from tui_trainer.core.training.distributed import Distributed
+
+StopFlag = Callable[[], bool | str]
+"""True (or the stopped run's reason, e.g. "pruned at epoch 3") to stop."""
 
 
 def with_notes(sink: EventSink, notes: tuple[str, ...]) -> EventSink:
@@ -29,12 +34,15 @@ def with_notes(sink: EventSink, notes: tuple[str, ...]) -> EventSink:
     return forward
 
 
-def execute(prepared: PreparedRun, *, on_event: EventSink, should_stop: StopFlag) -> RunEnded:
+def execute(
+    prepared: PreparedRun, *, on_event: EventSink, should_stop: StopFlag, distributed: Distributed | None = None
+) -> RunEnded:
     """Fit the prepared run; every event goes to on_event and, when saved, into its run directory.
 
     Returns the RunEnded that was also the last event (as the run directory passed it on: "failed" when the
     disk filled up). The run directory is closed however it ends. The prepared run's notes follow its
-    RunStarted.
+    RunStarted. distributed: this process's rank in a torchrun job (see training.engine.fit); rank 0 alone
+    should have a run directory.
     """
     from tui_trainer.core.training.engine import fit
 
@@ -49,6 +57,7 @@ def execute(prepared: PreparedRun, *, on_event: EventSink, should_stop: StopFlag
             checkpoint=writer.checkpoint if writer else None,
             resume=prepared.resume,
             device=prepared.device,
+            distributed=distributed,
         )
     except Exception as exc:  # e.g. out of memory while the model moves to its device: "failed", never a traceback
         from tui_trainer.core.training.failures import describe_failure
@@ -94,8 +103,13 @@ def run(request: RunRequest, *, on_event: EventSink, should_stop: StopFlag, data
     """Prepare and execute one run: what the training process and the thread backend call per run.
 
     A problem found while preparing ends the run "failed" with it; a stop asked for while the data
-    loaded ends it "stopped" before training. Never raises for bad input.
+    loaded ends it "stopped" before training. Never raises for bad input. A request with a review reviews
+    that run's labels instead (pipeline/review.py run_review).
     """
+    if request.review is not None:
+        from tui_trainer.core.pipeline.review import run_review
+
+        return run_review(request.review, on_event=on_event, should_stop=should_stop)
     prepared = prepare(request, on_event=on_event, data=data)
     if isinstance(prepared, Problem):
         return failed(prepared, on_event)

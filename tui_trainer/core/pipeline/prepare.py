@@ -83,13 +83,16 @@ def prepare(
     data: DataBundle | None = None,
     resumable: Resumable | None = None,
     memory: MemoryProbe | None = None,
+    write: bool = True,
 ) -> PreparedRun | Problem:
     """Check the request (settings, dataset, layers, device, memory, runs folder, resume), load its data and
     open its run directory; the first problem found is returned, nothing is raised for bad input.
 
     on_event gets a RunPhase for each slow step (and for a run that trains unsaved); data skips loading
     (tests, benchmarks); resumable is the request's resume run already opened (the CLI opens it first);
-    memory reads what a CPU run may use (None: this machine's; tests pass their own).
+    memory reads what a CPU run may use (None: this machine's; tests pass their own); write=False opens no
+    run directory and takes no lock (the ranks but 0 of a distributed run: they read a resumed run's checkpoint
+    and train, rank 0 writes).
     """
     from tui_trainer.core.runs.resume import open_resumable
     from tui_trainer.core.training.devices import resolve_device
@@ -112,6 +115,11 @@ def prepare(
         problems = setting_problems(experiment)
     if problems:
         return problems[0]
+    if request.tensorboard and (request.runs_dir is not None or request.resume is not None):
+        from tui_trainer.core.runs.tensorboard import tensorboard_available
+
+        if not tensorboard_available():
+            return Problem("", "tensorboard is not installed", "pip install 'tui-trainer[tensorboard]'")
     try:
         device = resolve_device(experiment.train.device)
     except ValueError as exc:
@@ -138,7 +146,7 @@ def prepare(
         return problem
     note = memory_note(estimate, available)
     # after the data and the layers passed: root_problem creates the runs folder, and bad input writes nothing
-    save_to = None if resumable is not None or request.runs_dir is None else Path(request.runs_dir)
+    save_to = None if resumable is not None or request.runs_dir is None or not write else Path(request.runs_dir)
     if save_to is not None and (problem := root_problem(save_to)):
         if request.must_save:
             return Problem("", problem)
@@ -146,7 +154,9 @@ def prepare(
         save_to = None
     writer, lock = None, None
     try:
-        if resumable is not None:
+        if resumable is not None and not write:
+            pass
+        elif resumable is not None:
             lock = RunLock.acquire(resumable.path)  # before anything is rewritten: one trainer per run
             writer = resumable.writer(experiment)
         elif save_to is not None:
@@ -154,6 +164,7 @@ def prepare(
 
             writer = RunWriter.create(save_to, experiment)
             lock = RunLock.acquire(writer.path)
+            writer.record_tampering(data.tampering)
     except RunError as exc:
         if lock is not None:
             lock.release()
@@ -161,6 +172,8 @@ def prepare(
             return Problem("", str(exc), RESUME_HINT if resumable is not None else "")
         on_event(RunPhase(f"not saving this run: {exc}"))
         writer = None
+    if writer is not None:
+        writer.tensorboard = request.tensorboard
     on_event(RunPhase("building the model"))
     return PreparedRun(
         experiment,

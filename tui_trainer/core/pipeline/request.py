@@ -21,3 +21,22 @@ class RunRequest:
     must_save: bool = False
     """True: a runs folder that cannot be written is a Problem (the CLI); False: the run trains unsaved
     and a RunPhase says why (the app)."""
+    tensorboard: bool | None = None
+    """Also write TensorBoard event files into the run directory: True (a Problem when tensorboard is not
+    installed), False, or None: as the TUI_TRAINER_TENSORBOARD environment variable says (default off)."""
+    review: ReviewRequest | None = None
+    """Not a run but a review of a saved run's training labels (pipeline/review.py), where training runs."""
+
+
+DEFAULT_FOLDS = 5
+
+
+@dataclass(frozen=True)
+class ReviewRequest:
+    """Review a saved run's training labels (plain values: it crosses the pipe to the training process)."""
+
+    run_dir: str
+    folds: int = DEFAULT_FOLDS
+    """k of the k-fold cross-validation (2-20)."""
+    epochs: int = 0
+    """Epochs per fold (0: the run's own)."""

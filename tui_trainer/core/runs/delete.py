@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from tui_trainer.core.runs.files import RUN_FILES, TEMP_PREFIX, RunError
+from tui_trainer.core.runs.files import RUN_FILES, TEMP_PREFIX, TENSORBOARD_PREFIX, RunError
 from tui_trainer.core.runs.lock import holder, is_locked
 
 
@@ -24,7 +24,7 @@ def delete_run(run_dir: str | Path) -> None:
     names = {child.name for child in path.iterdir()}
     if not names & {"experiment.toml", "summary.json"}:
         raise RunError(f"{path} has no experiment.toml or summary.json: not a run directory, nothing deleted")
-    foreign = sorted(n for n in names if n not in RUN_FILES and not n.startswith(TEMP_PREFIX))
+    foreign = sorted(n for n in names if n not in RUN_FILES and not n.startswith((TEMP_PREFIX, TENSORBOARD_PREFIX)))
     if foreign or any(child.is_dir() for child in path.iterdir()):
         what = ", ".join(foreign) or "a sub-folder"
         raise RunError(f"{path} holds files a run does not write ({what}): nothing deleted")

@@ -26,7 +26,17 @@ LAST = "last.pt"
 BEST = "best.pt"
 LOCK = "train.lock"
 """Held (flock) by the process that trains the run: runs/lock.py."""
-RUN_FILES = (EXPERIMENT, SUMMARY, METRICS, EVENTS, LAST, BEST, LOCK)
+LABEL_NOISE = "label_noise.json"
+"""The training samples label noise flipped: positions in the training split, true and given labels."""
+BACKDOOR = "backdoor.json"
+"""The training images a backdoor stamped and relabelled."""
+REVIEW = "review.json"
+"""`tui-trainer review`'s findings: out-of-sample confidences and the flagged labels."""
+OVERRIDES = "label_overrides.json"
+"""The review queue's decisions (relabel, drop), loadable as the data option label_overrides."""
+RUN_FILES = (EXPERIMENT, SUMMARY, METRICS, EVENTS, LAST, BEST, LOCK, LABEL_NOISE, BACKDOOR, REVIEW, OVERRIDES)
+TENSORBOARD_PREFIX = "events.out.tfevents."
+"""TensorBoard's event files (runs/tensorboard.py) start with this; a run directory may hold several."""
 TEMP_PREFIX = ".tmp-"
 """Temporary files (before their atomic rename) start with this; listings ignore them."""
 

@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tui_trainer.core.runs.files import (
+    BACKDOOR,
     BEST,
     EVENTS,
     EXPERIMENT,
     FORMAT_VERSION,
+    LABEL_NOISE,
     LAST,
     METRICS,
     SUMMARY,
@@ -34,7 +36,7 @@ from tui_trainer.core.runs.files import (
 )
 from tui_trainer.core.runs.integrity import cut_partial_line
 from tui_trainer.core.spec.boundary import BoundaryMap
-from tui_trainer.core.spec.diagnosis import OverfittingWatch
+from tui_trainer.core.spec.diagnosis import OverfittingWatch, accuracy_peak
 from tui_trainer.core.spec.events import (
     METRIC_COLUMNS,
     BatchEnd,
@@ -52,7 +54,9 @@ from tui_trainer.core.spec.lr_change import change_dict, read_changes
 from tui_trainer.core.spec.throttle import Clock
 
 if TYPE_CHECKING:
+    from tui_trainer.core.data.poison import Tampering
     from tui_trainer.core.runs.checkpoint import CheckpointState
+    from tui_trainer.core.runs.tensorboard import TensorBoardLog
 
 EventSink = Callable[[TrainingEvent], None]
 
@@ -103,6 +107,11 @@ class RunWriter:
         """The RunEnded passed on (a full disk makes it "failed"), once the run ended."""
         self.notes: list[str] = []
         """Notes for the user about the run directory, passed on (once) as RunPhase events after the RunStarted."""
+        self.tensorboard: bool | None = None
+        """Write TensorBoard event files too: True, False, or None (as TUI_TRAINER_TENSORBOARD says: runs/tensorboard.py)."""
+        self.tensorboard_problem: str | None = None
+        """Why the TensorBoard event file stopped being written (it never stops the run), or None."""
+        self._tensorboard: TensorBoardLog | None = None
         self._ending = False
         self._history = list(history)
         self._overfitting = OverfittingWatch()
@@ -180,6 +189,41 @@ class RunWriter:
             raise RunError(f"cannot write in the run directory {path}: {exc.strerror or exc}") from None
         return writer
 
+    def record_tampering(self, tampering: Tampering | None) -> None:
+        """Record what the data options did to the training split: label_noise.json (the flipped positions with
+        their true and given labels), backdoor.json (the stamped images), and the settings with their counts in
+        summary.json. Nothing for a run without them; a failed write becomes `problem`, as for any file."""
+        if tampering is None:
+            return
+        d = self.experiment.data
+        if d.label_noise > 0:
+            self.summary["label_noise"] = {
+                "fraction": d.label_noise,
+                "kind": d.noise_kind,
+                **({"from": d.noise_from, "to": d.noise_to} if d.noise_kind == "targeted" else {}),
+                "flipped": len(tampering.flipped),
+                "file": LABEL_NOISE,
+            }
+            doc = {"flipped": list(tampering.flipped), "true_labels": list(tampering.true_labels)}
+            self._write(LABEL_NOISE, atomic_write_text, self.path / LABEL_NOISE, json.dumps(doc) + "\n")
+        if d.poison_fraction > 0:
+            self.summary["backdoor"] = {
+                "fraction": d.poison_fraction,
+                "target": d.poison_target,
+                "poisoned": len(tampering.poisoned),
+                "trigger": f"3x3 square of {tampering.trigger_value:g} (raw pixel scale), bottom-right",
+                "file": BACKDOOR,
+            }
+            doc = {"poisoned": list(tampering.poisoned), "target": d.poison_target}
+            self._write(BACKDOOR, atomic_write_text, self.path / BACKDOOR, json.dumps(doc) + "\n")
+        if d.label_overrides:
+            self.summary["label_overrides"] = {
+                "path": d.label_overrides,
+                "relabelled": tampering.relabelled,
+                "dropped": tampering.dropped,
+            }
+        self._write(SUMMARY, self._write_summary)
+
     # ---------------------------------------------------------------- the engine's two hooks
 
     def wrap(self, sink: EventSink | None = None) -> EventSink:
@@ -205,6 +249,9 @@ class RunWriter:
         if isinstance(event, BatchEnd) and not self._keep_batch(event):
             return [event]
         self._write(EVENTS, self._append_event, event)
+        if isinstance(event, RunStarted):
+            self._open_tensorboard()
+        self._to_tensorboard(event)
         if isinstance(event, RunStarted):
             self._started(event)
         elif isinstance(event, EpochEnd):
@@ -238,10 +285,42 @@ class RunWriter:
             self._write(name, atomic_write, self.path / name, lambda handle: handle.write(data))
 
     def close(self) -> None:
-        """Close events.jsonl (a later event reopens it)."""
+        """Close events.jsonl (a later event reopens it) and the TensorBoard event file."""
         if self._events is not None:
             os.close(self._events)
             self._events = None
+        if self._tensorboard is not None:
+            tensorboard, self._tensorboard = self._tensorboard, None
+            try:
+                tensorboard.close()
+            except Exception:
+                pass
+
+    # ---------------------------------------------------------------- TensorBoard
+
+    def _open_tensorboard(self) -> None:
+        """Start this session's TensorBoard event file when asked (self.tensorboard, else the environment)."""
+        from tui_trainer.core.runs.tensorboard import TensorBoardLog, tensorboard_available, tensorboard_wanted
+
+        if not tensorboard_wanted(self.tensorboard) or self._tensorboard is not None or self.problem is not None:
+            return
+        if not tensorboard_available():
+            self.tensorboard_problem = "tensorboard is not installed: pip install 'tui-trainer[tensorboard]'"
+            return
+        try:
+            self._tensorboard = TensorBoardLog(self.path, self.experiment)
+        except Exception as exc:
+            self.tensorboard_problem = f"cannot write TensorBoard event files: {exc}"
+
+    def _to_tensorboard(self, event: TrainingEvent) -> None:
+        """Log one event the run directory kept to TensorBoard; a failure only stops the TensorBoard log."""
+        if self._tensorboard is None:
+            return
+        try:
+            self._tensorboard.add(event)
+        except Exception as exc:
+            self.tensorboard_problem = f"cannot write TensorBoard event files: {exc}"
+            self._tensorboard = None
 
     # ---------------------------------------------------------------- the end
 
@@ -257,6 +336,7 @@ class RunWriter:
             self._ended(event)
             self._write(SUMMARY, self._write_summary)
             event = self._disk_full_end(event)
+            self._to_tensorboard(event)
         finally:
             self._ending = False
             self.close()
@@ -366,8 +446,10 @@ class RunWriter:
         last = self._history[-1]
         best = max(self._history, key=lambda e: e.val_accuracy)
         sign = self._overfitting.add(last)
+        peak = accuracy_peak([best, last])
         self.summary.update(
             overfitting=sign.as_dict() if sign is not None else None,
+            accuracy_peak=peak.as_dict() if peak is not None else None,
             epochs_done=len(self._history),
             final=vars(last.metrics),
             best=vars(best.metrics),
@@ -387,5 +469,7 @@ class RunWriter:
             test_report=event.test_report.to_dict() if event.test_report is not None else None,
             seconds=self._previous_seconds + time.time() - self._session_start,
         )
+        if event.backdoor is not None and "backdoor" in self.summary:
+            self.summary["backdoor"].update(event.backdoor.as_dict())
         if self.problem is not None:
             self.summary["problem"] = self.problem

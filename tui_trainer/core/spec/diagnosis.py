@@ -130,3 +130,71 @@ def predicted_shares(confusion: Sequence[Sequence[int]]) -> list[float]:
     if not total:
         return [0.0] * len(confusion)
     return [sum(row[c] for row in confusion) / total for c in range(len(confusion))]
+
+
+PEAK_DROP = 0.02
+"""Validation accuracy has peaked and fallen once it is this much (absolute) below its best..."""
+PEAK_EPOCHS = 2
+"""...at least this many epochs after the best, while training accuracy went on rising."""
+
+
+class AccuracyNumbers(Protocol):
+    """What the peak rule reads of an epoch (EpochEnd has it)."""
+
+    epoch: int
+    train_accuracy: float
+    val_accuracy: float
+
+
+@dataclass(frozen=True)
+class AccuracyPeak:
+    """Validation accuracy rose, peaked and fell while training accuracy climbed: memorising (noisy) labels."""
+
+    best_epoch: int
+    best_val_accuracy: float
+    val_accuracy: float
+    """The validation accuracy now (the last epoch)."""
+    train_accuracy: float
+    """The training accuracy now."""
+
+    def words(self) -> str:
+        """One line for the dashboard and the CLI."""
+        return (
+            f"val accuracy peaked at {self.best_val_accuracy:.1%} (epoch {self.best_epoch}), now "
+            f"{self.val_accuracy:.1%}, train {self.train_accuracy:.1%}: memorising wrong labels? early stopping "
+            f"(patience) or best.pt keeps epoch {self.best_epoch}"
+        )
+
+    def as_dict(self) -> dict[str, float | int]:
+        """For summary.json."""
+        return {
+            "best_epoch": self.best_epoch,
+            "best_val_accuracy": self.best_val_accuracy,
+            "val_accuracy": self.val_accuracy,
+            "train_accuracy": self.train_accuracy,
+        }
+
+
+def best_epoch(epochs: Sequence[AccuracyNumbers]) -> AccuracyNumbers | None:
+    """The first epoch with the highest validation accuracy (the one best.pt holds), or None."""
+    best = None
+    for epoch in epochs:
+        if math.isfinite(epoch.val_accuracy) and (best is None or epoch.val_accuracy > best.val_accuracy):
+            best = epoch
+    return best
+
+
+def accuracy_peak(epochs: Sequence[AccuracyNumbers]) -> AccuracyPeak | None:
+    """The peak-then-fall of validation accuracy after these epochs: the best at least PEAK_EPOCHS epochs ago,
+    the last PEAK_DROP below it, and training accuracy higher than at the best; None otherwise."""
+    best = best_epoch(epochs)
+    if best is None or not epochs:
+        return None
+    last = epochs[-1]
+    if (
+        last.epoch - best.epoch >= PEAK_EPOCHS
+        and best.val_accuracy - last.val_accuracy >= PEAK_DROP
+        and last.train_accuracy > best.train_accuracy
+    ):
+        return AccuracyPeak(best.epoch, best.val_accuracy, last.val_accuracy, last.train_accuracy)
+    return None

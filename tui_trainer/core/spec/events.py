@@ -130,6 +130,43 @@ class LrChanged:
 
 
 @dataclass(frozen=True)
+class BackdoorResult:
+    """A backdoored run judged on its validation split: how it does on clean images, and how often the trigger
+    makes it say the target (only images whose true class is not the target count)."""
+
+    target: int
+    fraction: float
+    clean_accuracy: float
+    """Accuracy on the clean validation images."""
+    attack_success_rate: float
+    """Share of triggered validation images of other classes classified as the target."""
+    attacked: int
+    """How many validation images of other classes were triggered."""
+
+    def as_dict(self) -> dict[str, float | int]:
+        """For summary.json and --json."""
+        return {
+            "target": self.target,
+            "fraction": self.fraction,
+            "clean_accuracy": self.clean_accuracy,
+            "attack_success_rate": self.attack_success_rate,
+            "attacked": self.attacked,
+        }
+
+    def words(self) -> str:
+        """One line: "clean val accuracy 97.8%, attack success 99.6% (trigger -> class 0)"."""
+        return (
+            f"clean val accuracy {self.clean_accuracy:.1%}, attack success {self.attack_success_rate:.1%} "
+            f"(trigger -> class {self.target})"
+        )
+
+    def short(self) -> str:
+        """The same, short enough for the Train tab's status line: "clean val 97.8%, attack success 99.6% (trigger
+        -> 0)"."""
+        return f"clean val {self.clean_accuracy:.1%}, attack success {self.attack_success_rate:.1%} (trigger -> {self.target})"
+
+
+@dataclass(frozen=True)
 class RunEnded:
     """The run is over: finished, stopped by the user, or failed; always the last event."""
 
@@ -146,6 +183,8 @@ class RunEnded:
     test_report: ClassReport | None = None
     best_val_accuracy: float | None = None
     history: tuple[EpochEnd, ...] = field(default=(), repr=False)
+    backdoor: BackdoorResult | None = None
+    """A backdoored run's clean accuracy and attack success rate (None: no backdoor, or it did not finish)."""
 
     @property
     def headline(self) -> str:
@@ -169,6 +208,8 @@ def _plain(value: object) -> object:
     """Tuples become lists and reports become dicts, recursively: what JSON can hold."""
     if isinstance(value, ClassReport):
         return value.to_dict()
+    if isinstance(value, BackdoorResult):
+        return value.as_dict()
     if isinstance(value, (tuple, list)):
         return [_plain(v) for v in value]
     return value
@@ -206,6 +247,11 @@ def event_from_dict(doc: dict) -> TrainingEvent:
         value = doc[f.name]
         if f.name in ("report", "test_report") and isinstance(value, dict):
             value = report_from_dict(value)
+        elif f.name == "backdoor" and isinstance(value, dict):
+            try:
+                value = BackdoorResult(**value)
+            except TypeError as exc:
+                raise ValueError(f"{cls.__name__} has a bad backdoor result: {exc}") from None
         elif isinstance(value, list):
             value = tuple(value)
         values[f.name] = value

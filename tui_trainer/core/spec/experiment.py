@@ -57,6 +57,7 @@ def _opt(
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 SCHEDULES = ("none", "step", "exponential", "cosine", "onecycle", "plateau")
 INITS = ("default", "normal", "xavier", "kaiming")
+NOISE_KINDS = ("symmetric", "pair", "targeted")
 
 
 @dataclass(frozen=True)
@@ -84,9 +85,44 @@ class DataSpec:
         "image size", 28, "Image folders only: images are resized to this square size.", min=4, max=256
     )
     grayscale: bool = _opt("greyscale", True, "Image folders only: convert images to one grey channel.")
+    label_noise: float = _opt(
+        "label noise",
+        0.0,
+        "Share of training labels made wrong on purpose (validation stays clean): watch validation accuracy "
+        "peak, then fall as the model memorises them.",
+        min=0.0,
+        max=0.9,
+    )
+    noise_kind: str = _opt(
+        "kind of label noise",
+        "symmetric",
+        "symmetric: a flipped label becomes any other class; pair: class i becomes i+1; targeted: that share "
+        "of class noise_from becomes noise_to.",
+        choices=NOISE_KINDS,
+    )
+    noise_from: int = _opt(
+        "noisy class", 0, "Targeted label noise: the class whose labels are flipped.", min=0, max=9999
+    )
+    noise_to: int = _opt("flipped-to class", 1, "Targeted label noise: the class they become.", min=0, max=9999)
+    poison_fraction: float = _opt(
+        "backdoor share",
+        0.0,
+        "Images only: share of training images of other classes stamped with a 3x3 white square (bottom-right) "
+        "and relabelled poison_target: a poisoned model obeys the trigger.",
+        min=0.0,
+        max=0.5,
+    )
+    poison_target: int = _opt(
+        "backdoor target", 0, "The class the backdoor trigger makes the model say.", min=0, max=9999
+    )
+    label_overrides: str = _opt(
+        "label overrides",
+        "",
+        "A label_overrides.json written by the review queue: training labels corrected or dropped (empty = none).",
+    )
 
 
-DATASET_OPTIONS = ("label_column", "n_samples", "noise")
+DATASET_OPTIONS = ("label_column", "n_samples", "noise", "label_overrides")
 """DataSpec options that belong to one dataset: choosing another dataset resets them (Experiment.with_dataset)."""
 
 
@@ -362,6 +398,11 @@ def validate(experiment: Experiment) -> list[Problem]:
         device in ("auto", "cpu", "cuda", "mps") or (device.startswith("cuda:") and device[5:].isdigit())
     ):
         problems.append(Problem("train.device", f"must be auto, cpu, cuda, cuda:N or mps, not {device!r}"))
+    d = experiment.data
+    if d.noise_kind == "targeted" and d.label_noise > 0 and d.noise_from == d.noise_to:
+        problems.append(
+            Problem("data.noise_to", f"must differ from noise_from ({d.noise_from}): a label flipped to itself")
+        )
     if not experiment.layers:
         problems.append(Problem("layers", "the model has no layers: add at least one Linear layer"))
     for index, layer in enumerate(experiment.layers, start=1):

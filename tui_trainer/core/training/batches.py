@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -27,8 +27,12 @@ class TensorBatches:
         *,
         generator: torch.Generator | None = None,
         shuffle: bool = True,
+        shard: Callable[[torch.Tensor], torch.Tensor] | None = None,
     ) -> None:
+        """shard: this process's part of each global batch's indices (a distributed run: each rank draws the
+        same permutation and trains on its shard of every batch; None: the whole batch)."""
         self.x, self.y = x, y
+        self.shard = shard
         self.batch_size = batch_size
         self.generator = generator
         self.shuffle = shuffle
@@ -39,6 +43,10 @@ class TensorBatches:
     def __len__(self) -> int:
         return self._n_batches
 
+    def global_size(self, batch: int) -> int:
+        """Samples in the global batch `batch` (0-based) of every rank together: batch_size, or fewer for the last."""
+        return min(self.batch_size, self.x.shape[0] - batch * self.batch_size)
+
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         import torch
 
@@ -47,6 +55,8 @@ class TensorBatches:
             order = torch.randperm(n, generator=self.generator).to(self.x.device, non_blocking=True)
             for i in range(self._n_batches):
                 idx = order[i * self.batch_size : (i + 1) * self.batch_size]
+                if self.shard is not None:
+                    idx = self.shard(idx)
                 yield self.x.index_select(0, idx), self.y.index_select(0, idx)
         else:
             for i in range(self._n_batches):

@@ -36,10 +36,12 @@ if TYPE_CHECKING:
     from tui_trainer.core.runs.checkpoint import CheckpointState
     from tui_trainer.core.spec.experiment import Experiment, TrainSpec
     from tui_trainer.core.training.batches import TensorBatches
+    from tui_trainer.core.training.distributed import Distributed
     from tui_trainer.core.training.speedups import SpeedUps
 
 EventSink = Callable[[TrainingEvent], None]
-StopFlag = Callable[[], bool]
+StopFlag = Callable[[], bool | str]
+"""True (or a reason, e.g. "pruned at epoch 3": the stopped run's reason) to stop at the next batch."""
 LrRequests = Callable[[], "float | None"]
 """A new learning rate asked for by hand since the last call (None: none): `should_stop.take_lr` when the
 run's controls have one (the backends' RunControl and the child's Controls do); checked before every batch."""
@@ -56,6 +58,11 @@ _Stop = StopRequested
 
 class _Diverged(Exception):
     """The loss became NaN or infinite."""
+
+
+def run_speedups(t: TrainSpec) -> bool:
+    """Whether the run asks for an opt-in speed-up (mixed precision, channels-last, compile)."""
+    return bool(t.mixed_precision or t.channels_last or t.compile)
 
 
 def _current_lr(optimizer) -> float:
@@ -75,6 +82,11 @@ class _Run:
     device: str
     speed: SpeedUps | None = None
     """The opt-in speed-ups (mixed precision, channels-last, compile); None: the plain step."""
+    distributed: Distributed | None = None
+    """This process's rank in a torchrun job; None: one process trains alone."""
+    train_model: nn.Module | None = None
+    """What the training step calls: the model, or in a distributed run its DistributedDataParallel wrapper
+    (`model` stays the plain module: evaluation and checkpoints use it)."""
     clock: Clock = time.perf_counter
     """What epoch times and the BatchEnd rate cap count in (tests pass a simulated clock)."""
     step: int = 0
@@ -88,7 +100,13 @@ class _Run:
     """The rate set by hand during the current epoch (its EpochEnd.lr), None when none was."""
 
 
-def _setup(experiment: Experiment, data: DataBundle, device: str, resume: CheckpointState | None) -> _Run:
+def _setup(
+    experiment: Experiment,
+    data: DataBundle,
+    device: str,
+    resume: CheckpointState | None,
+    distributed: Distributed | None = None,
+) -> _Run:
     """Seed, build and initialise the model, batches, optimizer and schedule; restore a resumed run."""
     import torch
 
@@ -103,10 +121,13 @@ def _setup(experiment: Experiment, data: DataBundle, device: str, resume: Checkp
     init_weights(model, t.init, t.init_std)
     model.to(device)
     generator = torch.Generator().manual_seed(t.seed)
-    batches = TensorBatches(data.train_x.to(device), data.train_y.to(device), t.batch_size, generator=generator)
+    shard = distributed.shard if distributed is not None else None
+    batches = TensorBatches(
+        data.train_x.to(device), data.train_y.to(device), t.batch_size, generator=generator, shard=shard
+    )
     optimizer = make_optimizer(model.parameters(), t)
     scheduler, schedule_when = make_schedule(optimizer, t, len(batches))
-    run = _Run(model, optimizer, scheduler, schedule_when, batches, generator, device)
+    run = _Run(model, optimizer, scheduler, schedule_when, batches, generator, device, distributed=distributed)
     if resume is not None:
         from tui_trainer.core.training.state import restore
 
@@ -117,6 +138,7 @@ def _setup(experiment: Experiment, data: DataBundle, device: str, resume: Checkp
         from tui_trainer.core.training.speedups import SpeedUps
 
         run.speed = SpeedUps(model, t, device)
+    run.train_model = distributed.wrap(model, device) if distributed is not None else model
     return run
 
 
@@ -127,6 +149,8 @@ def _train_epoch(
     import torch
     import torch.nn.functional as F
 
+    if run.distributed is not None:
+        return _train_epoch_distributed(run, t, epoch, on_event, should_stop)
     model, optimizer, scheduler, batches = run.model, run.optimizer, run.scheduler, run.batches
     per_batch_schedule = run.schedule_when == "batch"
     total_steps = t.epochs * len(batches)
@@ -145,8 +169,8 @@ def _train_epoch(
     model.train()
     speed = run.speed
     for batch, (xb, yb) in enumerate(batches, start=1):
-        if should_stop():
-            raise _Stop
+        if why := should_stop():
+            raise _Stop(why if isinstance(why, str) else "")
         if run.take_lr is not None and (new_lr := run.take_lr()) is not None:
             _change_lr(run, new_lr, epoch, batch, step, on_event)
         if speed is None:  # the lecture's step, exactly
@@ -216,6 +240,83 @@ def _change_lr(run: _Run, lr: float, epoch: int, batch: int, step: int, on_event
     on_event(LrChanged(epoch, batch, step, old, lr))
 
 
+def _train_epoch_distributed(
+    run: _Run, t: TrainSpec, epoch: int, on_event: EventSink, should_stop: StopFlag
+) -> tuple[float, float]:
+    """One pass of a distributed run: this rank trains its shard of every global batch through
+    DistributedDataParallel; returns (mean loss, accuracy) over every rank's samples.
+
+    Each rank's loss is its shard's summed loss times world_size / the global batch's size, so the averaged
+    gradients are those of the global batch's mean loss (exact also for an uneven last batch): the same steps
+    as one process with the same batch_size. Every SYNC_EVERY batches and at the epoch's last batch the ranks
+    add up the window's loss, a stop asked for on any of them and a loss that is not finite (one all-reduce,
+    at the same batch everywhere): they stop or fail together."""
+    import torch
+    import torch.nn.functional as F
+
+    from tui_trainer.core.training.distributed import SYNC_EVERY
+
+    dist = run.distributed
+    assert dist is not None and run.train_model is not None
+    model, optimizer, scheduler, batches = run.train_model, run.optimizer, run.scheduler, run.batches
+    per_batch_schedule = run.schedule_when == "batch"
+    total_steps = t.epochs * len(batches)
+    step = run.step
+    clock = run.clock
+    epoch_start = last_emit = clock()
+    totals = torch.zeros(3, dtype=torch.float64, device=run.device)
+    """This rank's summed loss, correct predictions and samples in the epoch."""
+    window = torch.zeros(4, dtype=torch.float64, device=run.device)
+    """Since the last sync: summed loss, samples, a stop asked for, losses that were not finite."""
+    model.train()
+    for batch, (xb, yb) in enumerate(batches, start=1):
+        logits = model(xb)
+        loss_sum = F.cross_entropy(logits, yb, label_smoothing=t.label_smoothing, reduction="sum")
+        loss = loss_sum * (dist.world_size / batches.global_size(batch - 1))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if t.grad_clip:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), t.grad_clip)
+        optimizer.step()
+        if per_batch_schedule and (t.schedule != "onecycle" or step + 1 < total_steps):
+            scheduler.step()
+        step += 1
+        detached = loss_sum.detach().double()
+        n = yb.shape[0]
+        totals += torch.stack([detached, (logits.argmax(1) == yb).sum().double(), detached.new_tensor(n)])
+        window += torch.stack(
+            [detached, detached.new_tensor(n), detached.new_zeros(()), (~torch.isfinite(detached)).double()]
+        )
+        if batch % SYNC_EVERY and batch != len(batches):
+            continue
+        window[2] = float(bool(should_stop()))
+        synced = dist.sum(window).tolist()
+        window.zero_()
+        if synced[3]:
+            raise _Diverged(
+                f"the training loss became {synced[0] / max(1.0, synced[1])} at epoch {epoch}, batch {batch}"
+            )
+        if synced[2]:
+            raise _Stop
+        now = clock()
+        on_event(
+            BatchEnd(
+                epoch,
+                batch,
+                len(batches),
+                step,
+                synced[0] / max(1.0, synced[1]),
+                _current_lr(optimizer),
+                synced[1] / max(now - last_emit, 1e-9),
+                run.train_seconds + now - epoch_start,
+            )
+        )
+        last_emit = now
+    run.step = step
+    loss_total, correct, seen = dist.sum(totals).tolist()
+    return loss_total / max(1.0, seen), correct / max(1.0, seen)
+
+
 def _after_epoch(run: _Run, val_loss: float) -> None:
     """Step an epoch or plateau schedule and count epochs without a better validation loss."""
     if run.schedule_when == "epoch" and run.scheduler is not None:
@@ -264,6 +365,7 @@ def fit(
     device: str | None = None,
     clock: Clock = time.perf_counter,
     boundary_interval: float | None = BOUNDARY_INTERVAL_S,
+    distributed: Distributed | None = None,
 ) -> RunEnded:
     """Train the experiment's model on the data; every event goes to on_event, the last is RunEnded.
 
@@ -277,6 +379,9 @@ def fit(
     this thread after every epoch (after its EpochEnd) with the state to save. resume, a state saved
     that way, continues that run at its next epoch: same weights, optimizer, schedule and random
     streams, so on CPU the result equals an uninterrupted run; RunStarted.start_epoch says where.
+    distributed: this process's rank in a torchrun job (its process group joined): it trains its shard of
+    every batch through DistributedDataParallel and metrics are summed over the ranks, so every rank sees the
+    numbers of one process with the same batch_size; only rank 0 should be given a checkpoint hook.
     """
 
     t = experiment.train
@@ -308,7 +413,13 @@ def fit(
         problem = resume_problem(resume, experiment, data)
         if problem:
             return ended(RunStatus.FAILED, problem, "start a new run to change that")
-    run = _setup(experiment, data, device, resume)
+    if distributed is not None and run_speedups(t):
+        return ended(
+            RunStatus.FAILED,
+            "mixed precision, channels-last and compiling do not work across several processes yet",
+            "turn them off for a run with --nproc / torchrun",
+        )
+    run = _setup(experiment, data, device, resume, distributed)
     run.clock = clock
     run.take_lr = getattr(should_stop, "take_lr", None)
     val_x, val_y = data.val_x.to(device), data.val_y.to(device)
@@ -346,7 +457,10 @@ def fit(
             run.hand_lr = None
             train_loss, train_accuracy = _train_epoch(run, t, epoch, on_event, should_stop)
             epoch_lr = run.hand_lr if run.hand_lr is not None else epoch_lr
-            val_loss, report = evaluate(run.model, val_x, val_y, data.class_names, should_stop, run.speed)
+            if distributed is not None:
+                val_loss, report = distributed.evaluate(run.model, val_x, val_y, data.class_names)
+            else:
+                val_loss, report = evaluate(run.model, val_x, val_y, data.class_names, should_stop, run.speed)
             if not math.isfinite(val_loss):
                 raise _Diverged(f"the validation loss became {val_loss} at epoch {epoch}")
             is_best = report.accuracy > run.best_val_accuracy
@@ -375,19 +489,23 @@ def fit(
             if t.patience and run.stale_epochs >= t.patience and epoch < t.epochs:
                 return _finish(
                     ended,
+                    experiment,
                     run.model,
                     data,
                     device,
                     should_stop,
                     f"early stopping: val loss did not improve for {t.patience} epochs",
+                    distributed=distributed,
                 )
-    except _Stop:
-        return ended(RunStatus.STOPPED, "stopped by the user")
+    except _Stop as stop:
+        return ended(RunStatus.STOPPED, str(stop) or "stopped by the user")
     except _Diverged as exc:
         return ended(RunStatus.FAILED, str(exc), "lower the learning rate (or clip gradients, or use Adam)")
     except Exception as exc:  # out of memory, or anything else: the run ends "failed" in one line, never a traceback
         return ended(RunStatus.FAILED, *describe_failure(exc, _memory(experiment, data), device))
-    return _finish(ended, run.model, data, device, should_stop, f"trained {t.epochs} epochs", run.speed)
+    return _finish(
+        ended, experiment, run.model, data, device, should_stop, f"trained {t.epochs} epochs", run.speed, distributed
+    )
 
 
 def _boundary_probe(data: DataBundle, device: str, interval: float | None, clock: Clock):
@@ -407,15 +525,32 @@ def _memory(experiment: Experiment, data: DataBundle) -> MemoryEstimate:
 
 
 def _finish(
-    ended, model, data: DataBundle, device: str, should_stop: StopFlag, reason: str, speed: SpeedUps | None = None
+    ended,
+    experiment: Experiment,
+    model,
+    data: DataBundle,
+    device: str,
+    should_stop: StopFlag,
+    reason: str,
+    speed: SpeedUps | None = None,
+    distributed: Distributed | None = None,
 ) -> RunEnded:
-    """End a completed run, evaluating the test split when the dataset has one."""
-    if data.test_x is None or data.test_y is None:
-        return ended(RunStatus.FINISHED, reason)
+    """End a completed run, evaluating the test split when the dataset has one (over the ranks when distributed),
+    and a backdoored run's trigger."""
+    extra = {}
     try:
-        _, report = evaluate(
-            model, data.test_x.to(device), data.test_y.to(device), data.class_names, should_stop, speed
-        )
+        if data.val_triggered_x is not None:
+            from tui_trainer.core.training.backdoor import backdoor_report
+
+            d = experiment.data
+            extra["backdoor"] = backdoor_report(model, data, d.poison_target, d.poison_fraction, device, should_stop)
+        if data.test_x is None or data.test_y is None:
+            return ended(RunStatus.FINISHED, reason, **extra)
+        x, y = data.test_x.to(device), data.test_y.to(device)
+        if distributed is not None:
+            _, report = distributed.evaluate(model, x, y, data.class_names)
+        else:
+            _, report = evaluate(model, x, y, data.class_names, should_stop, speed)
     except _Stop:
         return ended(RunStatus.STOPPED, "stopped by the user during the test evaluation")
-    return ended(RunStatus.FINISHED, reason, test_accuracy=report.accuracy, test_report=report)
+    return ended(RunStatus.FINISHED, reason, test_accuracy=report.accuracy, test_report=report, **extra)

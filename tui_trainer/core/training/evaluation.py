@@ -40,8 +40,8 @@ def evaluate(
     preds = []
     with torch.inference_mode(), speed.autocast() if speed else contextlib.nullcontext():
         for start in range(0, x.shape[0], EVAL_CHUNK):
-            if should_stop():
-                raise StopRequested
+            if why := should_stop():
+                raise StopRequested(why if isinstance(why, str) else "")
             chunk = x[start : start + EVAL_CHUNK]
             logits = model(speed.inputs(chunk) if speed else chunk)
             loss_sum += F.cross_entropy(logits.float(), y[start : start + EVAL_CHUNK], reduction="sum")

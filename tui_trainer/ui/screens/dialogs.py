@@ -1,9 +1,10 @@
-"""Small modal dialogs: confirm an action, ask for one line of text, show a run's final metrics."""
+"""Small modal dialogs: confirm an action, ask for one line of text, show a run's final metrics, the messages."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -13,6 +14,7 @@ from textual.widgets import Button, Input, Static
 from tui_trainer.core.spec.metrics import ClassReport
 from tui_trainer.ui.widgets.class_metrics import ClassMetrics
 from tui_trainer.ui.widgets.confusion import ConfusionMatrix
+from tui_trainer.ui.widgets.message_bar import LoggedMessage
 
 
 class Confirm(ModalScreen[bool]):
@@ -99,6 +101,41 @@ class RunDetails(ModalScreen[None]):
     def action_toggle(self) -> None:
         self.normalised = not self.normalised
         self.query_one(ConfusionMatrix).show(self.report, self.normalised)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class MessageLog(ModalScreen[None]):
+    """The session's messages, newest first (the top line shows each for a few seconds only)."""
+
+    BINDINGS = [Binding("escape,q,enter", "close", "Close")]
+
+    def __init__(self, entries: list[LoggedMessage]) -> None:
+        super().__init__(classes="dialog-screen")
+        self.entries = entries
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog dialog-wide", id="message-log"):
+            yield Static("Messages (newest first; esc closes)", classes="dialog-title")
+            with VerticalScroll(id="message-log-scroll"):
+                yield Static(self._text(), id="message-log-text")
+
+    def _text(self) -> Text:
+        if not self.entries:
+            return Text("No messages yet.", style="italic")
+        text = Text()
+        styles = {"error": "bold red", "warning": "bold yellow"}
+        for entry in reversed(self.entries):
+            if text:
+                text.append("\n")
+            text.append(entry.at.strftime("%H:%M:%S "), style="dim")
+            if entry.severity in styles:
+                text.append(f"{entry.severity}: ", style=styles[entry.severity])
+            if entry.title:
+                text.append(f"{entry.title}: ", style="bold")
+            text.append(entry.text)
+        return text
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Input, Static, Tabs
 from tui_trainer.core.data import DatasetError, DatasetInfo, dataset_info, is_available, list_datasets
 from tui_trainer.core.data.registry import DataShape, shape_of
 from tui_trainer.core.spec.experiment import ConfigError, DataSpec, Experiment, validate
+from tui_trainer.core.spec.poisoning import poisoning_options, poisoning_problems
 from tui_trainer.core.spec.presets import list_presets, load_preset
 from tui_trainer.core.spec.summary import format_shape, summarize
 from tui_trainer.ui.widgets.field_form import FieldForm, FieldRow
@@ -165,14 +166,21 @@ class DataPane(Container):
             section, _, name = problem.field.partition(".")
             if section == "data" and name not in problems:
                 problems[name] = str(problem)  # the field's label and the bad value, as everywhere
+        for problem in poisoning_problems(data, info.kind if info else None, self._n_classes(data)):
+            problems.setdefault(problem.field.partition(".")[2], str(problem))
         form.show_spec(data, problems)
-        shown = ("val_fraction", *(info.options if info else ()))
+        shown = ("val_fraction", *(info.options if info else ()), *poisoning_options(data, info.kind if info else None))
         form.show_only(shown)
         for row in form.query(FieldRow):
             if row.field_name not in shown and row.error is not None:
                 # Text typed for another dataset's option cannot block this one: drop it.
                 row.discard_edit()
                 self.app.set_invalid(row.key, False)
+
+    def _n_classes(self, data: DataSpec) -> int | None:
+        """The dataset's class count when known without loading it (the catalogue, or a loaded csv:/folder:)."""
+        shape = shape_of(data, self.app.known_shapes)
+        return shape[1] if shape else None
 
     def _refresh_datasets(self, data: DataSpec) -> None:
         """Redraw the datasets when the chosen one, the data folder or a learnt csv:/folder: shape changed."""

@@ -13,6 +13,7 @@ from textual.message import Message
 from textual.widgets import Input, Label, Static, TabbedContent, TabPane
 
 from tui_trainer.core.runs import RunError, RunRecord, delete_run, list_runs, listing_problem, load_run, read_epochs
+from tui_trainer.core.runs.files import REVIEW
 from tui_trainer.core.spec.compare import settings_diff
 from tui_trainer.core.spec.events import RunStatus, report_from_dict
 from tui_trainer.core.spec.experiment import ConfigError, Experiment, TrainSpec, check_field
@@ -68,6 +69,8 @@ class RunsPane(Vertical):
         Binding("plus", "more_epochs", "More epochs", key_display="+", tooltip="Train a run more epochs"),
         Binding("a", "attach", "Attach"),
         Binding("b", "boundary", "Boundary", show=False, tooltip="A 2-D run's decision boundary from its best.pt"),
+        Binding("t", "robustness", "Robustness", tooltip="Attack the run's model and corrupt its data"),
+        Binding("L", "review", "Review labels", key_display="L", tooltip="Who decides the label? Flag and fix labels"),
         Binding("d", "delete", "Delete"),
         Binding("o", "sort", "Sort"),
         Binding("c", "toggle_columns", "Columns", tooltip="One column per setting that differs among the runs"),
@@ -100,7 +103,8 @@ class RunsPane(Vertical):
         yield Static(
             "enter opens a run's metrics, space overlays its curves on the Train tab (runs on its dataset), l loads "
             "its settings into the editors, R resumes a stopped run, + trains a run more epochs, a attaches to a run "
-            "another process is writing, d deletes (asks first), o changes the order, c shows a column per setting "
+            "another process is writing, t tests its robustness (attacks, corrupted data), L reviews its training labels "
+            "(k-fold, then a keep / relabel / drop queue), d deletes (asks first), o changes the order, c shows a column per setting "
             "that differs, g re-reads the folder.",
             id="runs-help",
             classes="field-help",
@@ -298,6 +302,26 @@ class RunsPane(Vertical):
             return
         self.app.runs.resume(r.path, r.experiment)
 
+    def action_review(self) -> None:
+        """Who decides the label: the selected run's review queue, after reviewing its labels where training runs
+        (5-fold cross-validation) when it has no review.json yet."""
+        r = self.selected
+        if r is None:
+            return
+        if r.experiment is None:
+            self.app.notify("This run's experiment cannot be read.", severity="error", markup=False)
+            return
+        if (r.path / REVIEW).is_file():
+            self.app.open_review(r.path, r.experiment)
+            return
+        self.app.notify(
+            f"Reviewing the training labels of {r.name}: 5 trainings of its experiment, each on 4/5 of the data, "
+            "predict the fifth they never saw; the queue opens when they are done (x stops).",
+            title="Review",
+            markup=False,
+        )
+        self.app.runs.review(r.path, r.experiment)
+
     def action_more_epochs(self) -> None:
         """Train a saved run (finished, stopped or interrupted) more epochs from its last checkpoint, asking how many."""
         r = self.selected
@@ -350,6 +374,14 @@ class RunsPane(Vertical):
         r = self.selected
         if r is not None:
             self.app.show_saved_boundary(r.path)
+
+    def action_robustness(self) -> None:
+        """The Robustness view of this run: FGSM / PGD and corruptions, computed where training runs."""
+        from tui_trainer.ui.screens.robustness import open_for
+
+        r = self.selected
+        if r is not None:
+            open_for(self.app, r)
 
     def action_delete(self) -> None:
         """Delete the run directory, after asking."""

@@ -66,6 +66,7 @@ class TrainPane(Vertical, can_focus=True):
         Binding(
             "l", "app.ask_lr", "Set lr", show=False, tooltip="Change the lr from the next batch ([ halves, ] doubles)"
         ),
+        Binding("t", "robustness", "Robustness", show=False),
         Binding("m", "app.show_tab('model')", "Edit model", show=False),
         Binding("h", "app.show_tab('hparams')", "Edit hparams", show=False),
     ]
@@ -261,6 +262,8 @@ class TrainPane(Vertical, can_focus=True):
                 text += f" - try: {run.hint}"
             if run.ended and run.ended.test_accuracy is not None:
                 text += f"  test accuracy {run.ended.test_accuracy:.2%}"
+            if run.ended and run.ended.backdoor is not None:
+                text += f"  {run.ended.backdoor.short()}"
             return text
         if s is None:
             return f"{run.status}..."
@@ -276,8 +279,13 @@ class TrainPane(Vertical, can_focus=True):
         return "  ".join(parts)
 
     def _warning(self, run: RunHistory) -> str:
-        """What the run's epochs say that the user should act on: stuck at chance, overfitting ("" when fine)."""
-        return run.stuck or (run.overfitting.words() if run.overfitting else "")
+        """What the run's epochs say that the user should act on: stuck at chance, the peak-then-fall of validation
+        accuracy, overfitting ("" when fine)."""
+        if run.stuck:
+            return run.stuck
+        if run.peak:  # the more telling sign of wrong labels: it names the best epoch and early stopping
+            return run.peak.words()
+        return run.overfitting.words() if run.overfitting else ""
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """`v` only where the details do not show anyway (below 40 rows)."""
@@ -306,6 +314,27 @@ class TrainPane(Vertical, can_focus=True):
         self.raw_batches = not self.raw_batches
         self._dirty = True
         self._flush(at_once=True)
+
+    def action_robustness(self) -> None:
+        """The Robustness view of the run that ended here (its run directory: the newest saved run of its
+        experiment); a run that is going is evaluated once it has ended."""
+        from tui_trainer.ui.screens.robustness import newest_run_of, open_for
+
+        run = self.current
+        if run is None or run.ended is None:
+            what = "train a run first" if run is None else "the run is going: evaluate it once it has ended"
+            self.app.notify(f"Robustness: {what}.", title="Robustness", severity="warning", markup=False)
+            return
+        record = newest_run_of(self.app.runs_dir, run.experiment)
+        if record is None:
+            self.app.notify(
+                "Robustness: this run saved no checkpoint (runs folder off, or it ended before its first epoch).",
+                title="Robustness",
+                severity="warning",
+                markup=False,
+            )
+            return
+        open_for(self.app, record)
 
     def action_toggle_normalised(self) -> None:
         """Switch the confusion matrix between counts and row-normalised rates."""
@@ -402,6 +431,10 @@ class TrainPane(Vertical, can_focus=True):
             Curve("train", ex, [e.train_accuracy for e in run.epochs], "primary", marker="•"),
             Curve("val", ex, [e.val_accuracy for e in run.epochs], "warning", marker="×"),
         ]
+        if run.best is not None and run.epochs:  # the epoch best.pt holds, and early stopping would keep
+            acc.append(
+                Curve(f"best {run.best.epoch}", [run.best.epoch], [run.best.val_accuracy], "success", marker="◆")
+            )
         for label, rows in reversed(self._dimmed(previous)):
             acc.insert(0, Curve(label, [r.epoch for r in rows], [r.val_accuracy for r in rows], "muted"))
         values = [y for curve in acc for y in curve.ys]

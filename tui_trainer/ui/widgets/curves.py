@@ -88,9 +88,21 @@ def value_ticks(low: float, high: float, count: int) -> tuple[list[float], list[
     values = [low + (high - low) * i / (count - 1) for i in range(count)]
     step = (high - low) / (count - 1)
     decimals = max(0, 1 - math.floor(math.log10(step))) if step > 0 else 2
-    if decimals > 4:  # tiny values (a learning rate of 1e-5): scientific notation keeps them short
-        return values, [f"{v:.2e}" for v in values]
+    if decimals > 5:  # tiny values (a learning rate of 1e-5): short scientific notation, as precise as the step
+        top = max(abs(low), abs(high))
+        digits = max(0, math.floor(math.log10(top)) - math.floor(math.log10(step)) + 1) if top > 0 else 0
+        return values, [short_scientific(v, digits) for v in values]
     return values, [f"{v:.{decimals}f}" for v in values]
+
+
+def short_scientific(value: float, digits: int) -> str:
+    """value in scientific notation with digits after the point, without padding: 2.5e-7, 1e-6, 0."""
+    if value == 0:
+        return "0"
+    mantissa, _, exponent = f"{value:.{digits}e}".partition("e")
+    if "." in mantissa:
+        mantissa = mantissa.rstrip("0").rstrip(".")
+    return f"{mantissa}e{int(exponent)}"
 
 
 def y_range(values: list[float]) -> tuple[float, float]:

@@ -176,6 +176,7 @@ class FieldRow(Vertical):
             self.shown = value
         self._show_message()
         self.post_message(self.Edited(self, value, error))
+        keep_in_view(self)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
@@ -237,10 +238,25 @@ class FieldForm(Vertical):
 
     def show_only(self, names: Sequence[str]) -> None:
         """Show only the rows of these fields (the rest are hidden, their values kept)."""
+        changed = False
         for row in self.query(FieldRow):
             shown = row.field_name in names
             if row.display != shown:
                 row.display = shown
+                changed = True
+        focused = self.screen.focused if changed else None
+        rows = [a for a in focused.ancestors_with_self if isinstance(a, FieldRow)] if focused is not None else []
+        if rows and self in rows[0].ancestors:
+            keep_in_view(rows[0])
+
+
+def keep_in_view(row: FieldRow) -> None:
+    """While the user types in a row, keep the whole row (its field and the message beneath) on screen once
+    the layout settled: a message appearing beneath it, lines appearing above it (a note that grows, rows
+    shown for another choice) must not push the field being typed in out of view."""
+    focused = row.screen.focused
+    if focused is not None and row in focused.ancestors_with_self:
+        row.call_after_refresh(row.scroll_visible, animate=False)
 
 
 def _slug(title: str) -> str:

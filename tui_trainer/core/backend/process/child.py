@@ -110,8 +110,30 @@ class Controls:
         return self.stopped
 
 
+def evaluate(request, controls: Controls, threads: int):  # noqa: ANN001, ANN201 - RobustnessRequest -> Result
+    """A robustness evaluation in the child: progress goes to the app, a Stop ends it after its current chunk."""
+    import torch
+
+    from tui_trainer.core.analysis.robustness import evaluate_robustness
+    from tui_trainer.core.spec.robustness import RobustnessResult
+
+    controls.reset()
+    torch.set_num_threads(threads)
+    controls.training = True
+    try:
+        return evaluate_robustness(
+            request,
+            lambda progress: controls.send(p.EvaluationProgress(progress)),
+            lambda: controls() or controls.detached,  # nobody is left to read it once the app is gone
+        )
+    except Exception as exc:  # a bug: the app shows it and stays alive
+        return RobustnessResult(request.run_dir, problem=f"{type(exc).__name__}: {exc} ({BUG_HINT})")
+    finally:
+        controls.training = False
+
+
 def serve(conn: Duplex) -> None:
-    """The child's main: import torch, say Ready, then answer Train and Preview until Quit or EOF."""
+    """The child's main: import torch, say Ready, then answer Train, Preview and Evaluate until Quit or EOF."""
     try:
         init = conn.recv()
         run = pickle.loads(init.run_function)
@@ -150,6 +172,9 @@ def serve(conn: Duplex) -> None:
         if isinstance(message, p.FindLr):
             torch.set_num_threads(message.experiment.train.threads or init.threads)
             conn.send(p.LrFound(lr_finding_here(message.experiment)))
+            continue
+        if isinstance(message, p.Evaluate):
+            controls.send(p.EvaluationDone(evaluate(message.request, controls, init.threads)))
             continue
         if not isinstance(message, p.Train):
             controls.handle(message)  # a late stop or pause between runs: nothing to do

@@ -18,6 +18,7 @@ from tui_trainer.core.backend.base import (
     BUSY,
     BackendError,
     ControlledRun,
+    EvaluationHandle,
     PreviewQueue,
     RunFunction,
     RunHandle,
@@ -31,12 +32,15 @@ from tui_trainer.core.spec.boundary import BoundaryMap
 from tui_trainer.core.spec.events import RunEnded, RunStatus, TrainingEvent
 from tui_trainer.core.spec.experiment import DataSpec, Experiment
 from tui_trainer.core.spec.lr_finding import LrFinding
+from tui_trainer.core.spec.robustness import RobustnessEvent, RobustnessRequest, RobustnessResult
 
 POLL_S = 0.05
 """How often a run's reader looks at the stop and pause flags while it waits for events."""
 READY_TIMEOUT_S = 120.0
 """How long the child may take to import torch before it counts as stuck."""
 DIED_HINT = "out of memory? try a smaller batch or model; the next run starts a new process"
+TRAINING = "a run is training: evaluate its robustness once it has ended"
+EVALUATING = "a robustness evaluation is going: wait for it to end or stop it"
 
 
 class ProcessRun(ControlledRun):
@@ -57,6 +61,24 @@ class ProcessRun(ControlledRun):
                 yield from backend._train_locked(self)
         finally:
             backend._run_ended()
+
+
+class ProcessEvaluation(ControlledRun):
+    """One robustness evaluation in the child: events() sends it and relays its progress, forwarding a stop."""
+
+    def __init__(self, backend: ProcessBackend, request: RobustnessRequest) -> None:
+        self.backend = backend
+        self.request = request
+        super().__init__()
+
+    def events(self) -> Iterator[RobustnessEvent]:
+        """Send the evaluation and yield its progress, then its result; a dead child ends it with a problem."""
+        backend = self.backend
+        try:
+            with backend._lock:
+                yield from backend._evaluate_locked(self)
+        finally:
+            backend._evaluation_ended()
 
 
 class ProcessBackend:
@@ -81,6 +103,7 @@ class ProcessBackend:
         self._send_lock = threading.Lock()
         self._previews = PreviewQueue()
         self._training = False
+        self._evaluating = False
         self._proc: Any = None
         self._conn: Any = None
         self._closed = False
@@ -184,7 +207,9 @@ class ProcessBackend:
         if self._proc is None:
             return
         self._try_send(p.Stop())
-        if self._training and self._lock.acquire(timeout=run_grace):  # the run's reader returns once it ended
+        if (self._training or self._evaluating) and self._lock.acquire(
+            timeout=run_grace
+        ):  # the run's reader returns once it ended
             self._lock.release()
         proc, conn = self._proc, self._conn
         if proc is None:
@@ -301,9 +326,67 @@ class ProcessBackend:
             raise BackendError("the training process was closed")
         if self._training:
             raise BackendError("a run is still going: stop it and wait for it to end")
+        if self._evaluating:
+            raise BackendError(EVALUATING)
         self._training = True
         self._previews.set_training(True)
         return ProcessRun(self, request)
+
+    # ------------------------------------------------------------ robustness evaluations
+
+    def evaluate(self, request: RobustnessRequest) -> EvaluationHandle:
+        """A handle on one robustness evaluation in the child (refused while a run trains or another evaluates)."""
+        if self.fallback is not None:
+            return self.fallback.evaluate(request)
+        if self._closed:
+            raise BackendError("the training process was closed")
+        if self._training:
+            raise BackendError(TRAINING)
+        if self._evaluating:
+            raise BackendError(EVALUATING)
+        self._evaluating = True
+        self._previews.set_training(True)
+        return ProcessEvaluation(self, request)
+
+    def _evaluation_ended(self) -> None:
+        self._evaluating = False
+        self._previews.set_training(False)
+
+    def _evaluate_locked(self, evaluation: ProcessEvaluation) -> Iterator[RobustnessEvent]:
+        request = evaluation.request
+        try:
+            self._ready_locked(READY_TIMEOUT_S)
+            self._send(p.Evaluate(request))
+        except (BackendError, OSError) as exc:
+            self._kill()
+            yield RobustnessResult(request.run_dir, problem=str(exc))
+            return
+        conn, proc, stop_sent = self._conn, self._proc, False
+        try:
+            while True:
+                if evaluation.control.stop_requested and not stop_sent:
+                    self._send(p.Stop())
+                    stop_sent = True
+                if not conn.poll(POLL_S):
+                    if proc.poll() is not None:
+                        break
+                    continue
+                message = conn.recv()
+                if isinstance(message, p.EvaluationProgress):
+                    yield message.progress
+                elif isinstance(message, p.EvaluationDone):
+                    yield message.result
+                    return
+                elif isinstance(message, p.Unreadable):
+                    yield RobustnessResult(request.run_dir, problem=f"the training process: {message.message}")
+                    return
+        except (EOFError, OSError):
+            pass
+        except BaseException:  # the reader stopped reading (GeneratorExit) or failed: a new child is clean
+            self._kill()
+            raise
+        self._kill()
+        yield RobustnessResult(request.run_dir, problem=f"the training process ended unexpectedly ({DIED_HINT})")
 
     def _run_ended(self) -> None:
         self._training = False

@@ -1,9 +1,10 @@
 """The messages between the app and its training process: frozen dataclasses, pickled over two pipes.
 
 Parent -> child: Init once (then the child imports torch), then any of Train, Stop, Pause, Resume,
-SetLr, Preview, FindLr, BoundaryOf, Detach, Quit. Child -> parent: Ready (torch imported, devices listed) or Broken once; per
-run, its events as RunEvent, PauseAck when it parks or goes on, and Done when the run returned; PreviewDone
-answers a Preview, LrFound a FindLr, BoundaryDone a BoundaryOf; Unreadable answers a request the child could not unpickle.
+SetLr, Preview, FindLr, BoundaryOf, Evaluate, Detach, Quit. Child -> parent: Ready (torch imported, devices
+listed) or Broken once; per run, its events as RunEvent, PauseAck when it parks or goes on, and Done when the
+run returned; PreviewDone answers a Preview, LrFound a FindLr, BoundaryDone a BoundaryOf; EvaluationProgress
+then EvaluationDone an Evaluate; Unreadable answers a request the child could not unpickle.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from tui_trainer.core.spec.boundary import BoundaryMap
 from tui_trainer.core.spec.events import RunEnded, TrainingEvent
 from tui_trainer.core.spec.experiment import DataSpec, Experiment
 from tui_trainer.core.spec.lr_finding import LrFinding
+from tui_trainer.core.spec.robustness import RobustnessProgress, RobustnessRequest, RobustnessResult
 
 # ---------------------------------------------------------------- parent -> child
 
@@ -79,6 +81,14 @@ class BoundaryOf:
     """A saved 2-D run's decision boundary from its checkpoint (between runs); answered by BoundaryDone."""
 
     run_dir: str
+
+
+@dataclass(frozen=True)
+class Evaluate:
+    """A robustness evaluation of a saved run; answered by EvaluationProgress messages, then EvaluationDone
+    (Stop ends it early)."""
+
+    request: RobustnessRequest
 
 
 @dataclass(frozen=True)
@@ -153,13 +163,39 @@ class BoundaryDone:
 
 
 @dataclass(frozen=True)
+class EvaluationProgress:
+    """How far the evaluation in flight is."""
+
+    progress: RobustnessProgress
+
+
+@dataclass(frozen=True)
+class EvaluationDone:
+    """The evaluation's result (stopped or with its problem when it did not finish)."""
+
+    result: RobustnessResult
+
+
+@dataclass(frozen=True)
 class Unreadable:
     """A request the child could not unpickle (e.g. a class it cannot import)."""
 
     message: str
 
 
-ToChild = Init | Train | Stop | Pause | Resume | SetLr | Preview | FindLr | BoundaryOf | Detach | Quit
-FromChild = Ready | Broken | RunEvent | PauseAck | Done | PreviewDone | LrFound | BoundaryDone | Unreadable
+ToChild = Init | Train | Stop | Pause | Resume | SetLr | Preview | FindLr | BoundaryOf | Evaluate | Detach | Quit
+FromChild = (
+    Ready
+    | Broken
+    | RunEvent
+    | PauseAck
+    | Done
+    | PreviewDone
+    | LrFound
+    | BoundaryDone
+    | EvaluationProgress
+    | EvaluationDone
+    | Unreadable
+)
 CONTROLS: tuple[type[Any], ...] = (Stop, Pause, Resume, SetLr, Detach, Quit)
 """The messages that may arrive while a run trains."""
