@@ -5,8 +5,10 @@ from __future__ import annotations
 import sys
 
 from tui_trainer.cli.app import cmd_app, cmd_watch
+from tui_trainer.cli.boundary import cmd_boundary
 from tui_trainer.cli.inspect import cmd_inspect
 from tui_trainer.cli.lists import cmd_datasets, cmd_presets
+from tui_trainer.cli.lr_find import cmd_lr_find
 from tui_trainer.cli.model import cmd_export, cmd_summary
 from tui_trainer.cli.parser import UsageError, parse_command_line
 from tui_trainer.cli.review import cmd_review
@@ -21,6 +23,8 @@ COMMANDS = {
     "train": cmd_train,
     "summary": cmd_summary,
     "export": cmd_export,
+    "lr-find": cmd_lr_find,
+    "boundary": cmd_boundary,
     "runs": cmd_runs,
     "robustness": cmd_robustness,
     "inspect": cmd_inspect,

@@ -171,6 +171,24 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", default=None, metavar="FILE", help="write the script here (default: print it)"
     )
     export.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override one setting")
+    lr_find = sub.add_parser(
+        "lr-find", help="sweep the learning rate (1e-7 to 10, ~100 batches) and suggest one (fastai's lr_find)"
+    )
+    data_args(lr_find, required=False)
+    lr_find.add_argument(
+        "--rule",
+        choices=("valley", "steep"),
+        default="valley",
+        help="how the rate is suggested: fastai's valley (default) or the steepest descent",
+    )
+    boundary = sub.add_parser("boundary", help="a 2-D run's decision boundary as text, from its checkpoint")
+    boundary.add_argument("run_dir", metavar="RUN_DIR", help="the run directory (see `tui-trainer runs`)")
+    boundary.add_argument(
+        "--checkpoint", choices=("best", "last"), default="best", help="which weights (default best.pt)"
+    )
+    boundary.add_argument("--columns", type=int, default=64, metavar="N", help="characters across (default 64)")
+    boundary.add_argument("--rows", type=int, default=24, metavar="N", help="lines down (default 24)")
+    boundary.add_argument("--json", action="store_true", help="print one JSON object with the whole grid")
     sweep = sub.add_parser(
         "sweep", help="search hyperparameters with Optuna: worker processes, a line per trial, the ranked table"
     )

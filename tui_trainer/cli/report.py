@@ -261,6 +261,7 @@ def runs_table(records: list[RunRecord]) -> str:
         ["date", "preset", "dataset", "status", "epochs", "best val", "time", "directory"], rows, right={4, 5, 6}
     )
     problems = [f"problem: {r.name}: {r.problem}" for r in records if r.problem]
+    problems += [f"note: {r.name}: {r.settings_note}" for r in records if r.settings_note]
     running = [
         f"running: {r.name}: trained by {holder(r.path)}; `tui-trainer watch {r.path}` follows it, "
         "`kill` of that process stops it (resumable)"
@@ -287,6 +288,7 @@ def record_json(r: RunRecord) -> dict[str, Any]:
         "reason": r.reason,
         "trainer": _trainer_json(r),
         "overfitting_since": r.overfitting_since,
+        "lr_changes": list(r.lr_changes),
         "epochs_done": r.epochs_done,
         "epochs": r.epochs,
         "best_val_accuracy": r.best_val_accuracy,

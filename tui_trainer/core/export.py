@@ -13,6 +13,7 @@ from typing import Any
 from tui_trainer.core.data import DatasetError, dataset_info
 from tui_trainer.core.spec.experiment import ConfigError, Experiment, LayerSpec, validate
 from tui_trainer.core.spec.layers import resolved_args
+from tui_trainer.core.spec.lr_change import read_changes, steps_and_rates
 from tui_trainer.core.spec.poisoning import tampers
 from tui_trainer.core.spec.summary import Shape, format_shape, summarize
 
@@ -38,6 +39,8 @@ class ExportSource:
     """Where it came from, for the script's docstring ("run directory runs/...")."""
     checkpoint: Path | None = None
     """The run's best.pt, when exported from a run directory that has one."""
+    lr_changes: tuple[tuple[int, float], ...] = ()
+    """(optimizer steps done, new rate) of each change of the learning rate by hand while the run trained."""
 
 
 def _sections() -> dict[str, str]:
@@ -180,6 +183,17 @@ def _settings(experiment: Experiment, data_values: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _lr_changes_setting(lr_changes: tuple[tuple[int, float], ...]) -> str:
+    """LR_CHANGES = {steps done: new rate}: the learning rate as it was changed by hand ("" without changes)."""
+    if not lr_changes:
+        return ""
+    pairs = ", ".join(f"{step}: {lr!r}" for step, lr in lr_changes)
+    return (
+        "\n# the learning rate as it was changed by hand while the run trained: {optimizer steps done: new rate}\n"
+        f"LR_CHANGES = {{{pairs}}}"
+    )
+
+
 def _device(device: str) -> str:
     if device == "auto":
         return '"cuda" if torch.cuda.is_available() else "mps" if torch.backends.mps.is_available() else "cpu"'
@@ -266,7 +280,7 @@ def _speed(experiment: Experiment) -> dict[str, str]:
     }
 
 
-def _train(experiment: Experiment, checkpoint: Path | None) -> str:
+def _train(experiment: Experiment, checkpoint: Path | None, lr_changes: tuple[tuple[int, float], ...] = ()) -> str:
     t = experiment.train
     batch = {
         "cosine": "            scheduler.step()\n",
@@ -287,11 +301,13 @@ def _train(experiment: Experiment, checkpoint: Path | None) -> str:
         init="    init_weights(model)\n" if t.init != "default" else "",
         **_speed(experiment),
         optimizer=_OPTIMIZERS[t.optimizer],
-        scheduler_line=_SCHEDULES[t.schedule] or "# no learning-rate schedule",
+        scheduler_line=_SCHEDULES[t.schedule]
+        or ("scheduler = None  # no learning-rate schedule" if lr_changes else "# no learning-rate schedule"),
         batch_schedule=batch,
         epoch_schedule=epoch,
         save_comment=save,
         **_restore_best(t.restore_best),
+        **_hand_lr(lr_changes),
     )
 
 
@@ -311,6 +327,20 @@ def _restore_best(on: bool) -> dict[str, str]:
             "    val_accuracy = best_accuracy\n"
             '    print(f"restored the weights of epoch {best_epoch} (its best validation accuracy)")\n'
         ),
+    }
+
+
+def _hand_lr(lr_changes: tuple[tuple[int, float], ...]) -> dict[str, str]:
+    """The script's lines that apply the learning rates changed by hand at the steps they were (none without)."""
+    if not lr_changes:
+        return {"lr_helper": "", "hand_lr": "", "hand_lr_epoch": "", "hand_lr_epoch_end": ""}
+    return {
+        "lr_helper": _section("lr_helper"),
+        "hand_lr": "            if step in LR_CHANGES:  # changed by hand while the run trained\n"
+        "                set_lr(optimizer, scheduler, LR_CHANGES[step])\n"
+        "                hand_lr = LR_CHANGES[step]\n",
+        "hand_lr_epoch": "        hand_lr = None\n",
+        "hand_lr_epoch_end": "        lr = hand_lr if hand_lr is not None else lr  # as tui-trainer's metrics.csv\n",
     }
 
 
@@ -342,7 +372,7 @@ def export_script(source: ExportSource, filename: str = "train.py") -> str:
             needs=needs,
             filename=filename,
             dataset=experiment.data.name,
-            settings=_settings(experiment, data_values),
+            settings=_settings(experiment, data_values) + _lr_changes_setting(source.lr_changes),
         ),
         _RULE.format("data"),
         data_code,
@@ -354,7 +384,7 @@ def export_script(source: ExportSource, filename: str = "train.py") -> str:
     if experiment.train.init != "default":
         doc, call = _INITS[experiment.train.init]
         parts += ["\n\n", _section("init", init_doc=doc, init_call=call)]
-    parts += [_RULE.format("training"), _train(experiment, source.checkpoint)]
+    parts += [_RULE.format("training"), _train(experiment, source.checkpoint, source.lr_changes)]
     return "".join(parts)
 
 
@@ -369,12 +399,14 @@ def load_source(source: str | Path) -> ExportSource:
     path = Path(source)
     shape = classes = None
     checkpoint = None
+    changes: tuple[tuple[int, float], ...] = ()
     try:
         if path.is_dir():
             experiment, origin = read_experiment(path), f"run directory {path}"
             try:
                 summary = read_summary(path)
                 shape, classes = summary.get("input_shape"), summary.get("class_names")
+                changes = tuple(steps_and_rates(read_changes(summary)).items())
             except RunError:
                 pass
             checkpoint = path / "best.pt" if (path / "best.pt").is_file() else None
@@ -383,9 +415,9 @@ def load_source(source: str | Path) -> ExportSource:
     except (RunError, ConfigError) as exc:
         raise ExportError(str(exc)) from None
     if isinstance(shape, list) and isinstance(classes, list) and shape and classes:
-        return ExportSource(experiment, tuple(int(d) for d in shape), len(classes), origin, checkpoint)
+        return ExportSource(experiment, tuple(int(d) for d in shape), len(classes), origin, checkpoint, changes)
     input_shape, n_classes = _data_shape(experiment)
-    return ExportSource(experiment, input_shape, n_classes, origin, checkpoint)
+    return ExportSource(experiment, input_shape, n_classes, origin, checkpoint, changes)
 
 
 def _data_shape(experiment: Experiment) -> tuple[Shape, int]:

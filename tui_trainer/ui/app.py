@@ -383,6 +383,75 @@ class TrainerApp(App):
         """Stop the run at its next batch."""
         self.runs.stop()
 
+    def action_scale_lr(self, factor: float) -> None:
+        """Halve or double the learning rate of the run in flight from its next batch."""
+        self.runs.scale_lr(factor)
+
+    def action_ask_lr(self) -> None:
+        """Ask for a new learning rate for the run in flight (checked as typed), from its next batch."""
+        from tui_trainer.core.spec.lr_change import parse_lr
+        from tui_trainer.ui.screens.dialogs import AskText
+
+        now = self.runs.lr_now()
+        if now is None:
+            self.notify("no run is training: set the learning rate on the Hyperparams tab", markup=False)
+            return
+
+        def problem(text: str) -> str:
+            try:
+                parse_lr(text)
+            except ValueError as exc:
+                return str(exc)
+            return ""
+
+        question = f"Learning rate from the next batch (now {now:.3g}):"
+        self.push_screen(AskText(question, f"{now:.3g}", check=problem), self.runs.change_lr)
+
+    def action_find_lr(self) -> None:
+        """Run the learning-rate finder on the edited experiment where training runs, and show its plot; `a` there
+        puts the suggestion in the Hyperparams tab's lr."""
+        from tui_trainer.core.backend.base import BUSY
+        from tui_trainer.ui.screens.lr_finder import LrFinderScreen
+
+        if self.runs.running:
+            self.notify(BUSY, title="Learning-rate finder", severity="warning", markup=False)
+            return
+        blockers = self.blockers()
+        if blockers:
+            self.notify(blockers[0], title="Learning-rate finder", severity="error", markup=False)
+            return
+        experiment = self.experiment
+        screen = LrFinderScreen(f"{experiment.name} on {experiment.data.name}")
+        self.push_screen(screen, self._apply_found_lr)
+
+        def sweep() -> None:
+            finding = self.backend.find_lr(experiment)
+            self.call_from_thread(screen.show, finding)
+
+        self.run_worker(sweep, thread=True, exclusive=True, group="lr-find", exit_on_error=False)
+
+    def _apply_found_lr(self, lr: float | None) -> None:
+        if lr is None:
+            return
+        lr = float(f"{lr:.3g}")
+        self.set_experiment(self.experiment.with_train(lr=lr))
+        self.notify(f"lr {lr:g} on the Hyperparams tab", title="Learning-rate finder", markup=False)
+
+    def show_saved_boundary(self, run_dir) -> None:
+        """A saved run's decision boundary in a dialog, computed by the backend (never in this process)."""
+        from pathlib import Path
+
+        from tui_trainer.ui.screens.boundary import BoundaryScreen
+
+        screen = BoundaryScreen(Path(run_dir).name)
+        self.push_screen(screen)
+
+        def compute() -> None:
+            boundary = self.backend.boundary(str(run_dir))
+            self.call_from_thread(screen.show, boundary)
+
+        self.run_worker(compute, thread=True, exclusive=True, group="boundary", exit_on_error=False)
+
     async def action_quit(self) -> None:
         """Quit; while this app trains a run, ask first (the run would stop: resumable, but stopped)."""
         if self.runs.running and self.runs.following is None:
@@ -504,6 +573,14 @@ class TrainerApp(App):
         yield SystemCommand("Stop training", "Stop the run at its next batch (x)", self.action_stop)
         yield SystemCommand("Pause / resume", "Pause or resume the run (p)", self.action_pause)
         yield SystemCommand("Retrain", "Train again with fresh weights (r on the Train tab)", self.action_retrain)
+        yield SystemCommand(
+            "Find the learning rate",
+            "Sweep it over ~100 batches and suggest one (f on the Train tab)",
+            self.action_find_lr,
+        )
+        yield SystemCommand(
+            "Change the learning rate", "Type a new rate for the run in flight (l on the Train tab)", self.action_ask_lr
+        )
         yield SystemCommand(
             "Reset layers to the preset",
             "Put the preset's layers back (u on Model undoes it)",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+from tui_trainer.core.spec.boundary import BoundaryMap
 from tui_trainer.core.spec.diagnosis import (
     AccuracyPeak,
     Overfitting,
@@ -13,7 +14,7 @@ from tui_trainer.core.spec.diagnosis import (
     predicted_shares,
     stuck_at_chance,
 )
-from tui_trainer.core.spec.events import BatchEnd, EpochEnd, RunEnded, RunStarted
+from tui_trainer.core.spec.events import BatchEnd, EpochEnd, LrChanged, RunEnded, RunStarted
 from tui_trainer.core.spec.experiment import Experiment
 from tui_trainer.core.spec.inspection import Inspection
 
@@ -58,6 +59,10 @@ class RunHistory:
     raw_batch_loss: Series = field(default_factory=Series)
     """The training loss as each BatchEnd reported it (the mini-batch noise), x in (fractional) epochs."""
     lr: Series = field(default_factory=Series)
+    boundary: BoundaryMap | None = None
+    """The newest decision boundary (2-D data), or None."""
+    lr_changes: list[LrChanged] = field(default_factory=list)
+    """The learning rate's changes by hand (drawn on the lr plot), oldest first."""
     epochs: list[EpochEnd] = field(default_factory=list)
     """The epochs the plots show: all of them up to MAX_EPOCHS, then thinned (every second one dropped
     whenever there are more; the first and the newest always stay), so a long run keeps a bounded
@@ -95,6 +100,11 @@ class RunHistory:
             self.batch_loss.add(x, self._ema)
             self.raw_batch_loss.add(x, event.loss)
             self.lr.add(x, event.lr)
+        elif isinstance(event, BoundaryMap):
+            self.boundary = event
+        elif isinstance(event, LrChanged):
+            self.lr_changes.append(event)
+            self.lr.add(self.change_x(event), event.lr)
         elif isinstance(event, EpochEnd):
             self._keep_epoch(event)
             if now is not None:
@@ -108,6 +118,18 @@ class RunHistory:
             self.ended = dataclasses.replace(event, history=()) if event.history else event
             self.status = event.status
             self.reason, self.hint = event.reason, event.hint
+
+    def change_x(self, change: LrChanged) -> float:
+        """Where a change of the rate lies on the plots' x axis (fractional epochs)."""
+        batches = self.started.batches_per_epoch if self.started is not None else 0
+        return change.epoch - 1 + (change.batch - 1) / max(1, batches)
+
+    @property
+    def current_lr(self) -> float:
+        """The learning rate in force as last reported (the experiment's before the first batch)."""
+        latest = [(self.last_batch.step, self.last_batch.lr)] if self.last_batch is not None else []
+        latest += [(c.step + 0.5, c.lr) for c in self.lr_changes[-1:]]
+        return max(latest)[1] if latest else self.experiment.train.lr
 
     def _keep_epoch(self, event: EpochEnd) -> None:
         self._last_epoch = event.epoch
@@ -124,6 +146,7 @@ class RunHistory:
     def compact(self) -> None:
         """Keep only what the runs table shows (a run no plot draws any more): its curves and epochs go."""
         self.batch_loss, self.raw_batch_loss, self.lr = Series(), Series(), Series()
+        self.boundary = None
         self.epochs = []
         self.inspection = None
 

@@ -17,7 +17,7 @@ from textual.css.query import NoMatches
 
 from tui_trainer.core.backend import BackendError, RunHandle, TrainingBackend
 from tui_trainer.core.pipeline.request import ReviewRequest, RunRequest
-from tui_trainer.core.spec.events import RunEnded, RunStarted, RunStatus
+from tui_trainer.core.spec.events import LrChanged, RunEnded, RunStarted, RunStatus
 from tui_trainer.core.spec.experiment import Experiment, Problem
 from tui_trainer.ui.messages import TrainingEventMessage, TrainingThreadDone
 from tui_trainer.ui.overlays import Overlay, overlay_problem
@@ -63,6 +63,8 @@ class RunLifecycle:
         """Past runs picked to draw dimmed on the Train plots, by run directory."""
         self._done = threading.Event()
         self._done.set()
+        self.asked_lr: float | None = None
+        """A learning rate asked for by hand that the run has not applied yet (the base of the next ÷2 / ×2)."""
         self._pending: tuple[Experiment, bool] | None = None
         """A retrain waiting for the current run to end: (its experiment, whether the editors hold it)."""
         self._not_edited: tuple[Experiment, Experiment, str] | None = None
@@ -272,6 +274,49 @@ class RunLifecycle:
             self.handle.pause()
             self.pane.set_paused(True)
 
+    def set_lr(self, lr: float) -> str:
+        """Ask the run in flight to train with this learning rate from its next batch; "" when asked, else why
+        it cannot be (no run trains, or it is another process's)."""
+        if not self.running or self.handle is None:
+            return "no run is training: set the learning rate on the Hyperparams tab"
+        refusal = self.handle.set_lr(lr)
+        if not refusal:
+            self.asked_lr = lr
+        return refusal
+
+    def lr_now(self) -> float | None:
+        """The rate the next change starts from: the one asked for and not yet applied, else the run's (None
+        when no run trains)."""
+        run = self.pane.current
+        if not self.running or run is None or run.done:
+            return None
+        return self.asked_lr if self.asked_lr is not None else run.current_lr
+
+    def change_lr(self, value: str | float | None) -> None:
+        """Check a rate typed or computed (a bad one is said in one message) and ask the run for it."""
+        if value is None:
+            return
+        from tui_trainer.core.spec.lr_change import parse_lr
+
+        try:
+            lr = parse_lr(value)
+        except ValueError as exc:
+            self.app.notify(str(exc), title="Learning rate", severity="error", markup=False)
+            return
+        refusal = self.set_lr(lr)
+        if refusal:
+            self.app.notify(refusal, title="Learning rate", severity="warning", markup=False)
+        else:
+            self.app.notify(f"learning rate {lr:.3g} from the next batch", title="Learning rate", markup=False)
+
+    def scale_lr(self, factor: float) -> None:
+        """Halve (0.5) or double (2) the learning rate from the next batch."""
+        now = self.lr_now()
+        if now is None:
+            self.app.notify("no run is training: set the learning rate on the Hyperparams tab", markup=False)
+            return
+        self.change_lr(now * factor)
+
     def stop(self) -> None:
         """Ask the run to stop at its next batch, and say so; a followed run: stop following (it goes on)."""
         if not self.running:
@@ -333,6 +378,8 @@ class RunLifecycle:
             return
         event = message.event
         run = pane.current
+        if isinstance(event, (RunStarted, LrChanged)):
+            self.asked_lr = None
         if isinstance(event, RunStarted) and run is not None:
             self.app.learn_shape(run.experiment, event.input_shape, len(event.class_names))
         pane.handle_event(event)

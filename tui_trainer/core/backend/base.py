@@ -15,9 +15,11 @@ from typing import Protocol
 
 from tui_trainer.core.data.preview import PreviewData
 from tui_trainer.core.pipeline.request import RunRequest
+from tui_trainer.core.spec.boundary import BoundaryMap
 from tui_trainer.core.spec.events import RunEnded, TrainingEvent
-from tui_trainer.core.spec.experiment import DataSpec
+from tui_trainer.core.spec.experiment import DataSpec, Experiment
 from tui_trainer.core.spec.inspection import Inspection
+from tui_trainer.core.spec.lr_finding import LrFinding
 from tui_trainer.core.spec.robustness import RobustnessEvent, RobustnessRequest
 
 RunFunction = Callable[..., RunEnded | None]
@@ -51,6 +53,11 @@ class RunHandle(Protocol):
     @property
     def paused(self) -> bool:
         """True between pause() and resume()."""
+        ...
+
+    def set_lr(self, lr: float) -> str:
+        """Ask the run to train with this learning rate from its next batch (an LrChanged event says when it
+        did); "" when asked, else why it cannot be (a followed run belongs to another process)."""
         ...
 
 
@@ -94,6 +101,16 @@ class TrainingBackend(Protocol):
         """Start one run (one at a time: the previous run's events must have ended)."""
         ...
 
+    def find_lr(self, experiment: Experiment) -> LrFinding | str:
+        """The learning-rate finder's sweep on the experiment's fresh model, computed where training runs;
+        why it cannot be, in words, instead (a run is training, a setting or the dataset is wrong)."""
+        ...
+
+    def boundary(self, run_dir: str) -> BoundaryMap | str:
+        """A saved 2-D run's decision boundary from its best.pt, computed where training runs; why not, in
+        words, instead (no checkpoint, not 2-D data, a run is training in the process)."""
+        ...
+
     def evaluate(self, request: RobustnessRequest) -> EvaluationHandle:
         """Start a robustness evaluation of a saved run where training runs (one thing at a time: refused with
         BackendError while a run trains)."""
@@ -116,6 +133,8 @@ class RunControl:
         self._stop = threading.Event()
         self._going = threading.Event()
         self._going.set()
+        self._lr_lock = threading.Lock()
+        self._lr: float | None = None
 
     @property
     def stop_requested(self) -> bool:
@@ -145,6 +164,20 @@ class RunControl:
         self._going.wait()
         return self._stop.is_set()
 
+    __call__ = should_stop
+    """The control itself is the run's should_stop (so the engine finds its take_lr)."""
+
+    def set_lr(self, lr: float) -> None:
+        """Ask for this learning rate from the next batch (a newer request replaces one not yet taken)."""
+        with self._lr_lock:
+            self._lr = float(lr)
+
+    def take_lr(self) -> float | None:
+        """The rate asked for since the last call, or None (the engine's LrRequests)."""
+        with self._lr_lock:
+            lr, self._lr = self._lr, None
+        return lr
+
 
 class ControlledRun:
     """A RunHandle's controls over its RunControl; subclasses add events()."""
@@ -168,6 +201,11 @@ class ControlledRun:
     def paused(self) -> bool:
         """True between pause() and resume()."""
         return self.control.paused
+
+    def set_lr(self, lr: float) -> str:
+        """Train with this learning rate from the next batch; "" (asked)."""
+        self.control.set_lr(lr)
+        return ""
 
 
 class PreviewQueue:
@@ -202,6 +240,36 @@ class PreviewQueue:
             while self._training and mine == self._newest and not self._closed:
                 self._idle.wait()
             return mine == self._newest and not self._closed
+
+
+BUSY = "a run is training: the learning-rate finder runs once it has ended"
+"""Why find_lr is refused while a run trains (they would share the machine, and the child)."""
+
+
+def lr_finding_here(experiment: Experiment) -> LrFinding | str:
+    """find_lr in this process (the thread backend, and the child itself): the finding, or the problem's words."""
+    from tui_trainer.core.pipeline.lr_find import find_lr
+    from tui_trainer.core.spec.experiment import Problem
+
+    try:
+        finding = find_lr(experiment)
+    except Exception as exc:  # noqa: BLE001 - e.g. out of memory: said, never a traceback
+        return f"the learning-rate finder failed: {type(exc).__name__}: {exc}"
+    return str(finding) if isinstance(finding, Problem) else finding
+
+
+def boundary_here(run_dir: str) -> BoundaryMap | str:
+    """A saved run's boundary computed in this process (the thread backend, and the child itself), or why not."""
+    from tui_trainer.core.data.errors import DatasetError
+    from tui_trainer.core.runs.files import RunError
+    from tui_trainer.core.training.boundary import boundary_of_run
+
+    try:
+        return boundary_of_run(run_dir)
+    except (RunError, DatasetError) as exc:
+        return str(exc)
+    except Exception as exc:  # noqa: BLE001 - said, never a traceback
+        return f"cannot draw the boundary: {type(exc).__name__}: {exc}"
 
 
 def auto_threads() -> int:

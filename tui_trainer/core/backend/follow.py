@@ -115,3 +115,7 @@ class FollowRun:
     def paused(self) -> bool:
         """Always False: this handle never pauses the run."""
         return False
+
+    def set_lr(self, lr: float) -> str:
+        """Refused: the run trains in another process, which reads no requests from here."""
+        return f"this run is trained by {self.trainer}: its learning rate cannot be changed from here"

@@ -6,12 +6,23 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 
-from tui_trainer.core.backend.base import BackendError, ControlledRun, PreviewQueue, RunFunction, auto_threads
+from tui_trainer.core.backend.base import (
+    BUSY,
+    BackendError,
+    ControlledRun,
+    PreviewQueue,
+    RunFunction,
+    auto_threads,
+    boundary_here,
+    lr_finding_here,
+)
 from tui_trainer.core.data.preview import PreviewData
 from tui_trainer.core.pipeline.request import RunRequest
+from tui_trainer.core.spec.boundary import BoundaryMap
 from tui_trainer.core.spec.events import RunEnded, RunStatus, TrainingEvent
-from tui_trainer.core.spec.experiment import DataSpec
+from tui_trainer.core.spec.experiment import DataSpec, Experiment
 from tui_trainer.core.spec.inspection import Inspection
+from tui_trainer.core.spec.lr_finding import LrFinding
 from tui_trainer.core.spec.robustness import RobustnessEvent, RobustnessRequest, RobustnessResult
 
 EvaluateFunction = Callable[..., RobustnessResult]
@@ -107,7 +118,7 @@ class ThreadRun(ControlledRun):
             self._queue.put(event)
 
         try:
-            run(request, on_event=put, should_stop=self.control.should_stop)
+            run(request, on_event=put, should_stop=self.control)
         except Exception as exc:  # a bug or an unexpected failure: the app shows it and stays alive
             if not ended:
                 put(RunEnded(RunStatus.FAILED, f"{type(exc).__name__}: {exc}", BUG_HINT))
@@ -140,11 +151,14 @@ class ThreadBackend:
         evaluate: EvaluateFunction = evaluate_here,
         notice: str = "",
         inspect: Callable[[str, str, int], Inspection | str] = inspect_here,
+        lr_finder: Callable[[Experiment], LrFinding | str] = lr_finding_here,
     ) -> None:
         """run: what trains a request (a scripted fake in the UI tests); devices: fixed devices (default:
         what torch finds, imported on first use); preview, inspect: how previews and saved runs' inspections
-        are computed; evaluate: how robustness evaluations are (a scripted fake in the UI tests)."""
+        are computed; evaluate: how robustness evaluations are (a scripted fake in the UI tests); lr_finder:
+        how the learning-rate finder's sweep is."""
         self.run_function = run
+        self._lr_finder = lr_finder
         self.evaluate_function = evaluate
         self._evaluation: ThreadEvaluation | None = None
         self.notice = notice
@@ -189,6 +203,16 @@ class ThreadBackend:
     def _set_training(self, training: bool) -> None:
         self._previews.set_training(training)
         self._inspections.set_training(training)
+
+    def find_lr(self, experiment: Experiment) -> LrFinding | str:
+        """The learning-rate finder in this thread (call it from a worker); refused while a run trains."""
+        if self._current is not None and not self._current.join(0):
+            return BUSY
+        return self._lr_finder(experiment)
+
+    def boundary(self, run_dir: str) -> BoundaryMap | str:
+        """A saved run's boundary computed in this thread (call it from a worker)."""
+        return boundary_here(run_dir)
 
     def evaluate(self, request: RobustnessRequest) -> ThreadEvaluation:
         """A robustness evaluation in a thread of its own (refused while a run trains or another evaluates)."""

@@ -27,6 +27,7 @@ from tui_trainer.core.runs.integrity import checkpoint_problem, events_problem
 from tui_trainer.core.runs.lock import is_locked
 from tui_trainer.core.spec.events import METRIC_COLUMNS, EpochMetrics, RunStatus
 from tui_trainer.core.spec.experiment import ConfigError, Experiment, load
+from tui_trainer.core.spec.lr_change import changes_words, read_changes
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,13 @@ class RunRecord:
     problem: str | None = None
     overfitting_since: int | None = None
     """The epoch from which the run was overfitting, as its summary recorded (None: it was not)."""
+    lr_changes: tuple[dict[str, Any], ...] = ()
+    """The learning rate's changes by hand while it trained (summary.json's "lr_changes")."""
+
+    @property
+    def settings_note(self) -> str:
+        """What its settings alone do not say: "lr changed by hand at epoch 3 (0.1 -> 0.05)" ("" when nothing)."""
+        return changes_words(self.lr_changes)
 
     @property
     def status_text(self) -> str:
@@ -207,6 +215,7 @@ def load_run(run_dir: str | Path) -> RunRecord:
         has_checkpoint=(path / LAST).is_file() and LAST not in damage,
         problem="; ".join(problems) or None,
         overfitting_since=_overfitting_since(summary),
+        lr_changes=tuple(read_changes(summary)),
     )
 
 

@@ -35,11 +35,13 @@ from tui_trainer.core.runs.files import (
     make_run_dir,
 )
 from tui_trainer.core.runs.integrity import cut_partial_line
+from tui_trainer.core.spec.boundary import BoundaryMap
 from tui_trainer.core.spec.diagnosis import OverfittingWatch, accuracy_peak
 from tui_trainer.core.spec.events import (
     METRIC_COLUMNS,
     BatchEnd,
     EpochEnd,
+    LrChanged,
     RunEnded,
     RunPhase,
     RunStarted,
@@ -49,6 +51,7 @@ from tui_trainer.core.spec.events import (
 )
 from tui_trainer.core.spec.experiment import Experiment, dumps
 from tui_trainer.core.spec.inspection import Inspection
+from tui_trainer.core.spec.lr_change import change_dict, read_changes
 from tui_trainer.core.spec.throttle import Clock
 
 if TYPE_CHECKING:
@@ -167,6 +170,8 @@ class RunWriter:
         checkpoint's epochs, events.jsonl is appended to, experiment.toml holds the new settings."""
         summary = dict(summary or {})
         summary.setdefault("resumed", [])
+        if "lr_changes" in summary:  # the changes the checkpoint's weights went through (a later one was lost)
+            summary["lr_changes"] = [c for c in read_changes(summary) if c["step"] <= state.step]
         summary["resumed"] = [
             *summary["resumed"],
             {
@@ -240,7 +245,7 @@ class RunWriter:
         Raises DiskFull when the disk is full (never for a RunEnded)."""
         if isinstance(event, RunEnded):
             return [self._end(event)]
-        if isinstance(event, Inspection):  # recomputed from best.pt / last.pt when asked: never logged
+        if isinstance(event, (Inspection, BoundaryMap)):  # live views only: recomputed from a checkpoint when asked
             return [event]
         if isinstance(event, BatchEnd) and not self._keep_batch(event):
             return [event]
@@ -254,7 +259,11 @@ class RunWriter:
             self._history.append(event)
             self._epoch_summary()
             self._write(METRICS, self._write_metrics)
-        if isinstance(event, (RunStarted, EpochEnd)):
+        elif isinstance(event, LrChanged):
+            self.summary.setdefault("lr_changes", []).append(
+                change_dict(event.epoch, event.batch, event.step, event.old_lr, event.lr)
+            )
+        if isinstance(event, (RunStarted, EpochEnd, LrChanged)):
             self._write(SUMMARY, self._write_summary)
         if isinstance(event, RunStarted) and self.notes:
             notes = [RunPhase(note) for note in self.notes]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 
+from tui_trainer.core.spec.boundary import BoundaryMap
 from tui_trainer.core.spec.inspection import Inspection
 from tui_trainer.core.spec.metrics import ClassReport
 
@@ -34,7 +35,7 @@ class EpochMetrics:
     val_loss: float
     val_accuracy: float
     lr: float
-    """Learning rate used during this epoch."""
+    """Learning rate used during this epoch (the rate set by hand when it was changed during the epoch)."""
     seconds: float
     """Wall time of this epoch (training and evaluation)."""
 
@@ -112,6 +113,21 @@ class EpochEnd:
     def metrics(self) -> EpochMetrics:
         """This epoch's numbers as the one epoch record."""
         return EpochMetrics(**{name: getattr(self, name) for name in METRIC_COLUMNS})
+
+
+@dataclass(frozen=True)
+class LrChanged:
+    """The learning rate was changed by hand while the run trained; in force from this batch on."""
+
+    epoch: int
+    batch: int
+    """The first batch (1-based) of the epoch trained with the new rate."""
+    step: int
+    """Optimizer steps done before the new rate took effect."""
+    old_lr: float
+    """The rate in force before the change."""
+    lr: float
+    """The new rate (a schedule goes on from it, scaled by lr / old_lr)."""
 
 
 @dataclass(frozen=True)
@@ -197,13 +213,17 @@ class RunEnded:
         return ended_line(str(self.status), self.reason)
 
 
-TrainingEvent = RunPhase | RunStarted | BatchEnd | EpochEnd | Inspection | RunEnded
-"""Inspection: only when the run was asked for it (RunRequest.inspect), after each EpochEnd; never logged."""
+TrainingEvent = RunPhase | RunStarted | BatchEnd | EpochEnd | LrChanged | Inspection | BoundaryMap | RunEnded
+"""Inspection: only when the run was asked for it (RunRequest.inspect), after each EpochEnd; BoundaryMap (a 2-D
+model's predicted class over a grid, at a capped rate). Both go to the live views only: the run directory does
+not keep them (a saved run's are recomputed from its checkpoint)."""
 
 
 # ---------------------------------------------------------------- plain dicts (events.jsonl)
 
-EVENT_TYPES: dict[str, type] = {cls.__name__: cls for cls in (RunPhase, RunStarted, BatchEnd, EpochEnd, RunEnded)}
+EVENT_TYPES: dict[str, type] = {
+    cls.__name__: cls for cls in (RunPhase, RunStarted, BatchEnd, EpochEnd, LrChanged, RunEnded)
+}
 
 
 def _plain(value: object) -> object:

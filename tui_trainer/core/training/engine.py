@@ -8,10 +8,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tui_trainer.core.spec.events import BatchEnd, EpochEnd, RunEnded, RunPhase, RunStarted, RunStatus, TrainingEvent
+from tui_trainer.core.spec.boundary import INTERVAL_S as BOUNDARY_INTERVAL_S
+from tui_trainer.core.spec.boundary import is_plane
+from tui_trainer.core.spec.events import (
+    BatchEnd,
+    EpochEnd,
+    LrChanged,
+    RunEnded,
+    RunPhase,
+    RunStarted,
+    RunStatus,
+    TrainingEvent,
+)
 from tui_trainer.core.spec.memory import MemoryEstimate, estimate_memory
 from tui_trainer.core.spec.summary import summarize
-from tui_trainer.core.spec.throttle import Clock
+from tui_trainer.core.spec.throttle import Clock, Throttle
 from tui_trainer.core.training.devices import resolve_device
 from tui_trainer.core.training.evaluation import StopRequested, evaluate
 from tui_trainer.core.training.failures import describe_failure
@@ -31,6 +42,9 @@ if TYPE_CHECKING:
 EventSink = Callable[[TrainingEvent], None]
 StopFlag = Callable[[], bool | str]
 """True (or a reason, e.g. "pruned at epoch 3": the stopped run's reason) to stop at the next batch."""
+LrRequests = Callable[[], "float | None"]
+"""A new learning rate asked for by hand since the last call (None: none): `should_stop.take_lr` when the
+run's controls have one (the backends' RunControl and the child's Controls do); checked before every batch."""
 CheckpointHook = Callable[["CheckpointState"], None]
 """Called on the training thread after each epoch with the state to save (e.g. RunWriter.checkpoint)."""
 InspectHook = Callable[..., Any]
@@ -87,6 +101,10 @@ class _Run:
     """A copy of the weights of the best validation epoch so far (restore_best only)."""
     best_epoch: int | None = None
     """The epoch best_weights were copied at."""
+    take_lr: LrRequests | None = None
+    """Where rates changed by hand come from (None: they cannot be)."""
+    hand_lr: float | None = None
+    """The rate set by hand during the current epoch (its EpochEnd.lr), None when none was."""
 
 
 def _setup(
@@ -162,6 +180,8 @@ def _train_epoch(
     for batch, (xb, yb) in enumerate(batches, start=1):
         if why := should_stop():
             raise _Stop(why if isinstance(why, str) else "")
+        if run.take_lr is not None and (new_lr := run.take_lr()) is not None:
+            _change_lr(run, new_lr, epoch, batch, step, on_event)
         if speed is None:  # the lecture's step, exactly
             logits = model(xb)
             loss = F.cross_entropy(logits, yb, label_smoothing=t.label_smoothing)
@@ -211,6 +231,22 @@ def _train_epoch(
             last_emit = now
     run.step = step
     return loss_total.item() / max(1, seen), correct_total.item() / max(1, seen)
+
+
+def _change_lr(run: _Run, lr: float, epoch: int, batch: int, step: int, on_event: EventSink) -> None:
+    """Apply a rate changed by hand from this batch on, and say so (an LrChanged event); a rate that is not a
+    positive finite number is refused with a note (the UI checks first: core.spec.lr_change.parse_lr)."""
+    from tui_trainer.core.spec.lr_change import parse_lr
+    from tui_trainer.core.training.optim import set_lr
+
+    try:
+        lr = parse_lr(lr)
+    except ValueError as exc:
+        on_event(RunPhase(f"note: {exc}: the rate stays {_current_lr(run.optimizer):.3g}"))
+        return
+    old = set_lr(run.optimizer, run.scheduler, lr)
+    run.hand_lr = lr
+    on_event(LrChanged(epoch, batch, step, old, lr))
 
 
 def _train_epoch_distributed(
@@ -337,15 +373,19 @@ def fit(
     resume: CheckpointState | None = None,
     device: str | None = None,
     clock: Clock = time.perf_counter,
+    boundary_interval: float | None = BOUNDARY_INTERVAL_S,
     distributed: Distributed | None = None,
     inspect: InspectHook | None = None,
 ) -> RunEnded:
     """Train the experiment's model on the data; every event goes to on_event, the last is RunEnded.
 
-    should_stop is polled before every batch; a missing device or divergence ends in a "failed"
+    should_stop is polled before every batch, and so is its take_lr when it has one (LrRequests: a rate
+    changed by hand, applied from that batch on and reported as an LrChanged); a missing device or divergence ends in a "failed"
     RunEnded. The experiment must be valid (config.validate) and its layers must fit the data
     (otherwise ModelError): the pipeline's prepare checks both. device: where to train (default:
-    resolved from the experiment); clock: what times and the BatchEnd cap count in (simulated in tests). checkpoint, when given, is called on
+    resolved from the experiment); clock: what times and the BatchEnd cap count in (simulated in tests);
+    boundary_interval: on 2-D data, a BoundaryMap (the predicted class over a grid) follows an epoch's EpochEnd
+    at most this often on the clock, and always the last epoch's (None: never). checkpoint, when given, is called on
     this thread after every epoch (after its EpochEnd) with the state to save. resume, a state saved
     that way, continues that run at its next epoch: same weights, optimizer, schedule and random
     streams, so on CPU the result equals an uninterrupted run; RunStarted.start_epoch says where.
@@ -393,6 +433,7 @@ def fit(
         )
     run = _setup(experiment, data, device, resume, distributed)
     run.clock = clock
+    run.take_lr = getattr(should_stop, "take_lr", None)
     val_x, val_y = data.val_x.to(device), data.val_y.to(device)
     params = sum(p.numel() for p in run.model.parameters())
     n_test = 0 if data.test_x is None else int(data.test_x.shape[0])
@@ -413,6 +454,7 @@ def fit(
             speedups=run.speed.description if run.speed is not None else "",
         )
     )
+    boundary = _boundary_probe(data, device, boundary_interval, clock)
     n_train = int(data.train_x.shape[0])
     if t.batch_size > n_train:
         on_event(
@@ -424,7 +466,9 @@ def fit(
         for epoch in range(first_epoch, t.epochs + 1):
             epoch_start = clock()
             epoch_lr = _current_lr(run.optimizer)
+            run.hand_lr = None
             train_loss, train_accuracy = _train_epoch(run, t, epoch, on_event, should_stop)
+            epoch_lr = run.hand_lr if run.hand_lr is not None else epoch_lr
             logits: list[torch.Tensor] | None = [] if inspect is not None and distributed is None else None
             if distributed is not None:
                 val_loss, report = distributed.evaluate(run.model, val_x, val_y, data.class_names)
@@ -454,6 +498,8 @@ def fit(
             on_event(event)
             if inspect is not None and logits is not None:
                 inspect = _inspect(inspect, run.model, logits, val_x, val_y, epoch, on_event)
+            if boundary is not None and (boundary[1].ready() or epoch == t.epochs):
+                on_event(boundary[0](run.model, epoch))
             _after_epoch(run, val_loss)
             if checkpoint is not None:
                 checkpoint(_state(run, experiment, data, history))
@@ -469,6 +515,16 @@ def fit(
         return ended(RunStatus.FAILED, *describe_failure(exc, _memory(experiment, data), device))
     restore = history if t.restore_best else None
     return _finish(ended, experiment, run, data, should_stop, f"trained {t.epochs} epochs", restore, distributed)
+
+
+def _boundary_probe(data: DataBundle, device: str, interval: float | None, clock: Clock):
+    """(BoundaryProbe, Throttle) for data in a plane, None otherwise (or with interval None)."""
+    if interval is None or not is_plane(data.input_shape):
+        return None
+    from tui_trainer.core.training.boundary import BoundaryProbe
+
+    probe = BoundaryProbe(data.train_x, data.train_y, data.class_names, device=device, feature_names=data.feature_names)
+    return probe, Throttle(interval, clock)
 
 
 def _memory(experiment: Experiment, data: DataBundle) -> MemoryEstimate:

@@ -58,3 +58,25 @@ def make_schedule(optimizer, t: TrainSpec, steps_per_epoch: int):
     if t.schedule == "plateau":
         return s.ReduceLROnPlateau(optimizer, factor=t.gamma, patience=t.step_size), "plateau"
     return None, "epoch"
+
+
+def set_lr(optimizer, scheduler, lr: float) -> float:
+    """Change the learning rate by hand from the next step on; returns the rate it replaces.
+
+    Every parameter group is scaled by lr / old (so groups keep their ratios), and so is what a schedule
+    computes from: its base rates (step, exponential, cosine) and one-cycle's initial, peak and final rates,
+    so the schedule goes on from the new rate instead of putting the old one back at its next step.
+    """
+    old = float(optimizer.param_groups[0]["lr"])
+    factor = lr / old if old > 0 else 1.0
+    for group in optimizer.param_groups:
+        group["lr"] = lr if old <= 0 else group["lr"] * factor
+        for key in ("initial_lr", "max_lr", "min_lr"):
+            if key in group:
+                group[key] = group[key] * factor
+    if scheduler is not None:
+        if hasattr(scheduler, "base_lrs"):
+            scheduler.base_lrs = [base * factor for base in scheduler.base_lrs]
+        if hasattr(scheduler, "_last_lr"):
+            scheduler._last_lr = [float(group["lr"]) for group in optimizer.param_groups]
+    return old

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -45,22 +47,30 @@ class Confirm(ModalScreen[bool]):
 
 
 class AskText(ModalScreen[str | None]):
-    """One line of text (a preset name, a file name): enter accepts, escape cancels."""
+    """One line of text (a preset name, a file name, a learning rate): enter accepts, escape cancels."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, question: str, value: str = "") -> None:
+    def __init__(self, question: str, value: str = "", check: Callable[[str], str] | None = None) -> None:
+        """check: what is wrong with a text ("" when it is fine); a wrong text is said under the field and the
+        dialog stays open with it."""
         super().__init__(classes="dialog-screen")
-        self.question, self.value = question, value
+        self.question, self.value, self.check = question, value, check
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(self.question, classes="dialog-text", markup=False)
             yield Input(self.value, id="answer")
+            yield Static("", id="answer-error", classes="dialog-error", markup=False)
             yield Static("enter accepts, escape cancels", classes="field-help")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value.strip() or None)
+        text = event.value.strip()
+        problem = self.check(text) if self.check is not None and text else ""
+        if problem:
+            self.query_one("#answer-error", Static).update(problem)
+            return
+        self.dismiss(text or None)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

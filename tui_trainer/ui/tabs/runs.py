@@ -68,6 +68,7 @@ class RunsPane(Vertical):
         Binding("R", "resume", "Resume", key_display="R"),
         Binding("plus", "more_epochs", "More epochs", key_display="+", tooltip="Train a run more epochs"),
         Binding("a", "attach", "Attach"),
+        Binding("b", "boundary", "Boundary", show=False, tooltip="A 2-D run's decision boundary from its best.pt"),
         Binding("t", "robustness", "Robustness", tooltip="Attack the run's model and corrupt its data"),
         Binding("L", "review", "Review labels", key_display="L", tooltip="Who decides the label? Flag and fix labels"),
         Binding("d", "delete", "Delete"),
@@ -382,6 +383,12 @@ class RunsPane(Vertical):
         r = self.selected
         if r is not None:
             self.app.runs.attach(r.path)
+
+    def action_boundary(self) -> None:
+        """Show the run's decision boundary (2-D data), computed where training runs."""
+        r = self.selected
+        if r is not None:
+            self.app.show_saved_boundary(r.path)
 
     def action_robustness(self) -> None:
         """The Robustness view of this run: FGSM / PGD and corruptions, computed where training runs."""

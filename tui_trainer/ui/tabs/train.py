@@ -7,15 +7,18 @@ import time
 from collections.abc import Callable
 from functools import partial
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widgets import Label, ProgressBar, Static
 
+from tui_trainer.core.spec.boundary import BoundaryMap, is_plane
 from tui_trainer.core.spec.events import (
     BatchEnd,
     EpochEnd,
+    LrChanged,
     RunEnded,
     RunPhase,
     RunStarted,
@@ -28,6 +31,7 @@ from tui_trainer.core.spec.inspection import Inspection
 from tui_trainer.core.spec.throttle import Clock, Throttle
 from tui_trainer.ui.overlays import Overlay, drawable
 from tui_trainer.ui.run_history import RunHistory, format_duration
+from tui_trainer.ui.widgets.boundary import BoundaryView
 from tui_trainer.ui.widgets.class_metrics import ClassMetrics
 from tui_trainer.ui.widgets.confusion import ConfusionMatrix
 from tui_trainer.ui.widgets.curves import Curve, CurvePlot, LabelledPlot
@@ -56,6 +60,13 @@ class TrainPane(Vertical, can_focus=True):
         Binding("v", "toggle_details", "More"),
         Binding("n", "toggle_normalised", "Rates"),
         Binding("b", "toggle_raw_batches", "Raw loss"),
+        Binding("d", "toggle_boundary", "Boundary", show=False, tooltip="2-D data: the decision boundary"),
+        Binding("f", "app.find_lr", "Find lr", show=False, tooltip="The learning-rate finder (a applies its rate)"),
+        Binding("left_square_bracket", "app.scale_lr(0.5)", "lr ÷2", key_display="[", show=False),
+        Binding("right_square_bracket", "app.scale_lr(2.0)", "lr ×2", key_display="]", show=False),
+        Binding(
+            "l", "app.ask_lr", "Set lr", show=False, tooltip="Change the lr from the next batch ([ halves, ] doubles)"
+        ),
         Binding("t", "robustness", "Robustness", show=False),
         Binding("i", "inspect", "Inspect", tooltip="The samples the model gets wrong, its filters and feature maps"),
         Binding("m", "app.show_tab('model')", "Edit model", show=False),
@@ -101,6 +112,8 @@ class TrainPane(Vertical, can_focus=True):
                 yield Static("validation metrics appear after the first epoch", id="metrics-title", markup=False)
                 yield ConfusionMatrix(id="confusion")
                 yield Static("", id="metrics-summary", markup=False)
+                yield Static("", id="boundary-legend", markup=False)
+                yield BoundaryView(id="boundary")
         with Horizontal(id="details"):
             with Vertical(id="details-left"):
                 yield LabelledPlot("learning rate", plot_id="lr-plot")
@@ -160,6 +173,16 @@ class TrainPane(Vertical, can_focus=True):
             return
         elif isinstance(event, EpochEnd):
             self._runs_dirty = True
+        elif isinstance(event, BoundaryMap):
+            self._stages["boundary"] = partial(self._draw_boundary, run)
+            self._dirty = True  # the flush sends the waiting stages out
+            return
+        elif isinstance(event, LrChanged):
+            self.app.notify(
+                f"learning rate {event.old_lr:.3g} -> {event.lr:.3g} from epoch {event.epoch}, batch {event.batch}",
+                title="Learning rate",
+                markup=False,
+            )
         elif isinstance(event, RunEnded):
             self._runs_dirty = True
             if run.started is None:  # ended before training: no indeterminate bars left animating
@@ -291,6 +314,18 @@ class TrainPane(Vertical, can_focus=True):
     def action_toggle_details(self) -> None:
         """Show the second page (learning rate, per-class metrics, this session's runs) or the first again."""
         self.toggle_class("-details")
+
+    def action_toggle_boundary(self) -> None:
+        """On 2-D data: show the decision boundary in place of the confusion matrix, or the matrix again."""
+        run = self.current
+        started = run.started if run is not None else None
+        if not self.has_class("-boundary") and (started is None or not is_plane(started.input_shape)):
+            words = "train first" if started is None else "this run's samples are not 2 numbers"
+            self.app.notify(f"the decision boundary is drawn for data with 2 features: {words}", markup=False)
+            return
+        self.toggle_class("-boundary")
+        if run is not None:
+            self._draw_boundary(run)
 
     def action_toggle_raw_batches(self) -> None:
         """Draw the raw mini-batch losses, or their moving average again."""
@@ -425,9 +460,13 @@ class TrainPane(Vertical, can_focus=True):
         self.query_one("#acc-plot", CurvePlot).show(acc, ylim=(low, 1.0), xlim=self._x_range(run))
 
     def _draw_lr(self, run: RunHistory) -> None:
-        self.query_one("#lr-plot", CurvePlot).show(
-            [Curve("lr", run.lr.xs, run.lr.ys, "accent")], xlim=self._x_range(run)
-        )
+        curves = [Curve("lr", run.lr.xs, run.lr.ys, "accent")]
+        if run.lr_changes:
+            changes = run.lr_changes
+            curves.append(
+                Curve("by hand", [run.change_x(c) for c in changes], [c.lr for c in changes], "warning", "◆", False)
+            )
+        self.query_one("#lr-plot", CurvePlot).show(curves, xlim=self._x_range(run))
 
     def _draw_confusion(self, run: RunHistory) -> None:
         last = run.epochs[-1]
@@ -437,6 +476,17 @@ class TrainPane(Vertical, can_focus=True):
             f"rows: true, columns: predicted ({'% of the row' if self.normalised else 'counts'}, n)",
         )
         self.query_one(ConfusionMatrix).show(last.report, self.normalised)
+
+    def _draw_boundary(self, run: RunHistory) -> None:
+        """The run's newest map (drawn only while shown: a hidden view is drawn when it is toggled on)."""
+        if not self.has_class("-boundary"):
+            return
+        view = self.query_one(BoundaryView)
+        view.show(run.boundary)
+        epoch = f"epoch {run.boundary.epoch}" if run.boundary is not None else "after the first epoch"
+        legend = Text(f"decision boundary, {epoch} (d: matrix)\n", style="bold")
+        legend.append(view.legend())
+        self.query_one("#boundary-legend", Static).update(legend)
 
     def _draw_class_metrics(self, run: RunHistory) -> None:
         report = run.epochs[-1].report

@@ -36,6 +36,8 @@ class Curve:
     """A theme colour name (primary, secondary, accent, warning, success, error), muted or batch: theme_colour."""
     marker: str = ""
     """A character marking each point (epoch values) while there are few; "" for a plain line."""
+    line: bool = True
+    """False: the marked points alone (the learning rate's changes by hand), no line between them."""
 
 
 def thinned(curve: Curve, limit: int = MAX_CURVE_POINTS) -> Curve:
@@ -171,7 +173,8 @@ class CurvePlot(PlotextPlot):
         drawn = [curve for curve in self._curves if curve.xs]
         for curve in drawn:
             colour = theme_colour(self, curve.role).rgb
-            plt.plot(curve.xs, curve.ys, color=colour, marker="braille")
+            if curve.line:
+                plt.plot(curve.xs, curve.ys, color=colour, marker="braille")
             if curve.marker and len(curve.xs) <= MAX_MARKERS:
                 plt.scatter(curve.xs, curve.ys, color=colour, marker=curve.marker)
         if self.legend is not None:

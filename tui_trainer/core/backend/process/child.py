@@ -39,10 +39,19 @@ class Controls:
         """True once the app is gone: the run trains on, writing only its run directory."""
         self.training = False
         """True while a run trains (a SIGTERM then stops it; between runs it exits at once)."""
+        self.lr: float | None = None
+        """A learning rate the app asked for that the run has not taken yet."""
 
     def reset(self) -> None:
-        """Before each run: not stopped, not paused."""
+        """Before each run: not stopped, not paused, no rate asked for."""
         self.stopped = self.paused = False
+        self.lr = None
+
+    def take_lr(self) -> float | None:
+        """The rate asked for since the last call, or None (the engine's LrRequests; called after __call__,
+        which read the pipe)."""
+        lr, self.lr = self.lr, None
+        return lr
 
     def handle(self, message: p.ToChild) -> None:
         """Apply one control message (others are not expected while a run trains and are ignored)."""
@@ -53,6 +62,8 @@ class Controls:
             self.paused = True
         elif isinstance(message, p.Resume):
             self.paused = False
+        elif isinstance(message, p.SetLr):
+            self.lr = message.lr
         elif isinstance(message, p.Detach):
             self.app_gone()
 
@@ -128,6 +139,7 @@ def serve(conn: Duplex) -> None:
         run = pickle.loads(init.run_function)
         import torch
 
+        from tui_trainer.core.backend.base import boundary_here, lr_finding_here
         from tui_trainer.core.data.preview import preview_or_message
         from tui_trainer.core.pipeline.execute import run as pipeline_run
         from tui_trainer.core.training.devices import available_devices
@@ -153,6 +165,13 @@ def serve(conn: Duplex) -> None:
             continue
         if isinstance(message, p.Preview):
             conn.send(p.PreviewDone(preview_or_message(message.data)))
+            continue
+        if isinstance(message, p.BoundaryOf):
+            conn.send(p.BoundaryDone(boundary_here(message.run_dir)))
+            continue
+        if isinstance(message, p.FindLr):
+            torch.set_num_threads(message.experiment.train.threads or init.threads)
+            conn.send(p.LrFound(lr_finding_here(message.experiment)))
             continue
         if isinstance(message, p.Evaluate):
             controls.send(p.EvaluationDone(evaluate(message.request, controls, init.threads)))

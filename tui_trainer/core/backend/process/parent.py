@@ -6,6 +6,7 @@ before the app imports Textual, so it has imported torch by the time the user ca
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 import subprocess
 import threading
@@ -14,6 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from tui_trainer.core.backend.base import (
+    BUSY,
     BackendError,
     ControlledRun,
     EvaluationHandle,
@@ -26,9 +28,11 @@ from tui_trainer.core.backend.process import protocol as p
 from tui_trainer.core.backend.process.pipes import spawn
 from tui_trainer.core.data.preview import PreviewData
 from tui_trainer.core.pipeline.request import RunRequest
+from tui_trainer.core.spec.boundary import BoundaryMap
 from tui_trainer.core.spec.events import RunEnded, RunStatus, TrainingEvent
-from tui_trainer.core.spec.experiment import DataSpec
+from tui_trainer.core.spec.experiment import DataSpec, Experiment
 from tui_trainer.core.spec.inspection import Inspection
+from tui_trainer.core.spec.lr_finding import LrFinding
 from tui_trainer.core.spec.robustness import RobustnessEvent, RobustnessRequest, RobustnessResult
 
 POLL_S = 0.05
@@ -300,6 +304,51 @@ class ProcessBackend:
             return message.result
         return f"cannot inspect {run_dir}: {getattr(message, 'message', message)}"
 
+    # ------------------------------------------------------------ the learning-rate finder
+
+    def find_lr(self, experiment: Experiment) -> LrFinding | str:
+        """The learning-rate finder's sweep computed in the child (this process never imports torch); refused
+        while a run trains."""
+        if self.fallback is not None:
+            return self.fallback.find_lr(experiment)
+        return self._ask(p.FindLr(experiment), p.LrFound, "cannot find the learning rate", BUSY)
+
+    def boundary(self, run_dir: str) -> BoundaryMap | str:
+        """A saved run's decision boundary computed in the child; refused while a run trains there."""
+        if self.fallback is not None:
+            return self.fallback.boundary(run_dir)
+        busy = "a run is training: the boundary of a saved run is drawn once it has ended"
+        return self._ask(p.BoundaryOf(str(run_dir)), p.BoundaryDone, "cannot draw the boundary", busy)
+
+    def _ask(self, request: p.ToChild, answer: type, what: str, busy: str) -> Any:
+        """Send a request between runs and return the one field of its answer, or words for why there is none."""
+        if self._training:
+            return busy
+        try:
+            if not self._child_ready():
+                return self._ask_fallback(request)
+        except BackendError as exc:
+            return str(exc)
+        with self._lock:
+            try:
+                self._ready_locked(READY_TIMEOUT_S)
+                self._send(request)
+                message = self._conn.recv()
+            except BackendError as exc:
+                return f"{what}: {exc}"
+            except (EOFError, OSError):
+                self._kill()
+                return f"{what}: the training process ended"
+        if isinstance(message, answer):
+            return getattr(message, dataclasses.fields(message)[0].name)
+        return f"{what}: {getattr(message, 'message', message)}"
+
+    def _ask_fallback(self, request: p.ToChild) -> Any:
+        """The same request answered by the thread backend (the child could not start)."""
+        if isinstance(request, p.FindLr):
+            return self.fallback.find_lr(request.experiment)
+        return self.fallback.boundary(request.run_dir)
+
     # ------------------------------------------------------------ runs
 
     def start(self, request: RunRequest) -> RunHandle:
@@ -420,6 +469,8 @@ class ProcessBackend:
                     elif control.paused != paused_sent:
                         paused_sent = control.paused
                         self._send(p.Pause() if paused_sent else p.Resume())
+                    if (lr := control.take_lr()) is not None:
+                        self._send(p.SetLr(lr))
                 if not conn.poll(POLL_S):
                     if proc.poll() is not None:
                         break

@@ -1,10 +1,11 @@
 """The messages between the app and its training process: frozen dataclasses, pickled over two pipes.
 
 Parent -> child: Init once (then the child imports torch), then any of Train, Stop, Pause, Resume,
-Preview, Inspect, Evaluate, Detach, Quit. Child -> parent: Ready (torch imported, devices listed) or Broken
-once; per run, its events as RunEvent, PauseAck when it parks or goes on, and Done when the run returned;
-PreviewDone answers a Preview, InspectDone an Inspect; EvaluationProgress then EvaluationDone an Evaluate;
-Unreadable answers a request the child could not unpickle.
+SetLr, Preview, Inspect, FindLr, BoundaryOf, Evaluate, Detach, Quit. Child -> parent: Ready (torch imported,
+devices listed) or Broken once; per run, its events as RunEvent, PauseAck when it parks or goes on, and Done
+when the run returned; PreviewDone answers a Preview, InspectDone an Inspect, LrFound a FindLr, BoundaryDone a
+BoundaryOf; EvaluationProgress then EvaluationDone an Evaluate; Unreadable answers a request the child could
+not unpickle.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from typing import Any
 
 from tui_trainer.core.data.preview import PreviewData
 from tui_trainer.core.pipeline.request import RunRequest
+from tui_trainer.core.spec.boundary import BoundaryMap
 from tui_trainer.core.spec.events import RunEnded, TrainingEvent
-from tui_trainer.core.spec.experiment import DataSpec
+from tui_trainer.core.spec.experiment import DataSpec, Experiment
 from tui_trainer.core.spec.inspection import Inspection
+from tui_trainer.core.spec.lr_finding import LrFinding
 from tui_trainer.core.spec.robustness import RobustnessProgress, RobustnessRequest, RobustnessResult
 
 # ---------------------------------------------------------------- parent -> child
@@ -54,10 +57,32 @@ class Resume:
 
 
 @dataclass(frozen=True)
+class SetLr:
+    """Train with this learning rate from the next batch (ignored between runs); the run's LrChanged event
+    answers it."""
+
+    lr: float
+
+
+@dataclass(frozen=True)
 class Preview:
     """A dataset preview, computed where torch lives; answered by PreviewDone."""
 
     data: DataSpec
+
+
+@dataclass(frozen=True)
+class FindLr:
+    """The learning-rate finder's sweep on this experiment's fresh model (between runs); answered by LrFound."""
+
+    experiment: Experiment
+
+
+@dataclass(frozen=True)
+class BoundaryOf:
+    """A saved 2-D run's decision boundary from its checkpoint (between runs); answered by BoundaryDone."""
+
+    run_dir: str
 
 
 @dataclass(frozen=True)
@@ -137,6 +162,20 @@ class PreviewDone:
 
 
 @dataclass(frozen=True)
+class LrFound:
+    """The answer to FindLr: the finding, or why there is none (a Problem's words)."""
+
+    finding: LrFinding | str
+
+
+@dataclass(frozen=True)
+class BoundaryDone:
+    """The answer to BoundaryOf: the map, or why there is none."""
+
+    boundary: BoundaryMap | str
+
+
+@dataclass(frozen=True)
 class EvaluationProgress:
     """How far the evaluation in flight is."""
 
@@ -164,7 +203,9 @@ class Unreadable:
     message: str
 
 
-ToChild = Init | Train | Stop | Pause | Resume | Preview | Inspect | Evaluate | Detach | Quit
+ToChild = (
+    Init | Train | Stop | Pause | Resume | SetLr | Preview | Inspect | FindLr | BoundaryOf | Evaluate | Detach | Quit
+)
 FromChild = (
     Ready
     | Broken
@@ -173,9 +214,11 @@ FromChild = (
     | Done
     | PreviewDone
     | InspectDone
+    | LrFound
+    | BoundaryDone
     | EvaluationProgress
     | EvaluationDone
     | Unreadable
 )
-CONTROLS: tuple[type[Any], ...] = (Stop, Pause, Resume, Detach, Quit)
+CONTROLS: tuple[type[Any], ...] = (Stop, Pause, Resume, SetLr, Detach, Quit)
 """The messages that may arrive while a run trains."""
