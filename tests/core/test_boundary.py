@@ -121,6 +121,20 @@ def test_the_command_prints_the_map_and_json(tmp_path, capsys):
     assert len(err) == 1 and err[0].startswith("error:")
 
 
+def test_inspect_boundary_adds_the_same_map_and_refuses_runs_off_the_plane(tmp_path, capsys):
+    run_dir, _ = trained(tmp_path / "moons", mlp(epochs=2))
+    assert main(["inspect", str(run_dir), "--top", "2", "--boundary", "--json"]) == 0
+    out = capsys.readouterr().out
+    doc = json.loads(out.strip().splitlines()[-1])
+    boundary = boundary_of_run(run_dir)
+    assert doc["boundary"]["classes"] == plain_torch_classes(run_dir, boundary) and len(doc["samples"]) == 2
+    assert boundary_text(boundary) in out
+    iris_dir, _ = trained(tmp_path / "iris", mlp("iris", epochs=1))
+    assert main(["inspect", str(iris_dir), "--boundary"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error:") and "needs 2 features" in err[0]
+
+
 @pytest.mark.process
 def test_the_child_draws_a_saved_runs_boundary(tmp_path):
     from tui_trainer.core.backend.process import ProcessBackend

@@ -65,7 +65,7 @@ def inspection_json(ins: Inspection, top: int, run_dir: str, checkpoint: str) ->
 def cmd_inspect(args: argparse.Namespace) -> int:
     """Print the run's `--top` highest-loss validation samples and its most confused pairs (JSON with --json).
 
-    Other views of the same inspection (a 2-D run's decision map: `--boundary`) add their section here."""
+    --boundary adds a 2-D run's decision map (as `tui-trainer boundary` prints it; JSON `boundary`)."""
     from tui_trainer.core.analysis.saved import InspectError, inspect_run
 
     if args.top < 1:
@@ -74,7 +74,28 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         ins = inspect_run(args.run_dir, args.checkpoint, top=args.top)
     except InspectError as exc:
         raise UsageError(str(exc)) from None
+    boundary = _boundary(args.run_dir, args.checkpoint) if args.boundary else None
     print(inspection_text(ins, args.top, args.run_dir), flush=True)
+    if boundary is not None:
+        from tui_trainer.core.spec.boundary import boundary_text
+
+        print(f"\ndecision boundary at epoch {boundary.epoch} (one character per cell: the predicted class)")
+        print(boundary_text(boundary), flush=True)
     if args.json:
-        print(json.dumps(inspection_json(ins, args.top, args.run_dir, args.checkpoint)), flush=True)
+        answer = inspection_json(ins, args.top, args.run_dir, args.checkpoint)
+        if boundary is not None:
+            answer["boundary"] = boundary.to_dict()
+        print(json.dumps(answer), flush=True)
     return 0
+
+
+def _boundary(run_dir: str, checkpoint: str):  # noqa: ANN202 - a BoundaryMap (imported with torch)
+    """A 2-D run's decision map from the same checkpoint; UsageError for a run that is not on 2-D data."""
+    from tui_trainer.core.data import DatasetError
+    from tui_trainer.core.runs import RunError
+    from tui_trainer.core.training.boundary import boundary_of_run
+
+    try:
+        return boundary_of_run(run_dir, f"{checkpoint}.pt")
+    except (RunError, DatasetError, ValueError) as exc:
+        raise UsageError(str(exc)) from None

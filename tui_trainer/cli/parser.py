@@ -247,6 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument(
         "--checkpoint", choices=("best", "last"), default="best", help="which weights: best.pt (default) or last.pt"
     )
+    inspect.add_argument(
+        "--boundary", action="store_true", help="also the decision map of a run on 2-D data (as `boundary` prints it)"
+    )
     inspect.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     runs = sub.add_parser("runs", help="list past runs")
     runs.add_argument("--runs-dir", default="runs", metavar="DIR", help="the runs folder (default ./runs)")
