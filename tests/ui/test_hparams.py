@@ -157,3 +157,24 @@ async def test_the_field_being_typed_in_stays_in_view_with_its_message() -> None
             what="the error scrolled into view",
         )
         assert scroll.content_region.contains_region(field.region), "the field itself stays in view"
+
+
+async def test_a_select_mounted_without_its_overlay_does_not_end_the_app() -> None:
+    """Seen under load: a deferred form's Select mounted (the app closing) without its overlay, and Select's
+    own mount handler raised NoMatches, which ended the app with a traceback."""
+    from textual.app import App
+
+    from tui_trainer.ui.widgets.field_form import FieldSelect
+
+    class Bare(FieldSelect):
+        def compose(self):  # noqa: ANN202 - what a select being removed while it mounts looks like
+            yield from ()
+
+    class One(App):
+        def compose(self):  # noqa: ANN202
+            yield Bare([("a", "a"), ("b", "b")], value="b", allow_blank=False)
+
+    app = One()
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        assert app.is_running and app.query_one(Bare).is_attached

@@ -6,11 +6,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static, Switch
+from textual.widgets._select import SelectOverlay
 
 from tui_trainer.core.spec.experiment import check_field, field_help, field_label, field_type, parse_value, spec_fields
 from tui_trainer.ui.widgets.switch_state import SwitchState
@@ -36,6 +38,22 @@ def check_text(spec_type: type, name: str, text: str) -> tuple[Any, str | None]:
     if why:
         return None, f"{field_label(spec_type, name)} {why}"
     return value, None
+
+
+class FieldSelect(Select):
+    """Textual's Select, safe when it is mounted without its overlay: a deferred form removed while it mounts
+    (the app closing during start-up on a busy machine) raised NoMatches from Select's own mount handler and
+    ended the app with a traceback. Its options go in once it is composed, or never if it is gone."""
+
+    def _on_mount(self, event: events.Mount) -> None:
+        if not self.query(SelectOverlay):
+            event.prevent_default()  # Select's handler would query the missing overlay
+            self.call_after_refresh(self._mount_late)
+
+    def _mount_late(self) -> None:
+        if self.is_attached and self.query(SelectOverlay):
+            self._setup_options_renderables()
+            self._init_selected_option(self._value)
 
 
 class FieldRow(Vertical):
@@ -94,7 +112,9 @@ class FieldRow(Vertical):
         cid = f"input-{self.field_name}"
         if self.choices is not None:
             options = self._options(self.choices, self.value)
-            return Select(options, value=self.value, allow_blank=False, compact=True, id=cid, classes="field-control")
+            return FieldSelect(
+                options, value=self.value, allow_blank=False, compact=True, id=cid, classes="field-control"
+            )
         if self.kind is bool:
             return Switch(bool(self.value), animate=False, id=cid, classes="field-control")
         return Input(format_value(self.value), compact=True, id=cid, classes="field-control", select_on_focus=False)
