@@ -42,7 +42,8 @@ async def test_keys_start_each_evaluation_in_the_backend_and_draw_its_results(tm
         await pilot.press("g")  # one at a time
         assert "an evaluation is going" in status(screen)
         evaluation.release()
-        await wait_until(pilot, lambda: status(screen).startswith("done"))
+        # the result, not the fake's last progress line ("done (N/N)"): the view has merged it once "done (359 ..."
+        await wait_until(pilot, lambda: status(screen).startswith("done (359"), what="the result")
         assert [r.attacks for r in evaluation.requests] == [("fgsm",)]
         assert evaluation.requests[0].eps == DEFAULT_EPS and evaluation.requests[0].corruptions == ()
         assert screen.attacks[("fgsm", 0.0)] == screen.clean == 0.95
