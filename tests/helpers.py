@@ -126,3 +126,11 @@ def shown_messages(app) -> list[str]:  # noqa: ANN001
 def message_texts(app) -> list[str]:  # noqa: ANN001
     """The texts of the app's messages of this session, without their titles, oldest first."""
     return [m.text for m in app.message_log]
+
+
+def tables_settled(app) -> bool:  # noqa: ANN001
+    """Every DataTable of the screen has measured its columns: a DataTable measures them when its message queue
+    is idle, so on a busy machine a snapshot caught a header still at the old widths above wider rows."""
+    from textual.widgets import DataTable
+
+    return all(not (table._require_update_dimensions or table._updated_cells) for table in app.screen.query(DataTable))

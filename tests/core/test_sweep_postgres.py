@@ -88,14 +88,14 @@ def test_two_workers_share_a_postgresql_study(tmp_path, postgres_url):
         text=True,
     )
     try:
-        wait_for(lambda: optuna.get_all_study_names(postgres_url) == ["here"], timeout=120, what="the study")
+        wait_for(lambda: optuna.get_all_study_names(postgres_url) == ["here"], timeout=900, what="the study")
         joined = subprocess.run(
             [*CLI, "sweep-worker", postgres_url, "--sweep-dir", str(tmp_path / "there"), "--threads", "1"],
             capture_output=True,
             text=True,
-            timeout=280,
+            timeout=900,
         )
-        stdout, stderr = sweep.communicate(timeout=280)
+        stdout, stderr = sweep.communicate(timeout=900)
     finally:
         if sweep.poll() is None:  # a failed test: SIGTERM stops the sweep's workers (in sessions of their own) too
             sweep.terminate()

@@ -100,7 +100,7 @@ def test_two_workers_share_one_journal_and_the_best_retrains_the_same(tmp_path):
         + ["--runs-dir", str(tmp_path / "again"), "--json"],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=900,
     )
     assert retrain.returncode == 0, retrain.stderr
     again = json.loads(retrain.stdout.strip().splitlines()[-1])
@@ -153,7 +153,7 @@ def test_a_sigkilled_worker_leaves_its_trial_failed_and_the_study_completes(tmp_
                     return True
             return False
 
-        wait_for(running_trial, timeout=120, what="a running trial")
+        wait_for(running_trial, timeout=900, what="a running trial")
         os.kill(victim["pid"], signal.SIGKILL)
         stdout, stderr = proc.communicate(timeout=280)
     finally:
@@ -188,7 +188,7 @@ def test_bad_input_is_one_error_line_and_writes_nothing(tmp_path, extra):
         [*CLI, "sweep", *SMALL, *extra, "--sweep-dir", str(tmp_path / "sw")],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=900,
     )
     assert out.returncode == 2
     assert out.stderr.startswith("error: ") and len(out.stderr.strip().splitlines()) == 1
@@ -198,7 +198,7 @@ def test_bad_input_is_one_error_line_and_writes_nothing(tmp_path, extra):
 @pytest.mark.process
 def test_a_folder_that_is_not_a_sweep(tmp_path):
     for argv in (["sweep-worker", str(tmp_path)], ["sweep", "--resume", "--sweep-dir", str(tmp_path)]):
-        out = subprocess.run([*CLI, *argv], capture_output=True, text=True, timeout=120)
+        out = subprocess.run([*CLI, *argv], capture_output=True, text=True, timeout=900)
         assert out.returncode == 2
         assert out.stderr == f"error: {tmp_path} is not a sweep folder: it has no sweep.toml\n"
     assert list(tmp_path.iterdir()) == []

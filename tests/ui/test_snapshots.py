@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from fakes import FakeEngine, make_app
-from helpers import dashboard_drawn, wait_until
+from helpers import dashboard_drawn, tables_settled, wait_until
 from textual.widgets import Input
 
 from tui_trainer.core.pipeline.request import RunRequest
@@ -32,6 +32,7 @@ def settled(app: TrainerApp) -> bool:
         and app.query_one(HparamsPane).form is not None
         and app.query_one(DatasetPreview).data is not None
         and dashboard_drawn(app)
+        and tables_settled(app)
         and (not app.query_one(HelpPane).loaded or bool(help_text and help_text.first().children))
     )
 
