@@ -1,4 +1,7 @@
-"""Messages go to the top line (never a toast over the content they explain), expire, and stay in a log."""
+"""Messages go to the top line (never a toast over the content they explain), expire, and stay in a log.
+
+Messages the tests wait for get long timeouts: Textual expires notifications by the wall clock, and a loaded
+machine can take longer than the default 5 s to draw one."""
 
 from __future__ import annotations
 
@@ -26,12 +29,12 @@ async def test_a_message_takes_the_top_line_and_pushes_the_content_down() -> Non
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         bar, tabs = app.query_one(MessageBar), app.query_one("#tabs Tabs", Tabs)
         assert bar_text(app) == APP_NAME and bar.region.height == 1 and tabs.region.y == 1
-        app.notify("Dataset: spirals", title="Data", markup=False)
+        app.notify("Dataset: spirals", title="Data", timeout=600, markup=False)
         await wait_until(pilot, lambda: "Data: Dataset: spirals" in bar_text(app), what="the message on the top line")
         assert not app.screen.query("Toast"), "no toast lies over the content"
         assert bar.region.y == 0 and tabs.region.y == 1 and not bar.has_class("-idle")
 
-        app.notify(LONG, title="Cannot train yet", severity="error", markup=False)
+        app.notify(LONG, title="Cannot train yet", severity="error", timeout=600, markup=False)
         await wait_until(pilot, lambda: bar.region.height == 3, what="the long error wrapped")
         await wait_until(pilot, lambda: tabs.region.y == 3, what="the tab bar below the error")
         assert bar.has_class("-error") and "Cannot train yet: layer 1 Conv2d" in bar_text(app)
@@ -42,7 +45,7 @@ async def test_a_message_expires_and_the_top_line_shows_the_app_again() -> None:
     app = make_app(runs_dir=None)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         bar = app.query_one(MessageBar)
-        app.notify("brief", title="Keys", markup=False)
+        app.notify("brief", title="Keys", timeout=600, markup=False)
         app.notify("bad", severity="error", timeout=1, markup=False)
         await wait_until(pilot, lambda: "bad" in bar_text(app), what="the error")
         brief, bad = list(app._notifications)
@@ -73,7 +76,7 @@ async def test_a_message_raised_over_a_dialog_is_shown_on_that_dialog() -> None:
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         app.push_screen(Confirm("Delete it?"))
         await wait_until(pilot, lambda: isinstance(app.screen, Confirm), what="the dialog")
-        app.notify("while the dialog is open", markup=False)
+        app.notify("while the dialog is open", timeout=600, markup=False)
         await wait_until(pilot, lambda: bool(app.screen.query("Toast")), what="a toast on the dialog")
 
 

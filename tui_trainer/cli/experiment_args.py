@@ -6,7 +6,14 @@ import argparse
 from typing import Any
 
 from tui_trainer.cli.parser import UsageError
-from tui_trainer.core.spec.experiment import ConfigError, Experiment, Problem, validate, with_config_file, with_setting
+from tui_trainer.core.spec.experiment import (
+    ConfigError,
+    Experiment,
+    Problem,
+    with_config_file,
+    with_data_and_settings,
+    with_setting,
+)
 from tui_trainer.core.spec.poisoning import POISONING_FIELDS
 
 
@@ -30,6 +37,11 @@ def experiment_from_args(args: argparse.Namespace) -> Experiment:
             experiment = with_config_file(experiment, args.config)
     except (ConfigError, TypeError) as exc:
         raise UsageError(str(exc)) from None
+    return with_data_args(experiment, args)
+
+
+def with_data_args(experiment: Experiment, args: argparse.Namespace) -> Experiment:
+    """--dataset / --data-dir / --download, then each --set, validated; UsageError for the first problem."""
     changes: dict[str, Any] = {}
     if args.dataset:
         changes["name"] = args.dataset
@@ -37,11 +49,10 @@ def experiment_from_args(args: argparse.Namespace) -> Experiment:
         changes["data_dir"] = args.data_dir
     if args.download:
         changes["download"] = True
-    experiment = with_settings(experiment.with_data(**changes), args.set)
-    problems = validate(experiment)
-    if problems:
-        raise UsageError(str(problems[0]))
-    return experiment
+    try:
+        return with_data_and_settings(experiment, changes, args.set)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def problem_line(problem: Problem, experiment: Experiment) -> str:

@@ -14,7 +14,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from tui_trainer.cli.experiment_args import with_settings
+from tui_trainer.cli.experiment_args import with_data_args
 from tui_trainer.cli.parser import UsageError
 from tui_trainer.core.spec.experiment import (
     ConfigError,
@@ -22,7 +22,6 @@ from tui_trainer.core.spec.experiment import (
     experiment_from_dict,
     experiment_to_dict,
     merge_tables,
-    validate,
 )
 from tui_trainer.core.sweep.folder import (
     SweepFolder,
@@ -59,17 +58,7 @@ def _base(args: argparse.Namespace) -> tuple[Experiment, dict[str, Any] | None]:
             experiment = experiment_from_dict(merge_tables(experiment_to_dict(experiment), rest))
     except (ConfigError, TypeError) as exc:
         raise UsageError(str(exc)) from None
-    changes: dict[str, Any] = {}
-    if args.dataset:
-        changes["name"] = args.dataset
-    if args.data_dir:
-        changes["data_dir"] = args.data_dir
-    if args.download:
-        changes["download"] = True
-    experiment = with_settings(experiment.with_data(**changes), args.set)
-    if problems := validate(experiment):
-        raise UsageError(str(problems[0]))
-    return experiment, table
+    return with_data_args(experiment, args), table
 
 
 def _check_corners(experiment: Experiment, params: tuple[Param, ...]) -> None:

@@ -208,6 +208,8 @@ class TrainerApp(App):
         bar = bars.first(MessageBar)
         if self.screen is bar.screen:
             bar.show_latest(list(self._notifications))
+        elif not self.screen.query("#textual-toastrack") and not self._disable_notifications:
+            self.call_after_refresh(self._refresh_notifications)  # a dialog still mounting: once it has its rack
         else:
             super()._refresh_notifications()
 

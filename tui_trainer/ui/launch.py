@@ -64,23 +64,16 @@ def _edited_experiment(
 ) -> Experiment:
     """The experiment the app starts on when --config or --set is given (torch- and Textual-free)."""
     from tui_trainer.core.pipeline.checks import default_preset
-    from tui_trainer.core.spec.experiment import ConfigError, validate, with_config_file, with_setting
+    from tui_trainer.core.spec.experiment import ConfigError, with_config_file, with_data_and_settings
     from tui_trainer.core.spec.presets import load_preset
 
     try:
         experiment = load_preset(preset or default_preset(dataset))
         if config:
             experiment = with_config_file(experiment, config)
-        if dataset:
-            experiment = experiment.with_data(name=dataset)
-        for assignment in settings:
-            experiment = with_setting(experiment, assignment)
+        return with_data_and_settings(experiment, {"name": dataset} if dataset else {}, settings)
     except (ConfigError, TypeError) as exc:
         raise LaunchError(str(exc)) from None
-    problems = validate(experiment)
-    if problems:
-        raise LaunchError(str(problems[0]))
-    return experiment
 
 
 def watch_run(run_dir: str | Path, train_in: str | None = None) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -584,3 +585,18 @@ def with_setting(experiment: Experiment, assignment: str) -> Experiment:
                 raise ConfigError(str(exc)) from None
     known = ", ".join([*spec_fields(TrainSpec), *spec_fields(DataSpec)])
     raise ConfigError(f"unknown setting {key!r} (settings: {known})")
+
+
+def with_data_and_settings(
+    experiment: Experiment, data: dict[str, Any] | None = None, settings: Sequence[str] = ()
+) -> Experiment:
+    """The experiment with these data options (--dataset, --data-dir, --download), then each `KEY=VALUE` setting
+    in order, validated: what `train`, `sweep` and the app's command line apply after the preset and --config.
+    ConfigError for a bad setting or the first problem of the result."""
+    experiment = experiment.with_data(**(data or {}))
+    for assignment in settings:
+        experiment = with_setting(experiment, assignment)
+    problems = validate(experiment)
+    if problems:
+        raise ConfigError(str(problems[0]))
+    return experiment
