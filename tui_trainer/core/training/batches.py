@@ -13,7 +13,8 @@ class TensorBatches:
     """Shuffled mini-batches over tensors that already live on the training device.
 
     Every epoch is a fresh permutation and every batch a gather (index_select) of its rows: the
-    batches hold different samples each epoch, as the lecture's SGD wants. Why a gather per batch
+    batches hold different samples each epoch, as the lecture's SGD wants. The labels (a few bytes a
+    sample) are gathered once per epoch and sliced per batch. Why a gather per batch
     and not one per epoch: docs/architecture.md, "Data on the device".
 
     A final batch of a single sample is dropped when training (BatchNorm cannot normalise one value).
@@ -53,10 +54,14 @@ class TensorBatches:
         n = self.x.shape[0]
         if self.shuffle:
             order = torch.randperm(n, generator=self.generator).to(self.x.device, non_blocking=True)
+            if self.shard is None:  # the labels of the whole epoch in one gather (small): a batch slices them
+                labels = self.y.index_select(0, order)
+                for i in range(self._n_batches):
+                    sl = slice(i * self.batch_size, (i + 1) * self.batch_size)
+                    yield self.x.index_select(0, order[sl]), labels[sl]
+                return
             for i in range(self._n_batches):
-                idx = order[i * self.batch_size : (i + 1) * self.batch_size]
-                if self.shard is not None:
-                    idx = self.shard(idx)
+                idx = self.shard(order[i * self.batch_size : (i + 1) * self.batch_size])
                 yield self.x.index_select(0, idx), self.y.index_select(0, idx)
         else:
             for i in range(self._n_batches):

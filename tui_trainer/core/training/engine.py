@@ -27,6 +27,7 @@ from tui_trainer.core.training.devices import resolve_device
 from tui_trainer.core.training.evaluation import StopRequested, evaluate
 from tui_trainer.core.training.failures import describe_failure
 from tui_trainer.core.training.optim import init_weights, make_optimizer, make_schedule
+from tui_trainer.core.training.tally import EpochTally
 
 if TYPE_CHECKING:
     import torch
@@ -166,15 +167,8 @@ def _train_epoch(
     step = run.step
     clock = run.clock
     epoch_start = clock()
-    loss_total = torch.zeros((), device=run.device)
-    correct_total = torch.zeros((), dtype=torch.long, device=run.device)
-    window_loss = torch.zeros((), device=run.device)
-    no_bad_batch = len(batches) + 1
-    first_bad = torch.full((), no_bad_batch, dtype=torch.long, device=run.device)
-    """The first batch of this epoch whose loss was not finite (kept on the device: no sync per batch)."""
-    window_batches = window_samples = 0
+    tally = EpochTally(run.device, len(batches))
     last_emit = epoch_start
-    seen = 0
     model.train()
     speed = run.speed
     for batch, (xb, yb) in enumerate(batches, start=1):
@@ -199,21 +193,13 @@ def _train_epoch(
         if per_batch_schedule and (t.schedule != "onecycle" or step + 1 < total_steps):
             scheduler.step()  # one-cycle stepped past its last step would restart the cycle
         step += 1
-        n = yb.shape[0]
-        seen += n
-        detached = loss.detach()
-        first_bad = torch.minimum(first_bad, torch.where(torch.isfinite(detached), no_bad_batch, batch))
-        window_loss += detached
-        loss_total += detached * n
-        correct_total += (logits.argmax(1) == yb).sum()
-        window_batches += 1
-        window_samples += n
+        tally.add(loss, logits, yb)
         now = clock()
         if now - last_emit >= EMIT_INTERVAL_S or batch == len(batches):
-            mean_loss = window_loss.item() / window_batches
+            samples = tally.window_samples
+            mean_loss = tally.read_window()
             if not math.isfinite(mean_loss):
-                bad = int(first_bad.item())
-                raise _Diverged(f"the training loss became {mean_loss} at epoch {epoch}, batch {bad}")
+                raise _Diverged(f"the training loss became {mean_loss} at epoch {epoch}, batch {tally.first_bad()}")
             on_event(
                 BatchEnd(
                     epoch,
@@ -222,15 +208,13 @@ def _train_epoch(
                     step,
                     mean_loss,
                     _current_lr(optimizer),
-                    window_samples / max(now - last_emit, 1e-9),
+                    samples / max(now - last_emit, 1e-9),
                     run.train_seconds + now - epoch_start,
                 )
             )
-            window_loss.zero_()
-            window_batches = window_samples = 0
             last_emit = now
     run.step = step
-    return loss_total.item() / max(1, seen), correct_total.item() / max(1, seen)
+    return tally.epoch_result()
 
 
 def _change_lr(run: _Run, lr: float, epoch: int, batch: int, step: int, on_event: EventSink) -> None:
