@@ -1,4 +1,5 @@
-"""Start-up timings, each in a fresh subprocess: import torch, first painted frame, ready to train."""
+"""Start-up timings, each in a fresh subprocess: import torch, an empty Textual app's first frame, the app's first
+painted frame, ready to train."""
 
 from __future__ import annotations
 
@@ -45,6 +46,27 @@ READY_SCRIPT = textwrap.dedent(
     sys.exit(main([]))
     """
 )
+
+EMPTY_APP_SCRIPT = textwrap.dedent(
+    """
+    from textual.app import App
+    from textual.widgets import Footer, Static, TabbedContent, TabPane
+
+    class Empty(App):
+        BINDINGS = [("q", "quit", "Quit"), ("s", "bell", "Start"), ("p", "bell", "Pause"), ("x", "bell", "Stop")]
+
+        def compose(self):
+            yield Static("tui-trainer")
+            with TabbedContent():
+                for label in ("1 Data", "2 Model", "3 Hyperparams", "4 Train", "5 Runs", "? Help"):
+                    with TabPane(label):
+                        yield Static(label)
+            yield Footer()
+
+    Empty().run()
+    """
+)
+"""The yardstick of first_frame_vs_empty: a Textual app with the same top line, six tabs and a footer, nothing else."""
 
 
 def tui_command() -> list[str]:
@@ -99,17 +121,25 @@ def _in_pty(cmd: list[str], env: dict[str, str], cwd: str, until, timeout: float
     return spawn_wall, hit, buf
 
 
-def first_frame_s(cwd: str) -> float:
-    """Seconds from spawning the real `tui-trainer` on a 120x40 pty to the first output bytes of a painted frame."""
+def _painted(buf: bytes) -> bool:
+    screen = buf.split(b"\x1b[?1049h", 1)  # text after entering the alternate screen
+    return len(screen) == 2 and any(m in screen[1] for m in FRAME_MARKERS)
 
-    def painted(buf: bytes) -> bool:
-        screen = buf.split(b"\x1b[?1049h", 1)  # text after entering the alternate screen
-        return len(screen) == 2 and any(m in screen[1] for m in FRAME_MARKERS)
 
-    _, hit, buf = _in_pty(tui_command(), _env(), cwd, painted, 30.0)
+def first_frame_s(cwd: str, cmd: list[str] | None = None) -> float:
+    """Seconds from spawning the real `tui-trainer` (or cmd) on a 120x40 pty to the first output bytes of a
+    painted frame."""
+    _, hit, buf = _in_pty(cmd or tui_command(), _env(), cwd, _painted, 30.0)
     if hit is None:
-        raise RuntimeError(f"tui-trainer painted no frame in 30 s; its output ended with {buf[-400:]!r}")
+        raise RuntimeError(
+            f"{(cmd or ['tui-trainer'])[0]} painted no frame in 30 s; its output ended with {buf[-400:]!r}"
+        )
     return hit
+
+
+def empty_app_first_frame_s(cwd: str) -> float:
+    """first_frame_s of EMPTY_APP_SCRIPT, run by the same Python."""
+    return first_frame_s(cwd, [sys.executable, "-c", EMPTY_APP_SCRIPT])
 
 
 def ready_s(cwd: str) -> dict[str, float]:
@@ -138,10 +168,17 @@ def import_torch_s() -> float:
 
 def measure(reps: int, log) -> dict[str, list[float]]:
     """reps interleaved rounds of the three start-up timings."""
-    got: dict[str, list[float]] = {"import_torch_s": [], "first_frame_s": [], "ready_s": [], "first_refresh_s": []}
+    got: dict[str, list[float]] = {
+        "import_torch_s": [],
+        "empty_app_first_frame_s": [],
+        "first_frame_s": [],
+        "ready_s": [],
+        "first_refresh_s": [],
+    }
     with tempfile.TemporaryDirectory(prefix="tui-bench-") as cwd:
         for i in range(reps):
             got["import_torch_s"].append(import_torch_s())
+            got["empty_app_first_frame_s"].append(empty_app_first_frame_s(cwd))
             got["first_frame_s"].append(first_frame_s(cwd))
             for key, value in ready_s(cwd).items():
                 got[key].append(value)

@@ -18,9 +18,12 @@ and engine@app are the same loops at the thread count the app's engine picked (c
 app / engine@app isolates what the live UI costs. The headless loops share one thread of a child
 process (_host.py says why); the app runs in this process. Only one loop trains at any moment.
 
-Plus the UI event loop's lag while the app trains (a 50 ms timer's lateness), and, in fresh
-subprocesses, the first painted frame of `tui-trainer`, the time until the app can train, and
-`python -c "import torch"`. See benchmarks/README.md for what each figure means.
+Plus the UI process's CPU time while the app trains (all its threads, over wall time), the UI event loop's
+lag while the app trains (a 50 ms timer's lateness) on its own and beside two busy processes the bench
+starts, and, in fresh subprocesses, the first painted frame of `tui-trainer` against that of an empty
+Textual app, the time until the app can train, and `python -c "import torch"`. Other work on the machine is
+measured (CPU time outside this process tree): when there was any, no target is reported met. See
+benchmarks/README.md for what each figure means.
 """
 
 from __future__ import annotations
@@ -31,7 +34,9 @@ import datetime
 import json
 import os
 import platform
+import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -42,6 +47,7 @@ sys.path.insert(1, str(Path(__file__).resolve().parent.parent))  # a clean check
 
 import _appchild  # noqa: E402
 import _host  # noqa: E402
+import _load  # noqa: E402
 import _loops  # noqa: E402
 import _startup  # noqa: E402
 
@@ -57,11 +63,15 @@ CIFAR = {
 }
 LOOPS = ("limit", "naive", "engine", "limit@app", "engine@app", "app")
 LAG_INTERVAL_S = 0.05
+BUSY_PROCESSES = 2
+"""CPU-bound processes the bench starts beside the app for `ui_lag_p99_ms` (the lag a user on a shared machine feels)."""
+BUSY_SCRIPT = "while True:\n    pass"
 TARGETS = {
     "engine_vs_limit": 0.95,
-    "app_vs_engine": 0.90,
+    "app_vs_headless": 0.90,
+    "ui_cpu_share": 0.05,
     "ui_lag_p99_ms": 10.0,
-    "first_frame_s": 0.5,
+    "first_frame_vs_empty": 1.5,
     "ready_vs_import_torch": 1.3,
 }
 
@@ -117,8 +127,12 @@ class Bench:
         """config -> loop -> CPU time / wall time of the training thread in each chunk."""
         self.ui_cpu: dict[str, float] = {}
         """config -> median CPU time / wall time of the UI (main) thread during app chunks."""
+        self.ui_process_cpu: dict[str, float] = {}
+        """config -> median CPU time of the whole UI process (every thread) / wall time during app chunks."""
         self.lag_ms: list[float] = []
         """Lateness of the 50 ms timer in the app during app chunks, all configurations."""
+        self.lag_busy_ms: list[float] = []
+        """The same during app chunks beside BUSY_PROCESSES busy processes."""
         self.app_points: dict[str, int] = {}
         """config -> points in the dashboard's batch-loss series at the end (what a redraw plots)."""
         self.profile = None
@@ -175,6 +189,7 @@ class Bench:
             await host.setup(cfg)
             ready = app_run.attach(cfg, device) if self.gate is not None else app_run.attach()
             app.set_experiment(_loops.experiment(cfg, device))
+            app.action_show_tab("train")  # the dashboard a user watches
             blockers = app.blockers()
             if blockers:
                 raise RuntimeError(f"the app will not train: {blockers}")
@@ -182,6 +197,7 @@ class Bench:
             await asyncio.wait_for(ready, 300)
             log(f"{cfg.key}: loops ready in {time.perf_counter() - t0:.1f} s")
             await self.rounds(app, host, app_run, cfg, threads)
+            await self.beside_busy(app, app_run)
         finally:
             app_run.stop()
             while app.runs.running:
@@ -197,6 +213,7 @@ class Bench:
     async def rounds(self, app, host: _host.HostProcess, app_run, cfg, threads: int) -> None:
         a = self.args
         ui_share: list[float] = []
+        process_share: list[float] = []
 
         async def chunk(name: str, app_threads: int | None):
             if name.endswith("@app"):
@@ -207,10 +224,12 @@ class Bench:
             app.lag_timer.resume()
             if self.profile is not None:
                 self.profile.enable()
-            ui_cpu0, wall0 = time.thread_time(), time.perf_counter()
+            ui_cpu0, process0, wall0 = time.thread_time(), process_cpu(), time.perf_counter()
             try:
                 got = await app_run.chunk(a.chunk_s)  # torch threads: as the app's backend set them
-                ui_share.append((time.thread_time() - ui_cpu0) / (time.perf_counter() - wall0))
+                wall = time.perf_counter() - wall0
+                ui_share.append((time.thread_time() - ui_cpu0) / wall)
+                process_share.append((process_cpu() - process0) / wall)
             finally:
                 if self.profile is not None:
                     self.profile.disable()
@@ -227,6 +246,7 @@ class Bench:
                 app_threads = got[2]
         app.lag_ms.clear()
         ui_share.clear()
+        process_share.clear()
         if app_run.ended is not None or app_run.points_seen == 0:
             raise RuntimeError("the app's run did not train")
 
@@ -246,8 +266,37 @@ class Bench:
                     cpu[name].append(cpu[name[:-4]][-1])
                     self.threads[name] = self.threads[name[:-4]]
         self.ui_cpu[cfg.key] = statistics.median(ui_share)
+        self.ui_process_cpu[cfg.key] = statistics.median(process_share)
         self.lag_ms += app.lag_ms
         app.lag_ms.clear()
+
+    async def beside_busy(self, app, app_run) -> None:
+        """The app trains while BUSY_PROCESSES busy processes run: its timer's lateness (what a user on a shared
+        machine feels). App chunks for --busy-s seconds in all; their speed is not recorded."""
+        a = self.args
+        busy = [subprocess.Popen([sys.executable, "-c", BUSY_SCRIPT]) for _ in range(BUSY_PROCESSES)]
+        try:
+            for _ in range(max(1, round(a.busy_s / a.chunk_s))):
+                app.lag_window = (time.monotonic(), float("inf"))
+                app.lag_timer.resume()
+                try:
+                    await app_run.chunk(a.chunk_s)
+                finally:
+                    app.lag_window = (app.lag_window[0], time.monotonic())
+                    app.lag_timer.pause()
+                await asyncio.sleep(a.settle_s)
+        finally:
+            for proc in busy:
+                proc.kill()
+                proc.wait()
+        self.lag_busy_ms += app.lag_ms
+        app.lag_ms.clear()
+
+
+def process_cpu() -> float:
+    """CPU seconds of this whole process (every thread: the UI's, its pipe readers')."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def paired(per: dict[str, list[float]], num: str, den: str) -> dict[str, float]:
@@ -256,7 +305,9 @@ def paired(per: dict[str, list[float]], num: str, den: str) -> dict[str, float]:
     return {"median": statistics.median(ratios), "p25": percentile(ratios, 25), "p75": percentile(ratios, 75)}
 
 
-def summarise(bench: Bench, startup: dict[str, list[float]] | None, args, wall_s: float, load_start: float) -> dict:
+def summarise(
+    bench: Bench, startup: dict[str, list[float]] | None, args, wall_s: float, load_start: float, foreign: float
+) -> dict:
     import textual
     import torch
 
@@ -277,13 +328,14 @@ def summarise(bench: Bench, startup: dict[str, list[float]] | None, args, wall_s
         "chunk_s": args.chunk_s,
         "threads": bench.threads,
         "loadavg_1min_start_end": [round(load_start, 2), round(os.getloadavg()[0], 2)],
+        "other_work_cores": round(foreign, 3),
     }
     ratio_keys = {
         "engine_vs_limit": ("engine", "limit"),
         "engine_vs_limit_app_threads": ("engine@app", "limit@app"),
         "engine_vs_naive": ("engine", "naive"),
         "app_vs_engine": ("app", "engine@app"),
-        "app_vs_engine_headless_threads": ("app", "engine"),
+        "app_vs_headless": ("app", "engine"),
         "naive_vs_limit": ("naive", "limit"),
     }
     spreads = {}
@@ -294,15 +346,21 @@ def summarise(bench: Bench, startup: dict[str, list[float]] | None, args, wall_s
             out[key][cfg] = round(r["median"], 3)
             spreads.setdefault(key, {})[cfg] = [round(r["p25"], 3), round(r["p75"], 3)]
     out["ratio_p25_p75"] = spreads
-    lag = bench.lag_ms
-    out["ui_lag_p50_ms"] = round(percentile(lag, 50), 2)
-    out["ui_lag_p99_ms"] = round(percentile(lag, 99), 2)
-    out["ui_lag_max_ms"] = round(max(lag), 2) if lag else None
-    out["ui_lag_samples"] = len(lag)
+    out["ui_cpu_share"] = {cfg: round(v, 3) for cfg, v in bench.ui_process_cpu.items()}
+    lag, busy = bench.lag_ms, bench.lag_busy_ms
+    out["ui_lag_p50_ms_quiet"] = round(percentile(lag, 50), 2)
+    out["ui_lag_p99_ms_quiet"] = round(percentile(lag, 99), 2)
+    out["ui_lag_max_ms_quiet"] = round(max(lag), 2) if lag else None
+    out["ui_lag_samples_quiet"] = len(lag)
+    out["ui_lag_p50_ms"] = round(percentile(busy, 50), 2)
+    out["ui_lag_p99_ms"] = round(percentile(busy, 99), 2)
+    out["ui_lag_max_ms"] = round(max(busy), 2) if busy else None
+    out["ui_lag_samples"] = len(busy)
     if startup:
         for key, values in startup.items():
             out[key] = round(statistics.median(values), 3)
         out["ready_vs_import_torch"] = round(out["ready_s"] / out["import_torch_s"], 3)
+        out["first_frame_vs_empty"] = round(out["first_frame_s"] / out["empty_app_first_frame_s"], 3)
         out["startup_runs"] = {k: [round(v, 3) for v in vals] for k, vals in startup.items()}
     out["medians_samples_per_s"] = {
         cfg: {n: round(statistics.median(v)) for n, v in per.items()} for cfg, per in bench.samples.items()
@@ -314,15 +372,19 @@ def summarise(bench: Bench, startup: dict[str, list[float]] | None, args, wall_s
         },
         "ui_thread_cpu_share_in_app_chunks": {cfg: round(v, 3) for cfg, v in bench.ui_cpu.items()},
     }
-    met = {}
+    met: dict[str, bool] = {}
     if bench.samples:
         met["engine_vs_limit>=0.95"] = all(v >= TARGETS["engine_vs_limit"] for v in out["engine_vs_limit"].values())
-        met["app_vs_engine>=0.90"] = all(v >= TARGETS["app_vs_engine"] for v in out["app_vs_engine"].values())
-        met["ui_lag_p99_ms<=10"] = out["ui_lag_p99_ms"] <= TARGETS["ui_lag_p99_ms"]
+        met["app_vs_headless>=0.90"] = all(v >= TARGETS["app_vs_headless"] for v in out["app_vs_headless"].values())
+        met["ui_cpu_share<=0.05"] = all(v <= TARGETS["ui_cpu_share"] for v in out["ui_cpu_share"].values())
+        met["ui_lag_p99_ms<=10 beside 2 busy"] = out["ui_lag_p99_ms"] <= TARGETS["ui_lag_p99_ms"]
     if startup:
-        met["first_frame_s<=0.5"] = out["first_frame_s"] <= TARGETS["first_frame_s"]
+        met["first_frame<=1.5*empty_app"] = out["first_frame_vs_empty"] <= TARGETS["first_frame_vs_empty"]
         met["ready_s<=1.3*import_torch_s"] = out["ready_vs_import_torch"] <= TARGETS["ready_vs_import_torch"]
-    out["targets_met"] = met
+    # Other work ran beside the bench: its figures say what happened, not what the machine can do.
+    out["loaded"] = foreign > _load.QUIET_CORES
+    out["targets_met"] = {k: (None if out["loaded"] else v) for k, v in met.items()}
+    out["targets_as_measured"] = met
     out["wall_s"] = round(wall_s, 1)
     return out
 
@@ -341,7 +403,7 @@ def table(result: dict) -> str:
             "engine_vs_limit_app_threads",
             "engine_vs_naive",
             "app_vs_engine",
-            "app_vs_engine_headless_threads",
+            "app_vs_headless",
             "naive_vs_limit",
         ]
         head = f"{'ratio (median of rounds)':<31}" + "".join(f"{c:>13}" for c in result["medians_samples_per_s"])
@@ -350,6 +412,9 @@ def table(result: dict) -> str:
             lines.append(f"{key:<31}" + "".join(f"{result[key][c]:>13.3f}" for c in result["medians_samples_per_s"]))
         d = result["diagnostics"]
         cfgs = list(result["medians_samples_per_s"])
+        lines.append(
+            f"{'UI process CPU/wall (app)':<31}" + "".join(f"{result['ui_cpu_share'][c]:>13.3f}" for c in cfgs)
+        )
         lines.append(
             f"{'UI thread CPU/wall (app)':<31}"
             + "".join(f"{d['ui_thread_cpu_share_in_app_chunks'][c]:>13.3f}" for c in cfgs)
@@ -361,16 +426,29 @@ def table(result: dict) -> str:
             )
         lines.append("")
         lines.append(
-            f"UI lag while the app trains (50 ms timer, {result['ui_lag_samples']} ticks): "
+            f"UI lag while the app trains (50 ms timer, {result['ui_lag_samples_quiet']} ticks): "
+            f"p50 {result['ui_lag_p50_ms_quiet']:.1f} ms  p99 {result['ui_lag_p99_ms_quiet']:.1f} ms  "
+            f"max {result['ui_lag_max_ms_quiet']:.1f} ms"
+        )
+        lines.append(
+            f"  beside {BUSY_PROCESSES} busy processes ({result['ui_lag_samples']} ticks): "
             f"p50 {result['ui_lag_p50_ms']:.1f} ms  p99 {result['ui_lag_p99_ms']:.1f} ms  max {result['ui_lag_max_ms']:.1f} ms"
         )
     if "first_frame_s" in result:
         lines.append(
             f"start-up (median of {len(result['startup_runs']['first_frame_s'])}): first frame {result['first_frame_s']:.2f} s"
+            f" (an empty Textual app {result['empty_app_first_frame_s']:.2f} s: {result['first_frame_vs_empty']:.2f}x)"
             f"  (first refresh callback {result['first_refresh_s']:.2f} s)  ready to train {result['ready_s']:.2f} s"
             f"  import torch {result['import_torch_s']:.2f} s  ready/import {result['ready_vs_import_torch']:.2f}"
         )
-    lines.append("targets: " + "  ".join(f"{k} {'yes' if v else 'NO'}" for k, v in result["targets_met"].items()))
+    if result["loaded"]:
+        lines.append(
+            f"targets: not judged: other work used {result['other_work_cores']:.2f} cores on average during the run "
+            f"(more than {_load.QUIET_CORES}); rerun on a quiet machine"
+        )
+    else:
+        lines.append("targets: " + "  ".join(f"{k} {'yes' if v else 'NO'}" for k, v in result["targets_met"].items()))
+    lines.append(f"other work on the machine during the run: {result['other_work_cores']:.2f} cores on average")
     lines.append(
         f"{result['rounds']} rounds x {result['chunk_s']} s chunks; device {result['device']}; "
         f"app trains in a {result['app_train_in']}; "
@@ -396,6 +474,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         default="process",
         help="where the app's run trains: its child process (the app's default) or a thread of the app",
     )
+    p.add_argument(
+        "--busy-s", type=float, default=None, help="seconds of app chunks beside the busy processes (10; quick 4)"
+    )
     p.add_argument("--startup-reps", type=int, default=None, help="start-up measurements (3; quick 1; 0 skips)")
     p.add_argument("--no-train", action="store_true", help="start-up timings only")
     p.add_argument(
@@ -408,6 +489,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     a.rounds = a.rounds or (5 if a.quick else 15)
     a.chunk_s = a.chunk_s or (0.2 if a.quick else 0.5)
     a.settle_s = a.settle_s if a.settle_s is not None else (0.2 if a.quick else 0.3)
+    a.busy_s = a.busy_s if a.busy_s is not None else (4.0 if a.quick else 10.0)
     a.startup_reps = a.startup_reps if a.startup_reps is not None else (1 if a.quick else 3)
     a.only = a.only or [*CONFIGS, *(CIFAR if a.cifar else {})]
     return a
@@ -418,6 +500,7 @@ def main(argv=None) -> int:
     os.environ.pop("NO_COLOR", None)  # the app renders in colour, as for a user
     started = time.perf_counter()
     load_start = os.getloadavg()[0]
+    load = _load.LoadMeter().start()
     if args.device.startswith("cuda") and not args.no_train:
         import torch
 
@@ -430,7 +513,7 @@ def main(argv=None) -> int:
     bench = Bench(args)
     if not args.no_train:
         asyncio.run(bench.run())
-    result = summarise(bench, startup, args, time.perf_counter() - started, load_start)
+    result = summarise(bench, startup, args, time.perf_counter() - started, load_start, load.foreign_cores())
     print(table(result))
     if args.json:
         print(json.dumps(result))

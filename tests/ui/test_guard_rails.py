@@ -12,7 +12,7 @@ from fakes import CLASSES
 from helpers import SimulatedClock, wait_for, wait_until
 
 from tui_trainer.core.spec.events import BatchEnd, RunEnded, RunStarted
-from tui_trainer.ui.tabs.train import REDRAW_INTERVAL_S, TrainPane
+from tui_trainer.ui.tabs.train import PLOT_INTERVAL_S, REDRAW_INTERVAL_S, TrainPane
 from tui_trainer.ui.widgets.curves import CurvePlot
 
 FLOOD_EVENTS = 1000
@@ -74,7 +74,7 @@ async def test_plot_redraws_are_capped_whatever_the_event_rate(monkeypatch: pyte
     app = fakes.make_app(engine)
     async with app.run_test(size=(120, 40)) as pilot:
         pane = app.query_one(TrainPane)
-        pane.redraws.clock = clock
+        pane.use_clock(clock)
         panes.append(pane)
         await pilot.press("s")
         await wait_until(pilot, lambda: fakes.run_drawn(app))
@@ -88,7 +88,63 @@ async def test_plot_redraws_are_capped_whatever_the_event_rate(monkeypatch: pyte
     # time (+1: the first is always ready), and the unthrottled ones at the run's start and end.
     assert pane.redraws.interval <= REDRAW_INTERVAL_S
     assert 0 < redraws <= plots * (simulated_s / pane.redraws.interval + 3)
+    # The plots have a cap of their own, slower than the status line's: the loss plot follows it.
+    assert pane.plot_redraws.interval <= PLOT_INTERVAL_S
+    assert pane.plot_redraws.interval > pane.redraws.interval
+    assert 0 < draws.count("loss-plot") <= simulated_s / pane.plot_redraws.interval + 3
     assert pane.current.batch_loss.xs  # and the plots did follow the run
+
+
+async def test_the_plots_redraw_at_their_own_slower_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ticked every REDRAW_INTERVAL_S of simulated time with a new batch each time, the status line follows every
+    tick and the loss plot (a plotext canvas: the costliest redraw) only every PLOT_INTERVAL_S."""
+    from tui_trainer.core.spec.experiment import Experiment
+
+    loss_draws, statuses, lr_draws = [0], [0], [0]
+    real_draw_loss, real_status, real_draw_lr = TrainPane._draw_loss, TrainPane._show_progress, TrainPane._draw_lr
+
+    def counting_draw_lr(self, *args):
+        lr_draws[0] += 1
+        real_draw_lr(self, *args)
+
+    def counting_draw_loss(self, *args):
+        loss_draws[0] += 1
+        real_draw_loss(self, *args)
+
+    def counting_status(self, run):
+        statuses[0] += 1
+        real_status(self, run)
+
+    monkeypatch.setattr(TrainPane, "_draw_loss", counting_draw_loss)
+    monkeypatch.setattr(TrainPane, "_show_progress", counting_status)
+    monkeypatch.setattr(TrainPane, "_draw_lr", counting_draw_lr)
+    clock = SimulatedClock()
+    app = fakes.make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = app.query_one(TrainPane)
+        pane.use_clock(clock)
+        pane.begin_run(Experiment(), 1)
+        pane.handle_event(RunStarted("cpu", 10, 1000, 100, 0, 1, 10**6, 1, CLASSES, (2,)))
+        await wait_until(pilot, lambda: not pane._stages, what="the run's first drawing")
+        ticks = 40
+        counts = {}
+        for changing_lr in (False, True):
+            loss_draws[0] = statuses[0] = lr_draws[0] = 0
+            for step in range(1, ticks + 1):
+                clock.advance(REDRAW_INTERVAL_S)
+                lr = 0.01 / step if changing_lr else 0.01
+                pane.handle_event(BatchEnd(1, step, 10**6, step, 1.0 / step, lr, 1e3, step * REDRAW_INTERVAL_S))
+                pane._tick()
+                await wait_until(pilot, lambda: not pane._stages, what="the tick's staged redraws")
+            counts[changing_lr] = (statuses[0], loss_draws[0], lr_draws[0])
+    simulated_s = ticks * REDRAW_INTERVAL_S
+    plot_cap = simulated_s / pane.plot_redraws.interval + 1
+    for status_lines, loss, _lr in counts.values():
+        assert status_lines == ticks
+        assert 0 < loss <= plot_cap < ticks
+    # A constant rate redraws every LR_IDLE_S (to follow the x range); a changing one as often as the loss.
+    assert counts[False][2] <= simulated_s / pane.lr_redraws.interval + 2 < counts[False][1]
+    assert counts[True][2] == counts[True][1]
 
 
 @pytest.mark.process

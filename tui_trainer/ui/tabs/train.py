@@ -41,6 +41,12 @@ REDRAW_INTERVAL_S = 0.25
 """Plots and tables redraw at most this often (docs/architecture.md, "Throttles")."""
 TIMER_SLACK_S = 0.02
 """The pane's timer ticks every REDRAW_INTERVAL_S, and a tick may come this much early: the cap lets it through."""
+PLOT_INTERVAL_S = 0.5
+"""The plots (the costliest redraws: a plotext canvas each) redraw at most this often; status and progress follow
+every REDRAW_INTERVAL_S (docs/architecture.md, "Throttles")."""
+LR_IDLE_S = 2.0
+"""A learning-rate curve whose value has not changed (a constant rate, within an epoch) redraws this often, to
+follow the other plots' x range; one that changes follows the plot cap."""
 STAGE_INTERVAL_S = 0.03
 """The heavy redraws of one flush (each plot, each table) go out this far apart, one per frame:
 drawn together at an epoch's end they made long frames, during which a key press waits."""
@@ -78,6 +84,12 @@ class TrainPane(Vertical, can_focus=True):
         super().__init__(id="train-pane")
         self.redraws = Throttle(REDRAW_INTERVAL_S - TIMER_SLACK_S, clock)
         """Lets a redraw through at most once per REDRAW_INTERVAL_S (less the timer's slack)."""
+        self.plot_redraws = Throttle(PLOT_INTERVAL_S - TIMER_SLACK_S, clock)
+        """Lets the plots redraw at most once per PLOT_INTERVAL_S (less the timer's slack)."""
+        self.lr_redraws = Throttle(LR_IDLE_S - TIMER_SLACK_S, clock)
+        """Lets an unchanged learning-rate curve redraw at most once per LR_IDLE_S."""
+        self._lr_drawn: tuple | None = None
+        """(run id, epochs, last rate, changes by hand) of the lr plot as last drawn."""
         self.runs: list[RunHistory] = []
         self.overlays: list[Overlay] = []
         """Saved runs picked on the Runs tab."""
@@ -90,6 +102,10 @@ class TrainPane(Vertical, can_focus=True):
         self._texts: dict[str | None, str] = {}
         self._drawn_epochs: tuple[int, int, bool, int] | None = None
         """(run id, epochs, normalised, overlays) of the metrics panel and accuracy plot as last drawn."""
+        self._plots_due: tuple[RunHistory, RunHistory | None] | None = None
+        """(run, previous run) whose loss and lr plots wait for the plot cap."""
+        self._epoch_due = False
+        """The accuracy plot, confusion matrix and per-class table wait too (an epoch ended since they were drawn)."""
         self._stages: dict[str, Callable[[], None]] = {}
         """Heavy redraws waiting for their frame, by what they draw (a newer one replaces an older)."""
         self._stage_timer: Timer | None = None
@@ -127,6 +143,12 @@ class TrainPane(Vertical, can_focus=True):
         self.set_interval(REDRAW_INTERVAL_S, self._tick)
 
     # ------------------------------------------------------------ what the app calls
+
+    def use_clock(self, clock: Clock) -> None:
+        """Count every redraw cap (and the ETA) in this clock from now on (tests pass a simulated one)."""
+        self._clock = clock
+        for throttle in (self.redraws, self.plot_redraws, self.lr_redraws):
+            throttle.clock = clock
 
     @property
     def current(self) -> RunHistory | None:
@@ -375,12 +397,12 @@ class TrainPane(Vertical, can_focus=True):
 
     def _tick(self) -> None:
         """The timer: redraw what changed, when the cap allows."""
-        if (self._dirty or self._runs_dirty) and self.redraws.ready():
+        if (self._dirty or self._runs_dirty or self._plots_due) and self.redraws.ready():
             self._flush()
 
     def _flush(self, at_once: bool = False) -> None:
-        """Redraw what changed since the last redraw (capped rate): progress and notes now, each plot
-        and table in a frame of its own (STAGE_INTERVAL_S apart), or all now with at_once."""
+        """Redraw what changed since the last redraw (capped rate): progress and notes now, each plot (at the
+        plot cap) and table in a frame of its own (STAGE_INTERVAL_S apart), or all now with at_once."""
         if self._dirty:
             self._dirty = False
             run = self.current
@@ -390,15 +412,21 @@ class TrainPane(Vertical, can_focus=True):
                 self._show_progress(run)
                 drawn = (run.run_id, run.epochs_done, self.normalised, id(self.overlays))
                 epochs_changed, self._drawn_epochs = self._drawn_epochs != drawn, drawn
-                previous = self._previous()
-                self._stages["loss"] = partial(self._draw_loss, run, previous)
-                self._stages["lr"] = partial(self._draw_lr, run)
-                if epochs_changed:
-                    self._stages["acc"] = partial(self._draw_acc, run, previous)
-                    if run.epochs:
-                        self._stages["confusion"] = partial(self._draw_confusion, run)
-                        self._stages["class-metrics"] = partial(self._draw_class_metrics, run)
+                self._plots_due = (run, self._previous())
+                self._epoch_due = self._epoch_due or epochs_changed
                 self._set_note("#warning", self._warning(run))
+        if self._plots_due is not None and (at_once or self.plot_redraws.ready()):
+            run, previous = self._plots_due
+            self._plots_due = None
+            self._stages["loss"] = partial(self._draw_loss, run, previous)
+            if self._lr_due(run) or at_once:
+                self._stages["lr"] = partial(self._draw_lr, run)
+            if self._epoch_due:
+                self._epoch_due = False
+                self._stages["acc"] = partial(self._draw_acc, run, previous)
+                if run.epochs:
+                    self._stages["confusion"] = partial(self._draw_confusion, run)
+                    self._stages["class-metrics"] = partial(self._draw_class_metrics, run)
         if self._runs_dirty:
             self._runs_dirty = False
             self._stages["runs"] = lambda: self.query_one(RunsTable).show(self.runs)
@@ -407,6 +435,15 @@ class TrainPane(Vertical, can_focus=True):
                 self._next_stage()
         elif self._stages and self._stage_timer is None:  # not in the frame of the status and progress
             self._stage_timer = self.set_timer(STAGE_INTERVAL_S, self._next_stage)
+
+    def _lr_due(self, run: RunHistory) -> bool:
+        """Whether the lr plot needs a redraw: a new rate, epoch or change by hand, or LR_IDLE_S went by."""
+        drawn = (run.run_id, run.epochs_done, run.lr.ys[-1] if run.lr.ys else None, len(run.lr_changes))
+        idle = self.lr_redraws.ready()
+        if drawn == self._lr_drawn and not idle:
+            return False
+        self._lr_drawn = drawn
+        return True
 
     def _next_stage(self) -> None:
         """Draw the oldest waiting plot or table; the next one follows in the next frame."""

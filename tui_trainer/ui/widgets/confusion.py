@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual.color import Color
@@ -47,7 +48,13 @@ class ConfusionMatrix(Static):
         if normalised is not None:
             self.normalised = normalised
         self.report = report
-        self.update(self._render_map(report) if report is not None else "")
+        drawn = self._render_map(report) if report is not None else Text()
+        lines = drawn.plain.split("\n")
+        size = (len(lines), max(cell_len(line) for line in lines))
+        self.update(drawn, layout=size != self._drawn_size)  # a layout pass (the whole screen) only for a new size
+        self._drawn_size = size
+
+    _drawn_size: tuple[int, int] | None = None
 
     def cell(self, true: int, predicted: int) -> str:
         """The text of one cell as drawn (for tests and screen readers)."""

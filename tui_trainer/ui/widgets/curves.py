@@ -128,7 +128,12 @@ class PlotLegend(Static):
             text.append("  ")
             text.append(f"━{curve.marker or '━'}", style=colour)
             text.append(f" {curve.label}" if curve.role != "muted" else " earlier runs")
-        self.update(text)
+        if text == self._shown:
+            return
+        self._shown = text
+        self.update(text, layout=False)  # one line high (.plot-legend): a new text never changes the layout
+
+    _shown: Text | None = None
 
 
 class CurvePlot(PlotextPlot):

@@ -145,6 +145,7 @@ def serve(conn: Duplex) -> None:
         from tui_trainer.core.training.devices import available_devices
 
         run = run or pipeline_run
+        default_threads = init.threads or torch.get_num_threads()
         conn.send(p.Ready(("auto", *available_devices())))
     except BaseException as exc:  # noqa: BLE001 - the parent shows it
         conn.send(p.Broken(f"{type(exc).__name__}: {exc}"))
@@ -170,11 +171,11 @@ def serve(conn: Duplex) -> None:
             conn.send(p.BoundaryDone(boundary_here(message.run_dir)))
             continue
         if isinstance(message, p.FindLr):
-            torch.set_num_threads(message.experiment.train.threads or init.threads)
+            torch.set_num_threads(message.experiment.train.threads or default_threads)
             conn.send(p.LrFound(lr_finding_here(message.experiment)))
             continue
         if isinstance(message, p.Evaluate):
-            controls.send(p.EvaluationDone(evaluate(message.request, controls, init.threads)))
+            controls.send(p.EvaluationDone(evaluate(message.request, controls, default_threads)))
             continue
         if isinstance(message, p.Inspect):
             from tui_trainer.core.analysis.saved import inspect_or_message
@@ -187,7 +188,7 @@ def serve(conn: Duplex) -> None:
         request = message.request
         controls.reset()
         threads = request.experiment.train.threads if request.experiment is not None else 0
-        torch.set_num_threads(threads or init.threads)
+        torch.set_num_threads(threads or default_threads)
         controls.training = True
         try:
             end = run(request, on_event=send_event, should_stop=controls)

@@ -22,7 +22,6 @@ from tui_trainer.core.backend.base import (
     PreviewQueue,
     RunFunction,
     RunHandle,
-    auto_threads,
 )
 from tui_trainer.core.backend.process import protocol as p
 from tui_trainer.core.backend.process.pipes import spawn
@@ -91,9 +90,10 @@ class ProcessBackend:
     """
 
     def __init__(self, *, threads: int | None = None, run: RunFunction | None = None) -> None:
-        """threads: torch threads for runs with threads = 0 (default: auto_threads());
+        """threads: torch threads for runs with threads = 0 (default 0: torch's own default in the child, all
+        cores, as the headless CLI trains: the UI lives in another process, docs/architecture.md says why);
         run: what the child calls per run (default: the pipeline's run; tests and benchmarks wrap it)."""
-        self.threads = threads or auto_threads()
+        self.threads = threads or 0
         self.run_function = run
         self.notice = ""
         self.fallback: Any = None

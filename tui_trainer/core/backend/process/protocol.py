@@ -30,6 +30,7 @@ class Init:
     """The first message: torch threads for runs with threads = 0, and the pickled run function."""
 
     threads: int
+    """0: torch's own default in the child (what it had before any run set another count)."""
     run_function: bytes
     """pickle.dumps of the per-run function (None: the pipeline's run); benchmarks wrap it."""
 
