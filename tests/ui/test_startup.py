@@ -183,3 +183,27 @@ async def test_a_preview_waits_while_the_backend_trains() -> None:
         engine.release()
         await wait_until(pilot, lambda: seen()[-1] == "tabular" and preview.data.text == "rows of wine")
         assert kinds == ["tabular", "note", "tabular"] and computed == ["iris", "wine"]
+
+
+async def test_collections_are_held_through_start_up_until_the_first_settle() -> None:
+    """`tui-trainer` holds the garbage collector while it starts (held_collections); the app's first settle
+    turns it back on, and leaving the block does too (an app that ended early, a launch error)."""
+    import gc
+
+    from tui_trainer.ui.gc_tuning import held_collections
+
+    before = gc.get_threshold()
+    try:
+        with pytest.raises(RuntimeError), held_collections():
+            assert not gc.isenabled()
+            raise RuntimeError("a launch error")
+        assert gc.isenabled()
+        with held_collections():
+            app = make_app(FakeEngine(), tune_gc=True)
+            async with app.run_test(size=(100, 30)) as pilot:
+                assert not gc.isenabled()
+                await wait_until(pilot, gc.isenabled, what="the first settle")  # the app's timer, after start-up
+    finally:
+        gc.enable()
+        gc.unfreeze()
+        gc.set_threshold(*before)

@@ -163,6 +163,9 @@ async def test_the_plots_of_a_long_run_and_long_overlays_stay_bounded() -> None:
         labels = {c.label: len(c.xs) for c in app.query_one("#acc-plot", CurvePlot)._curves}
         saved = next(n for label, n in labels.items() if label.startswith("saved run"))  # "(to epoch 700 of 5000)"
         assert saved == MAX_CURVE_POINTS and labels["val"] == len(run.epochs)
+        # ... and each redraw hands plotext at most two points per column (a braille cell's dots)
+        for plot in plots:
+            assert plot.drawn_points and max(plot.drawn_points) <= plot.point_limit() <= 2 * plot.size.width
 
 
 async def test_runs_older_than_the_previous_keep_only_their_row() -> None:

@@ -1,14 +1,29 @@
-"""Keeping Python's garbage collector from freezing the UI: freeze what start-up made, collect rarely."""
+"""Keeping Python's garbage collector from freezing the UI: no collections during start-up, then freeze what it
+made and collect rarely."""
 
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 GC_THRESHOLDS = (50_000, 20, 50)
 """Instead of Python's (700, 10, 10): docs/architecture.md, "Throttles" says why."""
 FULL_SETTLE_GROWTH = 0.10
 """A settle also frees the frozen objects that died once the frozen set grew this much (a share of
 its size after the last such settle): each such settle scans every object (150-300 ms here)."""
+
+
+@contextmanager
+def held_collections() -> Iterator[None]:
+    """No collections until the app's first settle (MemorySettler.settle enables them), or until the block ends:
+    start-up makes tens of thousands of objects (imports, the widget tree) that all live on, and Python's default
+    thresholds scan them over and over before the first frame."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 class MemorySettler:
@@ -44,4 +59,5 @@ class MemorySettler:
         gc.freeze()
         self.frozen_after_full = gc.get_freeze_count()
         gc.set_threshold(*GC_THRESHOLDS)
+        gc.enable()  # held since start-up (held_collections)
         return True

@@ -31,6 +31,20 @@ def open_app(
     config, settings: an experiment TOML and KEY=VALUE settings applied at start, in the order `train` applies
     them (preset, config, dataset, each setting); train_in: "process" (a warm child process trains) or "thread"
     (a thread of this process); None: the platform's default (see core.backend.choose)."""
+    from tui_trainer.ui.gc_tuning import held_collections
+
+    with held_collections():  # until the app's first settle: start-up makes objects that all live on
+        return _open(dataset, preset, runs_dir, train_in, config, settings)
+
+
+def _open(
+    dataset: str | None,
+    preset: str | None,
+    runs_dir: str | None,
+    train_in: str | None,
+    config: str | None,
+    settings: Sequence[str],
+) -> int:
     from tui_trainer.core.data import DatasetError, dataset_info
 
     if dataset:

@@ -232,7 +232,7 @@ class TrainSpec:
     threads: int = _opt(
         "CPU threads",
         0,
-        "CPU threads for torch (0 = auto: all cores headless, all but one in the app).",
+        "CPU threads for torch (0 = auto: all cores; all but one when the app trains in a thread of its own process).",
         min=0,
         max=512,
     )

@@ -19,6 +19,11 @@ MAX_MARKERS = 30
 MAX_CURVE_POINTS = 300
 """A curve with more points is drawn (and kept) thinned to about this many: a plot is at most ~100
 columns of braille, and a redraw costs with the points (a saved 10,000-epoch run as an overlay)."""
+DOTS_PER_COLUMN = 2
+"""A braille cell is two dots wide: a plot shows at most this many points per column, so a curve is thinned to
+that (within MAX_CURVE_POINTS): plotext's drawing costs with the points."""
+MIN_CURVE_POINTS = 64
+"""A plot not laid out yet (width 0) or very narrow still keeps this many."""
 X_TICK_SPACING = 10
 """About one x tick per this many columns."""
 Y_TICK_ROWS = 3
@@ -148,6 +153,8 @@ class CurvePlot(PlotextPlot):
         self._curves: list[Curve] = []
         self._ylim: tuple[float, float] | None = None
         self._xlim: tuple[float, float] | None = None
+        self.drawn_points: list[int] = []
+        """How many points of each curve the last redraw handed to plotext."""
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -163,10 +170,14 @@ class CurvePlot(PlotextPlot):
         ylim: tuple[float, float] | None = None,
         xlim: tuple[float, float] | None = None,
     ) -> None:
-        """Replace the curves (each thinned to MAX_CURVE_POINTS) and redraw. xlim: the x range (plots of one run share it). Every plot's y ticks
+        """Replace the curves (each kept thinned to MAX_CURVE_POINTS, drawn thinned to point_limit()) and redraw. xlim: the x range (plots of one run share it). Every plot's y ticks
         are evenly spaced and labelled with their own values (value_ticks): a constant lr sits on one."""
         self._curves, self._ylim, self._xlim = [thinned(curve) for curve in curves], ylim, xlim
         self._draw()
+
+    def point_limit(self) -> int:
+        """The points a curve keeps on this plot: two per column of its width (braille), at most MAX_CURVE_POINTS."""
+        return max(MIN_CURVE_POINTS, min(MAX_CURVE_POINTS, DOTS_PER_COLUMN * self.size.width))
 
     def _draw(self) -> None:
         if not self.is_mounted:
@@ -175,7 +186,9 @@ class CurvePlot(PlotextPlot):
         plt.clear_data()
         plt.title("")
         plt.xlabel("")
-        drawn = [curve for curve in self._curves if curve.xs]
+        limit = self.point_limit()
+        drawn = [thinned(curve, limit) for curve in self._curves if curve.xs]
+        self.drawn_points = [len(curve.xs) for curve in drawn]
         for curve in drawn:
             colour = theme_colour(self, curve.role).rgb
             if curve.line:
