@@ -274,7 +274,11 @@ class Bench:
         """The app trains while BUSY_PROCESSES busy processes run: its timer's lateness (what a user on a shared
         machine feels). App chunks for --busy-s seconds in all; their speed is not recorded."""
         a = self.args
-        busy = [subprocess.Popen([sys.executable, "-c", BUSY_SCRIPT]) for _ in range(BUSY_PROCESSES)]
+        # each in a session of its own, as other users' work is (an SSH login each): the kernel's autogroups share
+        # the CPU between sessions first, then between a session's processes
+        busy = [
+            subprocess.Popen([sys.executable, "-c", BUSY_SCRIPT], start_new_session=True) for _ in range(BUSY_PROCESSES)
+        ]
         try:
             for _ in range(max(1, round(a.busy_s / a.chunk_s))):
                 app.lag_window = (time.monotonic(), float("inf"))

@@ -82,8 +82,7 @@ def dashboard_drawn(app) -> bool:
     its frame (what a UI test waits for before it reads the plots and tables)."""
     from tui_trainer.ui.tabs.train import TrainPane
 
-    pane = app.query_one(TrainPane)
-    return not (pane._dirty or pane._runs_dirty or pane._stages)
+    return app.query_one(TrainPane).all_drawn
 
 
 def send_burst(app, *keys: str) -> None:

@@ -12,7 +12,7 @@ from fakes import CLASSES
 from helpers import SimulatedClock, wait_for, wait_until
 
 from tui_trainer.core.spec.events import BatchEnd, RunEnded, RunStarted
-from tui_trainer.ui.tabs.train import PLOT_INTERVAL_S, REDRAW_INTERVAL_S, TrainPane
+from tui_trainer.ui.tabs.train import REDRAW_INTERVAL_S, TrainPane
 from tui_trainer.ui.widgets.curves import CurvePlot
 
 FLOOD_EVENTS = 1000
@@ -88,16 +88,15 @@ async def test_plot_redraws_are_capped_whatever_the_event_rate(monkeypatch: pyte
     # time (+1: the first is always ready), and the unthrottled ones at the run's start and end.
     assert pane.redraws.interval <= REDRAW_INTERVAL_S
     assert 0 < redraws <= plots * (simulated_s / pane.redraws.interval + 3)
-    # The plots have a cap of their own, slower than the status line's: the loss plot follows it.
-    assert pane.plot_redraws.interval <= PLOT_INTERVAL_S
-    assert pane.plot_redraws.interval > pane.redraws.interval
-    assert 0 < draws.count("loss-plot") <= simulated_s / pane.plot_redraws.interval + 3
+    # The lr plot has a slower cap of its own (its rate is constant here: every LR_IDLE_S).
+    assert 0 < draws.count("lr-plot") <= simulated_s / pane.lr_idle_redraws.interval + 3
     assert pane.current.batch_loss.xs  # and the plots did follow the run
 
 
-async def test_the_plots_redraw_at_their_own_slower_cap(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Ticked every REDRAW_INTERVAL_S of simulated time with a new batch each time, the status line follows every
-    tick and the loss plot (a plotext canvas: the costliest redraw) only every PLOT_INTERVAL_S."""
+async def test_the_lr_plot_redraws_at_its_own_slower_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ticked every REDRAW_INTERVAL_S of simulated time with a new batch each time, the status line and the loss
+    plot follow every tick, the lr plot (a plotext canvas: a costly redraw) every LR_INTERVAL_S while its rate
+    changes and every LR_IDLE_S while it does not."""
     from tui_trainer.core.spec.experiment import Experiment
 
     loss_draws, statuses, lr_draws = [0], [0], [0]
@@ -138,13 +137,11 @@ async def test_the_plots_redraw_at_their_own_slower_cap(monkeypatch: pytest.Monk
                 await wait_until(pilot, lambda: not pane._stages, what="the tick's staged redraws")
             counts[changing_lr] = (statuses[0], loss_draws[0], lr_draws[0])
     simulated_s = ticks * REDRAW_INTERVAL_S
-    plot_cap = simulated_s / pane.plot_redraws.interval + 1
     for status_lines, loss, _lr in counts.values():
-        assert status_lines == ticks
-        assert 0 < loss <= plot_cap < ticks
-    # A constant rate redraws every LR_IDLE_S (to follow the x range); a changing one as often as the loss.
-    assert counts[False][2] <= simulated_s / pane.lr_redraws.interval + 2 < counts[False][1]
-    assert counts[True][2] == counts[True][1]
+        assert status_lines == loss == ticks
+    # A changing rate redraws at most every LR_INTERVAL_S, a constant one every LR_IDLE_S (to follow the x range).
+    assert 0 < counts[True][2] <= simulated_s / pane.lr_redraws.interval + 1 < counts[True][1]
+    assert 0 < counts[False][2] <= simulated_s / pane.lr_idle_redraws.interval + 1 < counts[True][2]
 
 
 @pytest.mark.process

@@ -37,16 +37,16 @@ from tui_trainer.ui.widgets.confusion import ConfusionMatrix
 from tui_trainer.ui.widgets.curves import Curve, CurvePlot, LabelledPlot
 from tui_trainer.ui.widgets.runs_table import RunsTable
 
-REDRAW_INTERVAL_S = 0.25
-"""Plots and tables redraw at most this often (docs/architecture.md, "Throttles")."""
+REDRAW_INTERVAL_S = 0.5
+"""The status line, progress bars, plots and tables redraw at most this often, twice a second as btop does: each
+redraw costs the UI process CPU that a 2-core machine takes from training (docs/architecture.md, "Throttles")."""
 TIMER_SLACK_S = 0.02
 """The pane's timer ticks every REDRAW_INTERVAL_S, and a tick may come this much early: the cap lets it through."""
-PLOT_INTERVAL_S = 0.5
-"""The plots (the costliest redraws: a plotext canvas each) redraw at most this often; status and progress follow
-every REDRAW_INTERVAL_S (docs/architecture.md, "Throttles")."""
+LR_INTERVAL_S = 1.0
+"""The learning-rate plot redraws at most this often while its rate changes (a schedule stepped every batch)."""
 LR_IDLE_S = 2.0
 """A learning-rate curve whose value has not changed (a constant rate, within an epoch) redraws this often, to
-follow the other plots' x range; one that changes follows the plot cap."""
+follow the other plots' x range."""
 STAGE_INTERVAL_S = 0.03
 """The heavy redraws of one flush (each plot, each table) go out this far apart, one per frame:
 drawn together at an epoch's end they made long frames, during which a key press waits."""
@@ -84,10 +84,12 @@ class TrainPane(Vertical, can_focus=True):
         super().__init__(id="train-pane")
         self.redraws = Throttle(REDRAW_INTERVAL_S - TIMER_SLACK_S, clock)
         """Lets a redraw through at most once per REDRAW_INTERVAL_S (less the timer's slack)."""
-        self.plot_redraws = Throttle(PLOT_INTERVAL_S - TIMER_SLACK_S, clock)
-        """Lets the plots redraw at most once per PLOT_INTERVAL_S (less the timer's slack)."""
-        self.lr_redraws = Throttle(LR_IDLE_S - TIMER_SLACK_S, clock)
+        self.lr_redraws = Throttle(LR_INTERVAL_S - TIMER_SLACK_S, clock)
+        """Lets the learning-rate plot redraw at most once per LR_INTERVAL_S."""
+        self.lr_idle_redraws = Throttle(LR_IDLE_S - TIMER_SLACK_S, clock)
         """Lets an unchanged learning-rate curve redraw at most once per LR_IDLE_S."""
+        self._lr_waiting: RunHistory | None = None
+        """The run whose lr plot waits for its cap (the next ticks draw it, an at-once flush at once)."""
         self._lr_drawn: tuple | None = None
         """(run id, epochs, last rate, changes by hand) of the lr plot as last drawn."""
         self.runs: list[RunHistory] = []
@@ -102,10 +104,6 @@ class TrainPane(Vertical, can_focus=True):
         self._texts: dict[str | None, str] = {}
         self._drawn_epochs: tuple[int, int, bool, int] | None = None
         """(run id, epochs, normalised, overlays) of the metrics panel and accuracy plot as last drawn."""
-        self._plots_due: tuple[RunHistory, RunHistory | None] | None = None
-        """(run, previous run) whose loss and lr plots wait for the plot cap."""
-        self._epoch_due = False
-        """The accuracy plot, confusion matrix and per-class table wait too (an epoch ended since they were drawn)."""
         self._stages: dict[str, Callable[[], None]] = {}
         """Heavy redraws waiting for their frame, by what they draw (a newer one replaces an older)."""
         self._stage_timer: Timer | None = None
@@ -144,10 +142,15 @@ class TrainPane(Vertical, can_focus=True):
 
     # ------------------------------------------------------------ what the app calls
 
+    @property
+    def all_drawn(self) -> bool:
+        """Nothing waits for a redraw cap or for its frame: the screen shows every event given so far."""
+        return not (self._dirty or self._runs_dirty or self._stages or self._lr_waiting is not None)
+
     def use_clock(self, clock: Clock) -> None:
         """Count every redraw cap (and the ETA) in this clock from now on (tests pass a simulated one)."""
         self._clock = clock
-        for throttle in (self.redraws, self.plot_redraws, self.lr_redraws):
+        for throttle in (self.redraws, self.lr_redraws, self.lr_idle_redraws):
             throttle.clock = clock
 
     @property
@@ -397,12 +400,12 @@ class TrainPane(Vertical, can_focus=True):
 
     def _tick(self) -> None:
         """The timer: redraw what changed, when the cap allows."""
-        if (self._dirty or self._runs_dirty or self._plots_due) and self.redraws.ready():
+        if (self._dirty or self._runs_dirty or self._lr_waiting is not None) and self.redraws.ready():
             self._flush()
 
     def _flush(self, at_once: bool = False) -> None:
-        """Redraw what changed since the last redraw (capped rate): progress and notes now, each plot (at the
-        plot cap) and table in a frame of its own (STAGE_INTERVAL_S apart), or all now with at_once."""
+        """Redraw what changed since the last redraw (capped rate): progress and notes now, each plot (the lr plot
+        at its own cap) and table in a frame of its own (STAGE_INTERVAL_S apart), or all now with at_once."""
         if self._dirty:
             self._dirty = False
             run = self.current
@@ -412,21 +415,18 @@ class TrainPane(Vertical, can_focus=True):
                 self._show_progress(run)
                 drawn = (run.run_id, run.epochs_done, self.normalised, id(self.overlays))
                 epochs_changed, self._drawn_epochs = self._drawn_epochs != drawn, drawn
-                self._plots_due = (run, self._previous())
-                self._epoch_due = self._epoch_due or epochs_changed
+                previous = self._previous()
+                self._stages["loss"] = partial(self._draw_loss, run, previous)
+                self._lr_waiting = run
+                if epochs_changed:
+                    self._stages["acc"] = partial(self._draw_acc, run, previous)
+                    if run.epochs:
+                        self._stages["confusion"] = partial(self._draw_confusion, run)
+                        self._stages["class-metrics"] = partial(self._draw_class_metrics, run)
                 self._set_note("#warning", self._warning(run))
-        if self._plots_due is not None and (at_once or self.plot_redraws.ready()):
-            run, previous = self._plots_due
-            self._plots_due = None
-            self._stages["loss"] = partial(self._draw_loss, run, previous)
-            if self._lr_due(run) or at_once:
-                self._stages["lr"] = partial(self._draw_lr, run)
-            if self._epoch_due:
-                self._epoch_due = False
-                self._stages["acc"] = partial(self._draw_acc, run, previous)
-                if run.epochs:
-                    self._stages["confusion"] = partial(self._draw_confusion, run)
-                    self._stages["class-metrics"] = partial(self._draw_class_metrics, run)
+        if self._lr_waiting is not None and self._lr_due(self._lr_waiting, now=at_once):
+            self._stages["lr"] = partial(self._draw_lr, self._lr_waiting)
+            self._lr_waiting = None
         if self._runs_dirty:
             self._runs_dirty = False
             self._stages["runs"] = lambda: self.query_one(RunsTable).show(self.runs)
@@ -436,11 +436,13 @@ class TrainPane(Vertical, can_focus=True):
         elif self._stages and self._stage_timer is None:  # not in the frame of the status and progress
             self._stage_timer = self.set_timer(STAGE_INTERVAL_S, self._next_stage)
 
-    def _lr_due(self, run: RunHistory) -> bool:
-        """Whether the lr plot needs a redraw: a new rate, epoch or change by hand, or LR_IDLE_S went by."""
+    def _lr_due(self, run: RunHistory, now: bool = False) -> bool:
+        """Whether the lr plot redraws now (always with now, a new run or a change by hand): a new rate or epoch at
+        most every LR_INTERVAL_S, an unchanged curve every LR_IDLE_S (its x range follows the other plots)."""
         drawn = (run.run_id, run.epochs_done, run.lr.ys[-1] if run.lr.ys else None, len(run.lr_changes))
-        idle = self.lr_redraws.ready()
-        if drawn == self._lr_drawn and not idle:
+        by_hand = self._lr_drawn is None or drawn[::3] != self._lr_drawn[::3]  # a new run or a change by hand: now
+        throttle = self.lr_redraws if drawn != self._lr_drawn else self.lr_idle_redraws
+        if not throttle.ready() and not (now or by_hand):
             return False
         self._lr_drawn = drawn
         return True
