@@ -42,7 +42,9 @@ def fake_spec(experiment, name: str = "fake-sweep") -> SweepSpec:
     return SweepSpec(experiment, params, trials=6, study_name=name)
 
 
-def trial(number: int, state: str, curve: tuple[float, ...], lr: float, bs: int, run_dir: str = "", **kw) -> TrialResult:
+def trial(
+    number: int, state: str, curve: tuple[float, ...], lr: float, bs: int, run_dir: str = "", **kw
+) -> TrialResult:
     """A trial with its objective per epoch (its value: the best of the curve once complete)."""
     value = max(curve) if state == "complete" and curve else (curve[-1] if state == "pruned" and curve else None)
     return TrialResult(

@@ -20,10 +20,10 @@ from tui_trainer.core.spec.experiment import TrainSpec
 from tui_trainer.core.sweep import spec as sweep_spec
 from tui_trainer.ui.screens.dialogs import AskText, Confirm, RunDetails
 from tui_trainer.ui.tabs.sweep import SweepPane
-from tui_trainer.ui.widgets.sweep_form import ParamRow
-from tui_trainer.ui.widgets.sweep_plots import ImportanceBars, PlotBox
-from tui_trainer.ui.widgets.trials_table import TrialsTable
 from tui_trainer.ui.widgets.curves import CurvePlot
+from tui_trainer.ui.widgets.sweep_form import ParamRow
+from tui_trainer.ui.widgets.sweep_plots import ImportanceBars
+from tui_trainer.ui.widgets.trials_table import TrialsTable
 
 SIZE = (120, 40)
 

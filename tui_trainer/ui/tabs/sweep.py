@@ -117,8 +117,8 @@ class SweepPane(Vertical):
             with Vertical(id=WATCH):
                 yield TrialsTable(id="sweep-trials")
                 with Horizontal(id="sweep-plots"):
-                    yield PlotBox("objective per epoch", plot_id="sweep-curves", legend=True, id="sweep-curves-box")
-                    yield PlotBox("best so far", plot_id="sweep-best", id="sweep-best-box")
+                    yield PlotBox("per epoch", plot_id="sweep-curves", legend=True, id="sweep-curves-box")
+                    yield PlotBox("best so far (· each trial)", plot_id="sweep-best", id="sweep-best-box")
                     yield ImportanceBars(id="sweep-importances")
 
     def on_mount(self) -> None:
@@ -296,6 +296,7 @@ class SweepPane(Vertical):
         self.spec, self.folder, self.result, self.pids = None, target, None, []
         self._status(f"opening {target}...")
         self._show_view(WATCH)
+        self.query_one(TrialsTable).focus()
         source = self.open_source(target)
         generation = self.generation
         self.run_worker(

@@ -17,7 +17,7 @@ from tui_trainer.ui.widgets.trials_table import short_param
 MAX_TRIAL_CURVES = 60
 """The most trials drawn (the newest): beyond that the plot is one band and a redraw costs."""
 ROLES = {"complete": "primary", "running": "accent", "pruned": "muted", "failed": "error", "waiting": "muted"}
-LEGEND = (("complete", "complete"), ("running", "running"), ("pruned", "pruned (dimmed)"), ("best", "best"))
+LEGEND = (("complete", "complete"), ("running", "running"), ("pruned", "pruned"), ("best", "best"))
 
 
 def trial_curves(result: StudyResult) -> list[Curve]:
@@ -25,7 +25,13 @@ def trial_curves(result: StudyResult) -> list[Curve]:
     best = result.best
     trials = sorted(result.trials, key=lambda t: t.number)[-MAX_TRIAL_CURVES:]
     curves = [
-        Curve(f"trial {t.number}", [float(i) for i in range(1, len(t.curve) + 1)], list(t.curve), ROLES[t.state])
+        Curve(
+            f"trial {t.number}",
+            [float(i) for i in range(1, len(t.curve) + 1)],
+            list(t.curve),
+            ROLES[t.state],
+            "x" if t.state == "pruned" else "",  # where the pruner stopped it (one epoch is one point)
+        )
         for t in trials
         if t.curve and (best is None or t.number != best.number)
     ]
@@ -44,9 +50,13 @@ def trial_curves(result: StudyResult) -> list[Curve]:
 
 
 def best_curves(result: StudyResult) -> list[Curve]:
-    """The best objective so far after each complete trial, over the trials' numbers."""
+    """Each complete trial's objective (dimmed dots) and the best so far after each, over the trials' numbers."""
     xs, ys = best_so_far(result)
-    return [Curve("best so far", [float(x) for x in xs], ys, "success", "•")] if xs else []
+    if not xs:
+        return []
+    values = {t.number: t.value for t in result.trials if t.state == "complete" and t.value is not None}
+    each = Curve("each trial", [float(x) for x in xs], [float(values[x]) for x in xs], "muted", "·", line=False)
+    return [each, Curve("best so far", [float(x) for x in xs], ys, "success", "•")]
 
 
 class PlotBox(Vertical):
@@ -59,7 +69,7 @@ class PlotBox(Vertical):
         self.with_legend = legend
 
     def compose(self) -> ComposeResult:
-        yield Static(self.title, classes="plot-legend", markup=False)
+        yield Static(self.title, classes="sweep-legend", markup=False)
         yield CurvePlot(self.title, id=self.plot_id)
 
     def on_mount(self) -> None:
@@ -70,8 +80,8 @@ class PlotBox(Vertical):
         if self.with_legend:
             for role_key, words in LEGEND:
                 role = "success" if role_key == "best" else ROLES[role_key]
-                text.append("  ")
-                text.append("━━", style=Style(color=theme_colour(self.query_one(Static), role).rich_color))
+                text.append(" ")
+                text.append("━", style=Style(color=theme_colour(self.query_one(Static), role).rich_color))
                 text.append(f" {words}")
         return text
 
