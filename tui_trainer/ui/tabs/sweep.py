@@ -108,7 +108,7 @@ class SweepPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(
-            "No sweep yet: add fields to search, then s starts one (a attaches to one running).",
+            "No sweep yet: add fields to search, s starts it (a attaches to a running one).",
             id="sweep-status",
             markup=False,
         )
