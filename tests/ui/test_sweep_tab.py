@@ -126,10 +126,14 @@ async def test_the_live_table_and_plots_from_a_scripted_study() -> None:
         assert pane.query_one(ImportanceBars).importances == {"lr": 0.8, "batch_size": 0.2}
         status = str(pane.query_one("#sweep-status").render())
         assert "3/6 trials" in status and "best #1 93.00%" in status
-        reads = source.reads
+        redraws, reads = pane.redraws, source.reads
         await wait_until(pilot, lambda: source.reads > reads + 3, what="more reads")
-        shown = table.trials
-        assert table.trials is shown  # an unchanged study is not drawn again
+        await pilot.pause()
+        await pilot.pause()
+        assert pane.redraws == redraws  # an unchanged study is not drawn again
+        source.push(*four_trials()[:2])
+        await wait_until(pilot, lambda: table.row_count == 2, what="the changed study drawn")
+        assert pane.redraws == redraws + 1
 
 
 async def test_loading_the_best_or_the_selected_trials_settings() -> None:

@@ -104,7 +104,8 @@ class SweepPane(Vertical):
         self.process_running: bool | None = None
         self.generation = 0
         self._stop_watch = threading.Event()
-        self.watch_note = ""
+        self.redraws = 0
+        """How often the watch view was drawn from a new state of the study (only when it changed)."""
 
     def compose(self) -> ComposeResult:
         yield Static(
@@ -348,6 +349,7 @@ class SweepPane(Vertical):
             return
         ended = self.process_running and message.process_running is False
         self.result, self.pids, self.process_running = message.result, message.pids, message.process_running
+        self.redraws += 1
         self.query_one(TrialsTable).show(message.result, tuple(p.name for p in self.spec.params), self.spec.objective)
         self.query_one("#sweep-curves-box", PlotBox).show(trial_curves(message.result))
         self.query_one("#sweep-best-box", PlotBox).show(best_curves(message.result))
