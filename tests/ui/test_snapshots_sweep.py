@@ -41,10 +41,12 @@ def test_sweep_tab_defining(snap_compare, size: tuple[int, int]) -> None:
         pane = await on_sweep_tab(pilot)
         for name, text in (("lr", "1e-3..0.3:log"), ("batch_size", "16,32,0")):
             pane.query_one("#sweep-add").value = name
-            await wait_until(pilot, lambda: name in dict(pane.draft.params), what=f"{name}'s row")
+            await wait_until(pilot, lambda name=name: name in dict(pane.draft.params), what=f"{name}'s row")
             row = pane.query_one(f"#sweep-param-{name}")
             row.query_one(Input).value = text
-            await wait_until(pilot, lambda: dict(pane.draft.params)[name] == text, what="the text checked")
+            await wait_until(
+                pilot, lambda name=name, text=text: dict(pane.draft.params)[name] == text, what="the text checked"
+            )
         pane.query_one("#sweep-add").focus()
         await settle(pilot)
 

@@ -249,7 +249,7 @@ class SweepPane(Vertical):
 
     def stop(self) -> None:
         """Stop the watched sweep's workers (x on this tab), after asking: each ends its trial."""
-        own = self.background is not None and self.background.running()
+        own = self.sweep_running and self.background is not None and str(self.background.folder) == self.folder
         pids = [] if own else list(self.pids)
         if not own and not pids:
             self.app.notify("No sweep of this machine is running here.", title="Sweep", markup=False)
