@@ -172,6 +172,39 @@ async def test_enter_on_a_trial_opens_its_run(tmp_path: Path) -> None:
         assert str(run_dir) in " ".join(app.screen.lines)
 
 
+async def test_enter_on_a_running_trial_follows_it_on_the_train_tab(tmp_path: Path) -> None:
+    app = moons_app()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await show_sweep_tab(pilot)
+        run_dir, writer = saved_run(tmp_path, make_experiment(dataset="moons", epochs=5), epochs_done=1, status=None)
+        source = FakeSource(fake_spec(app.experiment))
+        source.push(trial(0, "running", (0.7,), 0.01, 32, str(run_dir)))
+        pane.open_source = lambda target: source
+        pane.poll_s = 0.01
+        pane.attach(str(tmp_path))
+        table = pane.query_one(TrialsTable)
+        await wait_until(pilot, lambda: table.row_count == 1, what="the trial")
+        table.focus()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.runs.following is not None, what="the trial followed")
+        assert app.query_one("#tabs").active == "train"
+        app.runs.stop()
+
+
+async def test_a_field_s_description_follows_the_experiment() -> None:
+    app = moons_app()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await show_sweep_tab(pilot)
+        row = await add_field(pilot, pane, "lr")
+        assert "now 0.05" in str(row.query_one(".field-help").render())
+        app.set_experiment(app.experiment.with_train(lr=0.2))
+        await wait_until(pilot, lambda: "now 0.2" in str(row.query_one(".field-help").render()), what="the new lr")
+        layer = await add_field(pilot, pane, "layers.4.out_features", "8..64")
+        app.set_experiment(app.experiment.replace_layers(app.experiment.layers[:3]))
+        await wait_until(pilot, lambda: layer.has_class("-invalid"), what="the layer gone")
+        assert "layers 1 to 3" in (layer.error or "")
+
+
 async def test_sweep_toml_written_and_read_back(tmp_path: Path) -> None:
     app = moons_app()
     async with app.run_test(size=SIZE) as pilot:

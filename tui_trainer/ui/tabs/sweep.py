@@ -12,7 +12,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.widgets import ContentSwitcher, DataTable, Static
 from textual.worker import get_current_worker
 
@@ -34,6 +33,7 @@ from tui_trainer.core.sweep.spec import SweepSpec, load, save
 from tui_trainer.core.sweep.study import SweepError
 from tui_trainer.core.sweep.watch import SourceFactory, SweepSource, progress_line
 from tui_trainer.ui.screens.dialogs import AskText, Confirm
+from tui_trainer.ui.sweep_watcher import SweepOpened, SweepPolled, SweepWatchFailed, watch_sweep
 from tui_trainer.ui.widgets.sweep_form import OptionRow, ParamRow, SweepForm, SweepRow, slug
 from tui_trainer.ui.widgets.sweep_plots import ImportanceBars, PlotBox, best_curves, trial_curves
 from tui_trainer.ui.widgets.trials_table import TrialsTable, objective_text
@@ -61,27 +61,6 @@ class SweepPane(Vertical):
         Binding("w", "save", "Save toml"),
         Binding("o", "open_file", "Open toml"),
     ]
-
-    class Opened(Message):
-        """The watcher opened a sweep."""
-
-        def __init__(self, generation: int, spec: SweepSpec, folder: str) -> None:
-            super().__init__()
-            self.generation, self.spec, self.folder = generation, spec, folder
-
-    class Polled(Message):
-        """The study changed (or the sweep's own process ended)."""
-
-        def __init__(self, generation: int, result: StudyResult, pids: list[int], process_running: bool | None):
-            super().__init__()
-            self.generation, self.result, self.pids, self.process_running = generation, result, pids, process_running
-
-    class WatchFailed(Message):
-        """The sweep could not be opened or read."""
-
-        def __init__(self, generation: int, text: str) -> None:
-            super().__init__()
-            self.generation, self.text = generation, text
 
     def __init__(self) -> None:
         super().__init__(id="sweep-pane")
@@ -144,7 +123,11 @@ class SweepPane(Vertical):
         return self.query_one(SweepForm)
 
     def _experiment_changed(self, experiment: Experiment) -> None:
-        self.form.offer(self._offered(), self.draft, self._descriptions())
+        descriptions = self._descriptions()
+        self.form.offer(self._offered(), self.draft, descriptions)
+        for row in self.query(ParamRow):
+            if row.field_name in descriptions:  # a layer gone: its row says why in its error
+                row.show_description(descriptions[row.field_name])
         self._check()
 
     def _check(self) -> None:
@@ -300,51 +283,34 @@ class SweepPane(Vertical):
         self.query_one(TrialsTable).focus()
         source = self.open_source(target)
         generation = self.generation
+        poll_s = self.poll_s
+
+        def watch() -> None:
+            worker = get_current_worker()
+            watch_sweep(
+                source,
+                generation=generation,
+                stop=stop,
+                own=background,
+                poll_s=poll_s,
+                post=self.post_message,
+                cancelled=lambda: worker.is_cancelled,
+            )
+
         self.run_worker(
-            lambda: self._poll(source, generation, stop, background),
+            watch,
             thread=True,
             group="sweep-watch",
             exit_on_error=False,
         )
 
-    def _poll(self, source: SweepSource, generation: int, stop: threading.Event, own: BackgroundSweep | None):
-        """On a thread: open the sweep (waiting for a starting one's folder and study), then read it about every
-        poll_s and post only what changed, until stopped or the app ends."""
-        worker = get_current_worker()
-        while True:
-            try:
-                spec, folder = source.open()
-                break
-            except (SweepError, ConfigError, SpaceError) as exc:
-                if own is None or not own.running():
-                    text = (own.last_line() if own is not None else "") or str(exc)
-                    self.post_message(self.WatchFailed(generation, text))
-                    return
-            if stop.wait(self.poll_s) or worker.is_cancelled:
-                return
-        self.post_message(self.Opened(generation, spec, folder))
-        last = None
-        while not worker.is_cancelled and not stop.is_set():
-            running = own.running() if own is not None else None
-            try:
-                state = (source.read(), source.worker_pids(), running)
-            except Exception as exc:  # noqa: BLE001 (a storage gone: said, the watch ends)
-                self.post_message(self.WatchFailed(generation, f"cannot read the sweep: {exc}"))
-                return
-            if state != last:
-                last = state
-                self.post_message(self.Polled(generation, *state))
-            if running is False:
-                return
-            stop.wait(self.poll_s)
-
-    def on_sweep_pane_opened(self, message: Opened) -> None:
+    def on_sweep_opened(self, message: SweepOpened) -> None:
         if message.generation != self.generation:
             return
         self.spec, self.folder = message.spec, message.folder or self.folder
         self._status_from_state()
 
-    def on_sweep_pane_polled(self, message: Polled) -> None:
+    def on_sweep_polled(self, message: SweepPolled) -> None:
         if message.generation != self.generation or self.spec is None:
             return
         ended = self.process_running and message.process_running is False
@@ -362,7 +328,7 @@ class SweepPane(Vertical):
                 markup=False,
             )
 
-    def on_sweep_pane_watch_failed(self, message: WatchFailed) -> None:
+    def on_sweep_watch_failed(self, message: SweepWatchFailed) -> None:
         if message.generation != self.generation:
             return
         self._status(f"Not watching: {message.text}")

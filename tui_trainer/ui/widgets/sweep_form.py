@@ -97,6 +97,10 @@ class ParamRow(SweepRow):
         event.stop()
         self.post_message(self.Removed(self.field_name))
 
+    def show_description(self, description: str) -> None:
+        """Say what the field is now (the experiment changed)."""
+        self.query_one(".field-help", Static).update(f"{description}; {RANGE_HELP}")
+
     @property
     def input(self) -> Input:
         """The range text's field."""
