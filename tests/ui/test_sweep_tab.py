@@ -12,13 +12,15 @@ import pytest
 from fakes import make_app
 from helpers import experiment as make_experiment
 from helpers import message_texts, wait_until
-from saved_runs import saved_run
+from saved_runs import saved_run, trained_by_this_process
 from sweep_fakes import FakeSource, fake_spec, four_trials, trial
 from textual.widgets import Input
 
+from tui_trainer.core.spec.events import RunEnded, RunStatus
 from tui_trainer.core.sweep import spec as sweep_spec
 from tui_trainer.ui.screens.dialogs import AskText, Confirm, RunDetails
 from tui_trainer.ui.tabs.sweep import SweepPane
+from tui_trainer.ui.tabs.train import TrainPane
 from tui_trainer.ui.widgets.curves import CurvePlot
 from tui_trainer.ui.widgets.sweep_form import ParamRow
 from tui_trainer.ui.widgets.sweep_plots import ImportanceBars
@@ -173,22 +175,31 @@ async def test_enter_on_a_trial_opens_its_run(tmp_path: Path) -> None:
 
 
 async def test_enter_on_a_running_trial_follows_it_on_the_train_tab(tmp_path: Path) -> None:
+    followed = make_experiment(name="mlp", dataset="moons", epochs=5)
+    run_dir, writer, lock = trained_by_this_process(tmp_path, followed, epochs_done=1)
     app = moons_app()
-    async with app.run_test(size=SIZE) as pilot:
-        pane = await show_sweep_tab(pilot)
-        run_dir, writer = saved_run(tmp_path, make_experiment(dataset="moons", epochs=5), epochs_done=1, status=None)
-        source = FakeSource(fake_spec(app.experiment))
-        source.push(trial(0, "running", (0.7,), 0.01, 32, str(run_dir)))
-        pane.open_source = lambda target: source
-        pane.poll_s = 0.01
-        pane.attach(str(tmp_path))
-        table = pane.query_one(TrialsTable)
-        await wait_until(pilot, lambda: table.row_count == 1, what="the trial")
-        table.focus()
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: app.runs.following is not None, what="the trial followed")
-        assert app.query_one("#tabs").active == "train"
-        app.runs.stop()
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            pane = await show_sweep_tab(pilot)
+            source = FakeSource(fake_spec(app.experiment))
+            source.push(trial(0, "running", (0.7,), 0.01, 32, str(run_dir)))
+            pane.open_source = lambda target: source
+            pane.poll_s = 0.01
+            pane.attach(str(tmp_path))
+            table = pane.query_one(TrialsTable)
+            await wait_until(pilot, lambda: table.row_count == 1, what="the trial")
+            table.focus()
+            await pilot.press("enter")
+            train = app.query_one(TrainPane)
+            await wait_until(
+                pilot, lambda: train.current is not None and len(train.current.epochs) == 1, what="followed"
+            )
+            assert app.query_one("#tabs").active == "train" and app.runs.following is not None
+            await pilot.press("x")  # on the Train tab: x stops following (the trial goes on)
+            await wait_until(pilot, lambda: train.current.done and not app.runs.running, what="following ended")
+    finally:
+        writer.on_event(RunEnded(RunStatus.STOPPED, "the test is over", epochs_done=1))
+        lock.release()
 
 
 async def test_a_field_s_description_follows_the_experiment() -> None:

@@ -152,7 +152,7 @@ class SweepPane(Vertical):
         await self.query_one(f"#sweep-param-{slug(event.name)}").remove()
         self.form.offer(self._offered(), self.draft, self._descriptions())
         self._check()
-        self.query_one("#sweep-add").focus()
+        self.form.focus()
 
     @on(SweepRow.Edited)
     def _edited(self, event: SweepRow.Edited) -> None:
@@ -364,7 +364,7 @@ class SweepPane(Vertical):
         current = self.query_one(ContentSwitcher).current
         view = WATCH if current == DEFINE else DEFINE
         self._show_view(view)
-        (self.query_one(TrialsTable) if view == WATCH else self.query_one("#sweep-add")).focus()
+        (self.query_one(TrialsTable) if view == WATCH else self.form).focus()
 
     @property
     def selected(self) -> TrialResult | None:

@@ -154,7 +154,8 @@ class SweepForm(VerticalScroll):
             self.name = name
 
     def __init__(self, draft: SweepDraft, offered: Sequence[str], descriptions: dict[str, str], **kwargs) -> None:
-        super().__init__(can_focus=False, **kwargs)
+        # focusable itself: the tab's single keys work there (a focused Select takes letters to open itself)
+        super().__init__(can_focus=True, **kwargs)
         self.draft = draft
         self.offered = list(offered)
         self.descriptions = descriptions

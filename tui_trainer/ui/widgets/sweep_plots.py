@@ -86,8 +86,13 @@ class PlotBox(Vertical):
         return text
 
     def show(self, curves: list[Curve]) -> None:
-        """Draw these curves."""
-        self.query_one(CurvePlot).show(curves)
+        """Draw these curves (all at one value: a narrow band around it, not the plot's half-height one)."""
+        values = [y for c in curves for y in c.ys]
+        ylim = None
+        if values and max(values) == min(values):
+            pad = max(abs(values[0]) * 0.02, 1e-3)
+            ylim = (values[0] - pad, values[0] + pad)
+        self.query_one(CurvePlot).show(curves, ylim=ylim)
 
 
 def importance_text(importances: dict[str, float], width: int) -> Text:

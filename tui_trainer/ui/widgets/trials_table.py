@@ -20,6 +20,13 @@ def objective_text(value: float | None, objective: str) -> str:
     return f"{value:.2%}" if "accuracy" in objective else f"{value:.4f}"
 
 
+def param_text(value: object) -> str:
+    """A trial's value of a parameter: floats to 4 significant digits (a sampled lr is 0.08026, not 17 digits)."""
+    if isinstance(value, float) and not isinstance(value, bool):
+        return f"{value:.4g}"
+    return number_or_text(value)
+
+
 def short_param(name: str) -> str:
     """A parameter's column header: layers.4.out_features -> L4.out_features."""
     if name.startswith("layers."):
@@ -63,7 +70,7 @@ class TrialsTable(DataTable):
                 str(ranks.get(trial.number, "")),
                 str(trial.number),
                 state,
-                *(number_or_text(trial.params.get(name, "")) for name in params),
+                *(param_text(trial.params.get(name, "")) for name in params),
                 objective_text(trial.value, objective),
                 str(trial.epochs),
                 format_duration(trial.seconds),
