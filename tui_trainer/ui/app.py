@@ -590,9 +590,9 @@ class TrainerApp(App):
 
     def get_system_commands(self, screen: Screen):
         yield from super().get_system_commands(screen)
-        yield SystemCommand("Start training", "Train the edited experiment (s)", self.action_start)
+        yield SystemCommand("Start training", "Train the edited experiment (s)", self.runs.start)  # a run on any tab
         yield SystemCommand("Messages", "Every message of this session, newest first", self.action_messages)
-        yield SystemCommand("Stop training", "Stop the run at its next batch (x)", self.action_stop)
+        yield SystemCommand("Stop training", "Stop the run at its next batch (x)", self.runs.stop)
         yield SystemCommand("Pause / resume", "Pause or resume the run (p)", self.action_pause)
         yield SystemCommand("Retrain", "Train again with fresh weights (r on the Train tab)", self.action_retrain)
         yield SystemCommand(
