@@ -193,7 +193,7 @@ def test_no_torch_op_runs_on_the_ui_thread(tmp_path) -> None:
                 preview = app.query_one(DatasetPreview)
                 await until(pilot, lambda: preview.data is not None and preview.data.kind == "2d", "the preview")
                 tabs = app.query_one(TabbedContent)
-                for key, tab in (("2", "model"), ("3", "hparams"), ("5", "runs"), ("6", "help"), ("1", "data")):
+                for key, tab in (("2", "model"), ("3", "hparams"), ("5", "runs"), ("6", "sweep"), ("question_mark", "help"), ("1", "data")):
                     await pilot.press(key)
                     await until(pilot, lambda: tabs.active == tab, f"the {tab} tab")
                 app.set_experiment(app.experiment.with_train(epochs=2, threads=1))

@@ -27,7 +27,9 @@ def test_app_composes_without_importing_torch() -> None:
 
         class Probe(TrainerApp):
             def on_mount(self):
-                self.heavy_at_mount = [m for m in ("torch", "torchvision", "sklearn", "numpy") if m in sys.modules]
+                self.heavy_at_mount = [
+                    m for m in ("torch", "torchvision", "sklearn", "numpy", "optuna") if m in sys.modules
+                ]
                 super().on_mount()
 
         async def main():
@@ -41,6 +43,7 @@ def test_app_composes_without_importing_torch() -> None:
     assert result.returncode == 0, result.stderr[-2000:]
     line = next(x for x in result.stdout.splitlines() if x.startswith("HEAVY"))
     assert "torch" not in line.split(" ", 1)[1].split(","), line
+    assert "optuna" not in line.split(" ", 1)[1].split(","), line  # the Sweep tab imports it on its watcher's thread
 
 
 async def test_engine_runs_off_the_ui_thread() -> None:

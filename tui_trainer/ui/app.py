@@ -35,6 +35,7 @@ from tui_trainer.ui.tabs.help import HelpPane
 from tui_trainer.ui.tabs.hparams import HparamsPane
 from tui_trainer.ui.tabs.model import ModelPane
 from tui_trainer.ui.tabs.runs import RunsPane
+from tui_trainer.ui.tabs.sweep import SweepPane
 from tui_trainer.ui.tabs.train import TrainPane
 from tui_trainer.ui.terminal import hang_up_proof
 from tui_trainer.ui.typing_guard import TypingGuard
@@ -43,13 +44,14 @@ from tui_trainer.ui.widgets.footer import RunKeysFooter
 from tui_trainer.ui.widgets.message_bar import LOG_SIZE, LoggedMessage, MessageBar, logged
 
 STYLES = Path(__file__).parent / "styles"
-TABS = ("data", "model", "hparams", "train", "runs", "help")
+TABS = ("data", "model", "hparams", "train", "runs", "sweep", "help")
 TAB_LABELS = {
     "data": ("1", "Data"),
     "model": ("2", "Model"),
     "hparams": ("3", "Hyperparams"),
     "train": ("4", "Train"),
     "runs": ("5", "Runs"),
+    "sweep": ("6", "Sweep"),
     "help": ("?", "Help"),
 }
 """Each tab's key and name, as its label in the tab bar shows them (the palette uses the same words)."""
@@ -71,7 +73,8 @@ class TrainerApp(App):
         Binding("3", "show_tab('hparams')", "Hyperparams", show=False),
         Binding("4", "show_tab('train')", "Train", show=False),
         Binding("5", "show_tab('runs')", "Runs", show=False),
-        Binding("question_mark,6", "show_tab('help')", "Help", key_display="?"),
+        Binding("6", "show_tab('sweep')", "Sweep", show=False),
+        Binding("question_mark", "show_tab('help')", "Help", key_display="?"),
         Binding("s", "start", "Start"),
         Binding("p", "pause", "Pause"),
         Binding("x", "stop", "Stop"),
@@ -165,6 +168,8 @@ class TrainerApp(App):
                     yield TrainPane()
                 with TabPane(" ".join(TAB_LABELS["runs"]), id="runs"):
                     yield RunsPane()
+                with TabPane(" ".join(TAB_LABELS["sweep"]), id="sweep"):
+                    yield SweepPane()
                 with TabPane(" ".join(TAB_LABELS["help"]), id="help"):
                     yield HelpPane()
         yield Static("Terminal too small: make it at least 60 columns x 20 rows.", id="too-small")
@@ -370,7 +375,11 @@ class TrainerApp(App):
             self.query_one(TabbedContent).query_one(Tabs).focus()
 
     def action_start(self) -> None:
-        """Start a run of the edited experiment, unless one is going or something blocks it."""
+        """Start a run of the edited experiment, unless one is going or something blocks it; on the Sweep tab,
+        start the sweep defined there."""
+        if self.query_one(TabbedContent).active == "sweep":
+            self.query_one(SweepPane).start()
+            return
         self.runs.start()
 
     def action_retrain(self) -> None:
@@ -382,7 +391,10 @@ class TrainerApp(App):
         self.runs.toggle_pause()
 
     def action_stop(self) -> None:
-        """Stop the run at its next batch."""
+        """Stop the run at its next batch; on the Sweep tab, the sweep watched there (after asking)."""
+        if self.query_one(TabbedContent).active == "sweep":
+            self.query_one(SweepPane).stop()
+            return
         self.runs.stop()
 
     def action_scale_lr(self, factor: float) -> None:
@@ -455,7 +467,8 @@ class TrainerApp(App):
         self.run_worker(compute, thread=True, exclusive=True, group="boundary", exit_on_error=False)
 
     async def action_quit(self) -> None:
-        """Quit; while this app trains a run, ask first (the run would stop: resumable, but stopped)."""
+        """Quit; while this app trains a run, ask first (the run would stop: resumable, but stopped); while a sweep
+        it started runs, ask too (the sweep goes on in its own process)."""
         if self.runs.running and self.runs.following is None:
 
             def answered(yes: bool | None) -> None:
@@ -468,6 +481,13 @@ class TrainerApp(App):
                 "To leave it training, close the terminal or detach tmux instead."
             )
             self.push_screen(Confirm(question), answered)
+            return
+        if self.query_one(SweepPane).sweep_running:
+            question = (
+                "A sweep is running in its own process: it goes on after the app quits (a on the Sweep tab "
+                "attaches to it again, x there stops it). Quit?"
+            )
+            self.push_screen(Confirm(question), lambda yes: self.exit() if yes else None)
             return
         self.runs.stop_run()
         self.exit()
@@ -570,9 +590,9 @@ class TrainerApp(App):
 
     def get_system_commands(self, screen: Screen):
         yield from super().get_system_commands(screen)
-        yield SystemCommand("Start training", "Train the edited experiment (s)", self.action_start)
+        yield SystemCommand("Start training", "Train the edited experiment (s)", self.runs.start)  # a run on any tab
         yield SystemCommand("Messages", "Every message of this session, newest first", self.action_messages)
-        yield SystemCommand("Stop training", "Stop the run at its next batch (x)", self.action_stop)
+        yield SystemCommand("Stop training", "Stop the run at its next batch (x)", self.runs.stop)
         yield SystemCommand("Pause / resume", "Pause or resume the run (p)", self.action_pause)
         yield SystemCommand("Retrain", "Train again with fresh weights (r on the Train tab)", self.action_retrain)
         yield SystemCommand(

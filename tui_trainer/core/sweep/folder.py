@@ -93,3 +93,20 @@ def adopt_folder(path: Path, spec: SweepSpec) -> SweepFolder:
     if problem := problem_with_folder(path):
         raise SweepError(problem)
     return create_folder(path, spec)
+
+
+def list_folders(root: str | Path = DEFAULT_ROOT) -> list[Path]:
+    """The sweep folders under root (those holding sweep.toml), newest first: what the app offers to attach."""
+    root = Path(root)
+    try:
+        found = [p for p in root.iterdir() if p.is_dir() and (p / SPEC_FILE).is_file()]
+    except OSError:
+        return []
+
+    def modified(path: Path) -> float:
+        try:
+            return (path / SPEC_FILE).stat().st_mtime
+        except OSError:
+            return 0.0
+
+    return sorted(found, key=lambda p: (modified(p), p.name), reverse=True)

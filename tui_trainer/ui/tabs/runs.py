@@ -58,6 +58,27 @@ def sort_key(order: str):
     return keys[order]
 
 
+def show_run_details(app, run_dir: str | Path) -> None:  # noqa: ANN001 (the app)
+    """A saved run's final metrics panel (read again from its files): enter on the Runs tab, and on a sweep's
+    trial."""
+    r = load_run(run_dir)
+    summary = r.summary or {}
+    lines = [f"{r.path}", f"status {r.status}" + (f": {r.reason}" if r.reason else "")]
+    if r.problem:
+        lines.append(f"problem: {r.problem}")
+    if r.best_val_accuracy is not None:
+        lines.append(f"best validation accuracy {r.best_val_accuracy:.2%} in {r.epochs_done} epochs")
+    if summary.get("test_accuracy") is not None:
+        lines.append(f"test accuracy {summary['test_accuracy']:.2%}")
+    report = None
+    if isinstance(summary.get("val_report"), dict):
+        try:
+            report = report_from_dict(summary["val_report"])
+        except (KeyError, TypeError, ValueError):
+            lines.append("the saved metrics cannot be read")
+    app.push_screen(RunDetails(f"{r.preset} on {r.dataset}", lines, report))
+
+
 class RunsPane(Vertical):
     """Past runs of the runs folder, newest first; the footer shows what each key does."""
 
@@ -224,24 +245,8 @@ class RunsPane(Vertical):
     def action_open(self) -> None:
         """Show the run's final metrics panel (read again: the listing keeps no summaries)."""
         listed = self.selected
-        if listed is None:
-            return
-        r = load_run(listed.path)
-        summary = r.summary or {}
-        lines = [f"{r.path}", f"status {r.status}" + (f": {r.reason}" if r.reason else "")]
-        if r.problem:
-            lines.append(f"problem: {r.problem}")
-        if r.best_val_accuracy is not None:
-            lines.append(f"best validation accuracy {r.best_val_accuracy:.2%} in {r.epochs_done} epochs")
-        if summary.get("test_accuracy") is not None:
-            lines.append(f"test accuracy {summary['test_accuracy']:.2%}")
-        report = None
-        if isinstance(summary.get("val_report"), dict):
-            try:
-                report = report_from_dict(summary["val_report"])
-            except (KeyError, TypeError, ValueError):
-                lines.append("the saved metrics cannot be read")
-        self.app.push_screen(RunDetails(f"{r.preset} on {r.dataset}", lines, report))
+        if listed is not None:
+            show_run_details(self.app, listed.path)
 
     def action_inspect(self) -> None:
         """Inspect the selected run's best.pt (c on the screen switches to last.pt), computed where training runs."""
