@@ -178,3 +178,30 @@ async def test_a_select_mounted_without_its_overlay_does_not_end_the_app() -> No
     async with app.run_test() as pilot:
         await pilot.pause()
         assert app.is_running and app.query_one(Bare).is_attached
+
+
+async def test_a_select_whose_current_box_is_not_composed_does_not_end_the_app() -> None:
+    """Seen in CI: a dialog pushed while the main screen's forms mounted; a Select had its overlay but its
+    current-value box had no label yet, and Select's mount handler raised NoMatches ('#label')."""
+    from textual.app import App
+    from textual.widgets._select import SelectCurrent, SelectOverlay
+
+    from tui_trainer.ui.widgets.field_form import FieldSelect
+
+    class Hollow(SelectCurrent):
+        def compose(self):  # noqa: ANN202 - not composed yet
+            yield from ()
+
+    class HalfBuilt(FieldSelect):
+        def compose(self):  # noqa: ANN202 - the overlay is there, the current box is hollow
+            yield Hollow(self.prompt)
+            yield SelectOverlay()
+
+    class One(App):
+        def compose(self):  # noqa: ANN202
+            yield HalfBuilt([("a", "a"), ("b", "b")], value="b", allow_blank=False)
+
+    app = One()
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        assert app.is_running and app.query_one(HalfBuilt).is_attached

@@ -28,7 +28,8 @@ async def on_sweep_tab(pilot) -> SweepPane:
 
 
 async def settle(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
+    await pilot.app.workers.wait_for_complete()  # the watcher's thread has ended: its last message is posted...
+    await pilot.pause()  # ... and handled (a trials table redrawn after the tables looked settled: CI caught it)
     await wait_until(pilot, lambda: tables_settled(pilot.app), what="the tables measured")
     for field in pilot.app.query(Input):
         field.cursor_blink = False

@@ -158,7 +158,7 @@ async def test_the_plots_of_a_long_run_and_long_overlays_stay_bounded() -> None:
         await wait_until(pilot, lambda: fakes.run_drawn(app), timeout=120)
         run = app.query_one(TrainPane).current
         assert run.epochs_done == 700 and len(run.epochs) <= MAX_EPOCHS
-        plots = list(app.query(CurvePlot))
+        plots = list(app.query_one(TrainPane).query(CurvePlot))  # the Train tab's (the Sweep tab has its own)
         assert plots and all(len(c.xs) <= MAX_CURVE_POINTS for plot in plots for c in plot._curves)
         labels = {c.label: len(c.xs) for c in app.query_one("#acc-plot", CurvePlot)._curves}
         saved = next(n for label, n in labels.items() if label.startswith("saved run"))  # "(to epoch 700 of 5000)"

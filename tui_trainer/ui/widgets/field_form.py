@@ -46,14 +46,23 @@ class FieldSelect(Select):
     ended the app with a traceback. Its options go in once it is composed, or never if it is gone."""
 
     def _on_mount(self, event: events.Mount) -> None:
-        if not self.query(SelectOverlay):
-            event.prevent_default()  # Select's handler would query the missing overlay
+        if not self._composed():
+            event.prevent_default()  # Select's handler would query the missing overlay or label
             self.call_after_refresh(self._mount_late)
 
-    def _mount_late(self) -> None:
-        if self.is_attached and self.query(SelectOverlay):
+    def _composed(self) -> bool:
+        """Whether Select's parts are there: its overlay, and the label inside its current-value box (seen
+        missing too when a dialog was pushed while the main screen's forms mounted)."""
+        return bool(self.query(SelectOverlay)) and bool(self.query("SelectCurrent #label"))
+
+    def _mount_late(self, tries: int = 100) -> None:
+        if not self.is_attached:
+            return
+        if self._composed():
             self._setup_options_renderables()
             self._init_selected_option(self._value)
+        elif tries:
+            self.call_after_refresh(self._mount_late, tries - 1)
 
 
 class FieldRow(Vertical):
@@ -164,7 +173,7 @@ class FieldRow(Vertical):
             return
         self.choices = tuple(choices)
         keep = self.value if current is None else current
-        if not control.query("SelectOverlay"):
+        if isinstance(control, FieldSelect) and not control._composed():
             # Not composed yet (a busy machine mounts the deferred forms late): Select.set_options would raise
             # NoMatches. Once it is composed, the choices go in.
             control.call_after_refresh(self.set_choices, self.choices, keep)
