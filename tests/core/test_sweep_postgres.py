@@ -16,6 +16,7 @@ import pytest
 from optuna.trial import TrialState
 
 from tests.helpers import wait_for
+from tui_trainer.core.sweep.study import url_storage
 
 CLI = [sys.executable, "-m", "tui_trainer"]
 PG_DIRS = ["/usr/local/bin", *sorted(str(p) for p in Path("/usr/lib/postgresql").glob("*/bin"))]
@@ -88,7 +89,10 @@ def test_two_workers_share_a_postgresql_study(tmp_path, postgres_url):
         text=True,
     )
     try:
-        wait_for(lambda: optuna.get_all_study_names(postgres_url) == ["here"], timeout=900, what="the study")
+        # url_storage: the sweep may be creating the tables right now (a plain RDBStorage here raced it in CI)
+        wait_for(
+            lambda: optuna.get_all_study_names(url_storage(postgres_url)) == ["here"], timeout=900, what="the study"
+        )
         joined = subprocess.run(
             [*CLI, "sweep-worker", postgres_url, "--sweep-dir", str(tmp_path / "there"), "--threads", "1"],
             capture_output=True,

@@ -238,3 +238,36 @@ def test_layer_arguments_by_position_reach_the_trained_model(tmp_path):
         # the model that trained has the width the sampler chose: 2 inputs -> w (Linear), w -> 32, 32 -> 2
         w = t.params["layers.2.out_features"]
         assert summary["params"] == (2 * w + w) + (w * 32 + 32) + (32 * 2 + 2)
+
+
+def test_a_storage_whose_tables_another_process_is_creating_is_opened_on_a_retry(monkeypatch):
+    """Two processes opening a new PostgreSQL study at once race on CREATE TYPE (seen in CI): the loser retries."""
+    import optuna.storages
+
+    from tui_trainer.core.sweep import study as study_module
+
+    class IntegrityError(Exception):
+        pass
+
+    calls, naps = [], []
+
+    def rdb(url, engine_kwargs=None):
+        calls.append(url)
+        if len(calls) < 3:
+            raise IntegrityError('duplicate key value violates unique constraint "pg_type_typname_nsp_index"')
+        return "storage"
+
+    monkeypatch.setattr(optuna.storages, "RDBStorage", rdb)
+    monkeypatch.setattr(study_module.time, "sleep", naps.append)
+    assert study_module.url_storage("postgresql://u@127.0.0.1/db") == "storage"
+    assert len(calls) == 3 and len(naps) == 2
+    calls.clear()
+
+    def unreachable(url, engine_kwargs=None):
+        calls.append(url)
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(optuna.storages, "RDBStorage", unreachable)
+    with pytest.raises(study_module.SweepError, match="connection refused"):
+        study_module.url_storage("postgresql://u@127.0.0.1/db")
+    assert len(calls) == 1  # not a race: said at once

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,11 +44,27 @@ def url_storage(url: str) -> BaseStorage:
     from optuna.storages import RDBStorage
 
     engine_kwargs = {"connect_args": {"connect_timeout": 10}} if url.startswith("postgresql") else {}
-    try:
-        return RDBStorage(url, engine_kwargs=engine_kwargs)
-    except Exception as exc:  # SQLAlchemy's, the driver's, Optuna's: all mean "not this storage"
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise SweepError(f"cannot reach the storage {shown_url(url)}: {first}") from None
+    for attempt in range(1, SCHEMA_TRIES + 1):
+        try:
+            return RDBStorage(url, engine_kwargs=engine_kwargs)
+        except Exception as exc:  # SQLAlchemy's, the driver's, Optuna's: all mean "not this storage"
+            if attempt < SCHEMA_TRIES and schema_race(exc):
+                time.sleep(0.2 * attempt)  # another process is creating the tables: they exist in a moment
+                continue
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise SweepError(f"cannot reach the storage {shown_url(url)}: {first}") from None
+    raise AssertionError("unreachable")
+
+
+SCHEMA_TRIES = 5
+"""Attempts to open a database storage while another process creates its tables (a new study's first workers)."""
+
+
+def schema_race(exc: BaseException) -> bool:
+    """Whether exc is two processes creating Optuna's tables at once: PostgreSQL refuses the second CREATE TYPE or
+    CREATE TABLE with a unique violation ("pg_type_typname_nsp_index") or "already exists"."""
+    text = str(exc)
+    return type(exc).__name__ == "IntegrityError" or "already exists" in text or "duplicate key" in text
 
 
 def storage_for(spec: SweepSpec, folder: Path) -> BaseStorage:
