@@ -144,6 +144,53 @@ async def test_the_lr_plot_redraws_at_its_own_slower_cap(monkeypatch: pytest.Mon
     assert 0 < counts[False][2] <= simulated_s / pane.lr_idle_redraws.interval + 1 < counts[True][2]
 
 
+async def test_the_epoch_panels_redraw_at_most_once_a_second_however_fast_epochs_end(monkeypatch) -> None:
+    """A small dataset ends an epoch every tick (REDRAW_INTERVAL_S of simulated time): the accuracy plot, confusion
+    matrix and per-class table follow at most every EPOCH_PANELS_INTERVAL_S; the run's end draws its last epoch."""
+    from fakes import scripted_report
+
+    from tui_trainer.core.spec.events import EpochEnd
+    from tui_trainer.core.spec.experiment import Experiment
+
+    acc_draws, confusion_draws = [0], [0]
+    real_acc, real_confusion = TrainPane._draw_acc, TrainPane._draw_confusion
+
+    def counting_acc(self, *args):
+        acc_draws[0] += 1
+        real_acc(self, *args)
+
+    def counting_confusion(self, *args):
+        confusion_draws[0] += 1
+        real_confusion(self, *args)
+
+    monkeypatch.setattr(TrainPane, "_draw_acc", counting_acc)
+    monkeypatch.setattr(TrainPane, "_draw_confusion", counting_confusion)
+    clock = SimulatedClock()
+    app = fakes.make_app()
+    ticks = 40
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = app.query_one(TrainPane)
+        pane.use_clock(clock)
+        pane.begin_run(Experiment(), 1)
+        pane.handle_event(RunStarted("cpu", 10, 1000, 100, 0, ticks, 1, 1, CLASSES, (2,)))
+        await wait_until(pilot, lambda: pane.all_drawn, what="the run's first drawing")
+        acc_draws[0] = confusion_draws[0] = 0
+        for epoch in range(1, ticks + 1):
+            clock.advance(REDRAW_INTERVAL_S)
+            pane.handle_event(BatchEnd(epoch, 1, 1, epoch, 1.0 / epoch, 0.01, 1e3, epoch * REDRAW_INTERVAL_S))
+            report = scripted_report(epoch)
+            pane.handle_event(EpochEnd(epoch, ticks, 1.0 / epoch, 0.5, 1.0 / epoch, report.accuracy, 0.01, 0.2, report))
+            pane._tick()
+            await wait_until(pilot, lambda: not pane._stages, what="the tick's staged redraws")
+        simulated_s = ticks * REDRAW_INTERVAL_S
+        assert 0 < acc_draws[0] <= simulated_s / pane.epoch_redraws.interval + 1 < ticks
+        assert confusion_draws[0] == acc_draws[0]
+        pane.handle_event(RunEnded("finished", ""))
+        pane.thread_done(1)
+        await wait_until(pilot, lambda: pane.all_drawn, what="the run's end drawn")
+        assert pane.query_one("#confusion").report is pane.current.epochs[-1].report  # the last epoch, not an older
+
+
 @pytest.mark.process
 def test_no_torch_op_runs_on_the_ui_thread(tmp_path) -> None:
     """The real app, training in a thread of its own process (the stricter mode): every torch call

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from tui_trainer.core.spec.memory import EVAL_CHUNK
@@ -17,6 +18,10 @@ SYNC_EVERY = 10
 """In a distributed run the ranks agree every this many batches (and at each epoch's last one) on the
 window's loss, a stop asked for on any of them, and a loss that is no longer finite: one small all-reduce,
 at the same batch on every rank (a decision by each rank's own clock would let them part and hang)."""
+
+
+STOP_BARRIER_S = 60
+"""How long a rank waits at the end of a run for the others before it leaves the group anyway."""
 
 
 @dataclass(frozen=True)
@@ -64,10 +69,19 @@ class Distributed:
             dist.init_process_group("gloo", rank=self.rank, world_size=self.world_size)
 
     def stop(self) -> None:
-        """Leave the process group (at the end of the run)."""
+        """Leave the process group (at the end of the run), every rank together: rank 0 still writes the run's
+        summary when the others are done, and a gloo group torn down on one side while the other still used it
+        aborted a rank at exit ("terminate called without an active exception", seen once in CI)."""
         import torch.distributed as dist
 
         if dist.is_initialized():
+            try:
+                if dist.get_backend() == "gloo":  # bounded: a rank that failed alone must not hold the others
+                    dist.monitored_barrier(timeout=timedelta(seconds=STOP_BARRIER_S))
+                else:
+                    dist.barrier()
+            except Exception:  # noqa: BLE001 - a rank that is gone: leave anyway
+                pass
             dist.destroy_process_group()
 
     def shard(self, indices: torch.Tensor) -> torch.Tensor:

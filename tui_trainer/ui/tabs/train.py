@@ -42,6 +42,9 @@ REDRAW_INTERVAL_S = 0.5
 redraw costs the UI process CPU that a 2-core machine takes from training (docs/architecture.md, "Throttles")."""
 TIMER_SLACK_S = 0.02
 """The pane's timer ticks every REDRAW_INTERVAL_S, and a tick may come this much early: the cap lets it through."""
+EPOCH_PANELS_INTERVAL_S = 1.0
+"""The accuracy plot, confusion matrix and per-class table (what an epoch's end changes) redraw at most this often:
+a small dataset ends several epochs a second, and each such redraw costs as much as a loss plot."""
 LR_INTERVAL_S = 1.0
 """The learning-rate plot redraws at most this often while its rate changes (a schedule stepped every batch)."""
 LR_IDLE_S = 2.0
@@ -84,6 +87,10 @@ class TrainPane(Vertical, can_focus=True):
         super().__init__(id="train-pane")
         self.redraws = Throttle(REDRAW_INTERVAL_S - TIMER_SLACK_S, clock)
         """Lets a redraw through at most once per REDRAW_INTERVAL_S (less the timer's slack)."""
+        self.epoch_redraws = Throttle(EPOCH_PANELS_INTERVAL_S - TIMER_SLACK_S, clock)
+        """Lets the epoch's panels redraw at most once per EPOCH_PANELS_INTERVAL_S."""
+        self._epoch_waiting: tuple[RunHistory, RunHistory | None] | None = None
+        """(run, previous run) whose epoch panels wait for their cap (drawn by the next ticks, or at once)."""
         self.lr_redraws = Throttle(LR_INTERVAL_S - TIMER_SLACK_S, clock)
         """Lets the learning-rate plot redraw at most once per LR_INTERVAL_S."""
         self.lr_idle_redraws = Throttle(LR_IDLE_S - TIMER_SLACK_S, clock)
@@ -145,12 +152,13 @@ class TrainPane(Vertical, can_focus=True):
     @property
     def all_drawn(self) -> bool:
         """Nothing waits for a redraw cap or for its frame: the screen shows every event given so far."""
-        return not (self._dirty or self._runs_dirty or self._stages or self._lr_waiting is not None)
+        waiting = self._lr_waiting is not None or self._epoch_waiting is not None
+        return not (self._dirty or self._runs_dirty or self._stages or waiting)
 
     def use_clock(self, clock: Clock) -> None:
         """Count every redraw cap (and the ETA) in this clock from now on (tests pass a simulated one)."""
         self._clock = clock
-        for throttle in (self.redraws, self.lr_redraws, self.lr_idle_redraws):
+        for throttle in (self.redraws, self.epoch_redraws, self.lr_redraws, self.lr_idle_redraws):
             throttle.clock = clock
 
     @property
@@ -236,6 +244,8 @@ class TrainPane(Vertical, can_focus=True):
         """Saved runs to draw dimmed beside the current one (those on its dataset, within its epochs)."""
         self.overlays = overlays
         self._dirty = True
+        if self.is_mounted:
+            self._flush(at_once=True)  # picked by the user: drawn now, not at the panels' cap
 
     def show_stopping(self, text: str) -> None:
         """The current run was asked to stop: say so (with text) until its RunEnded arrives."""
@@ -400,7 +410,8 @@ class TrainPane(Vertical, can_focus=True):
 
     def _tick(self) -> None:
         """The timer: redraw what changed, when the cap allows."""
-        if (self._dirty or self._runs_dirty or self._lr_waiting is not None) and self.redraws.ready():
+        waiting = self._lr_waiting is not None or self._epoch_waiting is not None
+        if (self._dirty or self._runs_dirty or waiting) and self.redraws.ready():
             self._flush()
 
     def _flush(self, at_once: bool = False) -> None:
@@ -419,11 +430,15 @@ class TrainPane(Vertical, can_focus=True):
                 self._stages["loss"] = partial(self._draw_loss, run, previous)
                 self._lr_waiting = run
                 if epochs_changed:
-                    self._stages["acc"] = partial(self._draw_acc, run, previous)
-                    if run.epochs:
-                        self._stages["confusion"] = partial(self._draw_confusion, run)
-                        self._stages["class-metrics"] = partial(self._draw_class_metrics, run)
+                    self._epoch_waiting = (run, previous)
                 self._set_note("#warning", self._warning(run))
+        if self._epoch_waiting is not None and (at_once or self.epoch_redraws.ready()):
+            run, previous = self._epoch_waiting
+            self._epoch_waiting = None
+            self._stages["acc"] = partial(self._draw_acc, run, previous)
+            if run.epochs:
+                self._stages["confusion"] = partial(self._draw_confusion, run)
+                self._stages["class-metrics"] = partial(self._draw_class_metrics, run)
         if self._lr_waiting is not None and self._lr_due(self._lr_waiting, now=at_once):
             self._stages["lr"] = partial(self._draw_lr, self._lr_waiting)
             self._lr_waiting = None
