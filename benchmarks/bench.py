@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime
 import json
 import os
@@ -102,6 +103,17 @@ def make_app_class():
             self.lag_ms: list[float] = []
             self.lag_window: tuple[float, float] | None = None
             self.lag_timer = self.set_interval(LAG_INTERVAL_S, name="bench-lag-probe", pause=True)
+
+        @contextlib.contextmanager
+        def lag_probed(self):
+            """Record the probe's lateness while the block runs (an app chunk)."""
+            self.lag_window = (time.monotonic(), float("inf"))
+            self.lag_timer.resume()
+            try:
+                yield
+            finally:
+                self.lag_window = (self.lag_window[0], time.monotonic())
+                self.lag_timer.pause()
 
         def on_timer(self, event: events.Timer) -> None:
             if (
@@ -220,21 +232,18 @@ class Bench:
                 return await host.chunk(name[:-4], a.chunk_s, app_threads)
             if name != "app":
                 return await host.chunk(name, a.chunk_s, threads)
-            app.lag_window = (time.monotonic(), float("inf"))
-            app.lag_timer.resume()
-            if self.profile is not None:
-                self.profile.enable()
-            ui_cpu0, process0, wall0 = time.thread_time(), process_cpu(), time.perf_counter()
-            try:
-                got = await app_run.chunk(a.chunk_s)  # torch threads: as the app's backend set them
-                wall = time.perf_counter() - wall0
-                ui_share.append((time.thread_time() - ui_cpu0) / wall)
-                process_share.append((process_cpu() - process0) / wall)
-            finally:
+            with app.lag_probed():
                 if self.profile is not None:
-                    self.profile.disable()
-                app.lag_window = (app.lag_window[0], time.monotonic())
-                app.lag_timer.pause()
+                    self.profile.enable()
+                ui_cpu0, process0, wall0 = time.thread_time(), process_cpu(), time.perf_counter()
+                try:
+                    got = await app_run.chunk(a.chunk_s)  # torch threads: as the app's backend set them
+                    wall = time.perf_counter() - wall0
+                    ui_share.append((time.thread_time() - ui_cpu0) / wall)
+                    process_share.append((process_cpu() - process0) / wall)
+                finally:
+                    if self.profile is not None:
+                        self.profile.disable()
             await asyncio.sleep(a.settle_s)  # the dashboard catches up before another loop runs
             return got
 
@@ -281,13 +290,8 @@ class Bench:
         ]
         try:
             for _ in range(max(1, round(a.busy_s / a.chunk_s))):
-                app.lag_window = (time.monotonic(), float("inf"))
-                app.lag_timer.resume()
-                try:
+                with app.lag_probed():
                     await app_run.chunk(a.chunk_s)
-                finally:
-                    app.lag_window = (app.lag_window[0], time.monotonic())
-                    app.lag_timer.pause()
                 await asyncio.sleep(a.settle_s)
         finally:
             for proc in busy:

@@ -39,6 +39,17 @@ async def show_sweep_tab(pilot) -> SweepPane:
     return pilot.app.query_one(SweepPane)
 
 
+def watch_fake(pane: SweepPane, spec, *trials, target: str = "sweeps/fake") -> FakeSource:
+    """Attach the pane to a scripted study holding trials, read every 10 ms."""
+    source = FakeSource(spec)
+    if trials:
+        source.push(*trials)
+    pane.open_source = lambda target: source
+    pane.poll_s = 0.01
+    pane.attach(target)
+    return source
+
+
 async def add_field(pilot, pane: SweepPane, name: str, text: str | None = None) -> ParamRow:
     pane.query_one("#sweep-add").value = name
     await wait_until(pilot, lambda: bool(pane.query(f"#sweep-param-{name.replace('.', '-')}")), what=f"{name}'s row")
@@ -105,10 +116,7 @@ async def test_the_live_table_and_plots_from_a_scripted_study() -> None:
     app = moons_app()
     async with app.run_test(size=SIZE) as pilot:
         pane = await show_sweep_tab(pilot)
-        source = FakeSource(fake_spec(app.experiment))
-        pane.open_source = lambda target: source
-        pane.poll_s = 0.01
-        pane.attach("sweeps/fake")
+        source = watch_fake(pane, fake_spec(app.experiment))
         table = pane.query_one(TrialsTable)
         await wait_until(pilot, lambda: pane.result is not None, what="the first read")
         assert table.row_count == 0
@@ -141,11 +149,7 @@ async def test_loading_the_best_or_the_selected_trials_settings() -> None:
     app = moons_app()
     async with app.run_test(size=SIZE) as pilot:
         pane = await show_sweep_tab(pilot)
-        source = FakeSource(fake_spec(app.experiment.with_train(epochs=3)))
-        source.push(*four_trials())
-        pane.open_source = lambda target: source
-        pane.poll_s = 0.01
-        pane.attach("sweeps/fake")
+        watch_fake(pane, fake_spec(app.experiment.with_train(epochs=3)), *four_trials())
         table = pane.query_one(TrialsTable)
         await wait_until(pilot, lambda: table.row_count == 4, what="the trials")
         table.focus()
@@ -161,11 +165,12 @@ async def test_enter_on_a_trial_opens_its_run(tmp_path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         pane = await show_sweep_tab(pilot)
         run_dir, _ = saved_run(tmp_path / "trials" / "0000", make_experiment(dataset="moons"), epochs_done=2)
-        source = FakeSource(fake_spec(app.experiment))
-        source.push(trial(0, "complete", (0.7, 0.8), 0.01, 32, str(run_dir)))
-        pane.open_source = lambda target: source
-        pane.poll_s = 0.01
-        pane.attach(str(tmp_path))
+        watch_fake(
+            pane,
+            fake_spec(app.experiment),
+            trial(0, "complete", (0.7, 0.8), 0.01, 32, str(run_dir)),
+            target=str(tmp_path),
+        )
         table = pane.query_one(TrialsTable)
         await wait_until(pilot, lambda: table.row_count == 1, what="the trial")
         table.focus()
@@ -181,11 +186,12 @@ async def test_enter_on_a_running_trial_follows_it_on_the_train_tab(tmp_path: Pa
     try:
         async with app.run_test(size=SIZE) as pilot:
             pane = await show_sweep_tab(pilot)
-            source = FakeSource(fake_spec(app.experiment))
-            source.push(trial(0, "running", (0.7,), 0.01, 32, str(run_dir)))
-            pane.open_source = lambda target: source
-            pane.poll_s = 0.01
-            pane.attach(str(tmp_path))
+            watch_fake(
+                pane,
+                fake_spec(app.experiment),
+                trial(0, "running", (0.7,), 0.01, 32, str(run_dir)),
+                target=str(tmp_path),
+            )
             table = pane.query_one(TrialsTable)
             await wait_until(pilot, lambda: table.row_count == 1, what="the trial")
             table.focus()

@@ -10,7 +10,15 @@ from dataclasses import dataclass
 from tui_trainer.core.spec.experiment import Experiment, TrainSpec, field_type, spec_fields
 from tui_trainer.core.spec.layers import CATALOGUE
 from tui_trainer.core.spec.numbers import number_text
-from tui_trainer.core.sweep.space import LAYER_TYPE, Param, SpaceError, check_space, grid_size, parse_param
+from tui_trainer.core.sweep.space import (
+    LAYER_TYPE,
+    Param,
+    SpaceError,
+    check_space,
+    grid_size,
+    parse_param,
+    value_text,
+)
 from tui_trainer.core.sweep.spec import OBJECTIVES, PRUNERS, SAMPLERS, SweepSpec, check_options
 
 NOT_SEARCHED = ("device", "threads")
@@ -39,18 +47,9 @@ def field_description(experiment: Experiment, name: str) -> str:
     if name.startswith("layers."):
         _, position, arg = name.split(".")
         layer = experiment.layers[int(position) - 1]
-        now = layer.type if arg == LAYER_TYPE else number_or_text(layer.args.get(arg, "default"))
+        now = layer.type if arg == LAYER_TYPE else value_text(layer.args.get(arg, "default"))
         return f"layer {position} ({layer.type}): {arg}, now {now}"
-    return f"now {number_or_text(getattr(experiment.train, name))}"
-
-
-def number_or_text(value: object) -> str:
-    """A value as the range text writes it."""
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, (int, float)):
-        return number_text(value)
-    return str(value)
+    return f"now {value_text(getattr(experiment.train, name))}"
 
 
 def suggest(experiment: Experiment, name: str) -> str:
@@ -212,7 +211,7 @@ def corner_problems(spec: SweepSpec) -> dict[str, str]:
             continue
         problems = start_problems(apply(spec.experiment, values))
         if problems:
-            found[param_key(name)] = f"{name}={number_or_text(value)}: {problems[0]}"
+            found[param_key(name)] = f"{name}={value_text(value)}: {problems[0]}"
     return found
 
 

@@ -52,7 +52,7 @@ class Param:
     def value_text(self) -> str:
         """The right-hand side of text: "0.0001..0.1:log", "16,32,64"."""
         if self.kind == "choice":
-            return ",".join(_value_text(c) for c in self.choices)
+            return ",".join(value_text(c) for c in self.choices)
         assert self.low is not None and self.high is not None
         return f"{number_text(self.low)}..{number_text(self.high)}" + (":log" if self.log else "")
 
@@ -67,7 +67,8 @@ class Param:
         return None
 
 
-def _value_text(value: Value) -> str:
+def value_text(value: Value) -> str:
+    """A value as range text writes it (true, 0.001, relu)."""
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, (int, float)):
@@ -161,9 +162,9 @@ def _why_not(experiment: Experiment, target: _Target, value: Value) -> str | Non
         return None
     arg = _layer_arg(experiment, target)
     if arg.min is not None and value < arg.min:
-        return f"must be at least {number_text(arg.min)}, not {_value_text(value)}"
+        return f"must be at least {number_text(arg.min)}, not {value_text(value)}"
     if arg.max is not None and value > arg.max:
-        return f"must be at most {number_text(arg.max)}, not {_value_text(value)}"
+        return f"must be at most {number_text(arg.max)}, not {value_text(value)}"
     del layer
     return None
 
@@ -197,7 +198,7 @@ def parse_param(text: str, experiment: Experiment) -> Param:
                 raise SpaceError(f"{name} {why}")
         log = scale == "log"
         if log and low <= 0:
-            raise SpaceError(f"{name}: a log range needs a low end above 0, not {_value_text(low)}")
+            raise SpaceError(f"{name}: a log range needs a low end above 0, not {value_text(low)}")
         param = Param(name, "int" if tp is int else "float", low, high, log)
     else:
         values = [_parse_one(experiment, target, name, t) for t in rest.split(",") if t.strip()]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable
 
-from tui_trainer.core.sweep.draft import number_or_text
 from tui_trainer.core.sweep.results import StudyResult, TrialResult
+from tui_trainer.core.sweep.space import value_text
 from tui_trainer.ui.run_history import format_duration
 
 STATE_STYLE = {"running": "bold", "complete": "", "pruned": "dim", "failed": "red", "waiting": "dim"}
@@ -24,7 +24,7 @@ def param_text(value: object) -> str:
     """A trial's value of a parameter: floats to 4 significant digits (a sampled lr is 0.08026, not 17 digits)."""
     if isinstance(value, float) and not isinstance(value, bool):
         return f"{value:.4g}"
-    return number_or_text(value)
+    return value_text(value)
 
 
 def short_param(name: str) -> str:
