@@ -117,3 +117,20 @@ def test_two_workers_share_a_postgresql_study(tmp_path, postgres_url):
     assert where == {"here", "there"}  # both workers ran trials, each writing its runs in its own sweep folder
     ran_there = sum(line.startswith("trial ") for line in joined.stdout.splitlines())
     assert ran_there == sum(Path(t.user_attrs["run_dir"]).parents[2].name == "there" for t in trials) >= 1
+
+
+def test_workers_starting_together_on_postgresql_run_exactly_the_budget(tmp_path, postgres_url):
+    """The budget's tickets on a database: each claimed by one worker (a row locked while its state changes)."""
+    from tests.core.sweep_race import race_claims
+    from tui_trainer.core.spec.presets import load_preset
+    from tui_trainer.core.sweep.space import parse_param
+    from tui_trainer.core.sweep.spec import SweepSpec
+    from tui_trainer.core.sweep.study import create_study
+
+    base = load_preset("mlp").with_data(name="moons", n_samples=200)
+    spec = SweepSpec(base, (parse_param("lr=0.01..0.1:log", base),), trials=16, study_name="race", storage=postgres_url)
+    create_study(spec, url_storage(postgres_url))
+    ran = race_claims(lambda: url_storage(postgres_url), "race", workers=4)
+    assert sorted(n for r in ran for n in r) == list(range(16))
+    trials = optuna.load_study(study_name="race", storage=postgres_url).get_trials()
+    assert [t.state for t in trials] == [TrialState.COMPLETE] * 16

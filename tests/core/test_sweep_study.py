@@ -112,9 +112,8 @@ def test_the_median_pruner_stops_a_clearly_bad_trial(tmp_path):
     spec = SweepSpec(base, (parse_param("lr=1e-6..0.5:log", base),), trials=4, study_name="prune")
     folder = create_folder(tmp_path / "sw", spec)
     storage = journal_storage(folder.journal)
-    study = create_study(spec, storage)
-    for lr in (0.1, 0.1, 0.1, 1e-6):  # three good (equal) trials, then one that cannot learn in 4 epochs
-        study.enqueue_trial({"lr": lr})
+    # three good (equal) trials, then one that cannot learn in 4 epochs
+    study = create_study(spec, storage, first=[{"lr": lr} for lr in (0.1, 0.1, 0.1, 1e-6)])
     assert work(folder, storage=storage, seed=0) == 4
     trials = study.get_trials()
     assert [t.state for t in trials[:3]] == [TrialState.COMPLETE] * 3

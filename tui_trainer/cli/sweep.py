@@ -143,14 +143,17 @@ def _resume(args: argparse.Namespace) -> SweepFolder:
         raise UsageError("--param and --set cannot be used with --resume: a resumed sweep keeps its search space")
     try:
         folder = open_folder(args.sweep_dir)
+        if args.trials is not None and args.trials < folder.spec.trials:
+            raise SweepError(f"--trials can only raise a resumed sweep's budget (it is {folder.spec.trials})")
         if args.trials is not None and args.trials != folder.spec.trials:
             check_options(args.trials, folder.spec.sampler, folder.spec.pruner, folder.spec.objective)
-            folder = SweepFolder(folder.path, dataclasses.replace(folder.spec, trials=args.trials))
+            trials = min(args.trials, grid_size(folder.spec.params)) if folder.spec.sampler == "grid" else args.trials
+            folder = SweepFolder(folder.path, dataclasses.replace(folder.spec, trials=trials))
             _check_storage(folder)
             save(folder.spec, folder.path / "sweep.toml")
-            _update_study_spec(folder)
         else:
             _check_storage(folder)
+        _update_study_spec(folder)
     except (SweepError, SpaceError) as exc:
         raise UsageError(str(exc)) from None
     return folder
@@ -164,11 +167,14 @@ def _check_storage(folder: SweepFolder) -> None:
 
 
 def _update_study_spec(folder: SweepFolder) -> None:
+    """The study holds the folder's sweep.toml, and tickets up to its budget (a raised one, or a study made
+    before tickets)."""
     from tui_trainer.core.sweep.spec import dumps
-    from tui_trainer.core.sweep.study import SPEC_ATTR, load_study, storage_for
+    from tui_trainer.core.sweep.study import SPEC_ATTR, load_study, storage_for, top_up
 
     study = load_study(folder.spec, storage_for(folder.spec, folder.path), with_pruner=False)
     study.set_user_attr(SPEC_ATTR, dumps(folder.spec))
+    top_up(study, folder.spec)
 
 
 def _devices(args: argparse.Namespace) -> list[str] | None:
@@ -190,6 +196,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from tui_trainer.core.sweep.results import study_result, trial_result
     from tui_trainer.core.sweep.stale import fail_stale
     from tui_trainer.core.sweep.study import load_study, storage_for, storage_text
+    from tui_trainer.core.sweep.worker import used
 
     if args.workers < 1:
         raise UsageError(f"--workers must be at least 1, not {args.workers}")
@@ -203,10 +210,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         flush=True,
     )
     plans = plan_workers(len(devices) if devices else args.workers, devices)
-    existing = study.get_trials(deepcopy=False)
-    seen = {t.number for t in existing if t.state.is_finished()}
+    seen = {t.number for t in study.get_trials(deepcopy=False) if t.state.is_finished()}
     # a resumed sweep's workers get other seeds: the same ones would sample the same first points again
-    procs = start_workers(folder, plans, seed=spec.seed + 100 * len(existing))
+    procs = start_workers(folder, plans, seed=spec.seed + 100 * used(study))
     stop = threading.Event()
 
     def interrupt(signum: int, frame: object) -> None:

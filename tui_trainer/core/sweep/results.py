@@ -17,7 +17,7 @@ class TrialResult:
 
     number: int
     state: str
-    """running, complete, pruned, failed or waiting."""
+    """running, complete, pruned or failed."""
     params: dict[str, Any]
     value: float | None
     """The objective (a pruned trial: its last reported value; None for failed and running ones)."""
@@ -109,8 +109,10 @@ def importances(study: optuna.Study) -> dict[str, float]:
 
 
 def study_result(study: optuna.Study, with_importances: bool = True) -> StudyResult:
-    """The study as plain values."""
-    trials = tuple(trial_result(t) for t in study.get_trials(deepcopy=False))
+    """The study as plain values: its trials but the waiting ones (the budget's tickets no worker has taken yet)."""
+    from optuna.trial import TrialState
+
+    trials = tuple(trial_result(t) for t in study.get_trials(deepcopy=False) if t.state != TrialState.WAITING)
     direction = "maximize" if study.direction.name == "MAXIMIZE" else "minimize"
     complete = sum(t.state == "complete" for t in trials)
     found = importances(study) if with_importances and complete >= 2 else {}

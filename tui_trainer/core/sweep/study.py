@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -111,8 +112,9 @@ def pruner_for(spec: SweepSpec) -> optuna.pruners.BasePruner:
     return optuna.pruners.NopPruner()
 
 
-def create_study(spec: SweepSpec, storage: BaseStorage) -> optuna.Study:
-    """A new study in the storage holding the sweep's TOML; SweepError when the name is taken."""
+def create_study(spec: SweepSpec, storage: BaseStorage, first: Sequence[dict] = ()) -> optuna.Study:
+    """A new study in the storage holding the sweep's TOML and its budget's tickets; SweepError when the name is
+    taken. first: parameter values to try before the sampler's (each one ticket of the budget, in order)."""
     import optuna
 
     from tui_trainer.core.sweep.spec import dumps
@@ -126,12 +128,31 @@ def create_study(spec: SweepSpec, storage: BaseStorage) -> optuna.Study:
             f"the storage already holds a study {spec.study_name!r}: --resume continues it, or choose another --sweep-dir"
         ) from None
     study.set_user_attr(SPEC_ATTR, dumps(spec))
-    if spec.sampler == "grid":
-        # each point a waiting trial, which exactly one worker takes: Optuna's GridSampler lets workers that start
-        # together pick the same point
-        for point in itertools.islice(itertools.product(*(p.grid or () for p in spec.params)), spec.trials):
-            study.enqueue_trial(dict(zip((p.name for p in spec.params), point)))
+    for params in first[: spec.trials]:
+        study.enqueue_trial(dict(params))
+    top_up(study, spec)
     return study
+
+
+def top_up(study: optuna.Study, spec: SweepSpec) -> int:
+    """Make the study's tickets (waiting trials) up to the sweep's budget, counting every trial it holds; returns how
+    many were added. A worker runs a trial only on a ticket it claimed, so the budget holds however many workers
+    start at once. The grid sampler's tickets are its points (each point once: Optuna's GridSampler lets workers
+    that start together pick the same one); the others' are empty and the sampler fills them in."""
+    trials = study.get_trials(deepcopy=False)
+    wanted = spec.trials - len(trials)
+    if wanted <= 0:
+        return 0
+    if spec.sampler == "grid":
+        names = [p.name for p in spec.params]
+        made = {tuple(t.system_attrs.get("fixed_params", t.params).get(n) for n in names) for t in trials}
+        points = (pt for pt in itertools.product(*(p.grid or () for p in spec.params)) if pt not in made)
+        tickets = [dict(zip(names, pt)) for pt in itertools.islice(points, wanted)]
+    else:
+        tickets = [{} for _ in range(wanted)]
+    for params in tickets:
+        study.enqueue_trial(params)
+    return len(tickets)
 
 
 def load_study(

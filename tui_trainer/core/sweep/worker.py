@@ -1,5 +1,7 @@
-"""A sweep worker: trials one after another from the shared study until the global budget is used up (trials
-counted over every worker: running, complete, pruned, failed), failing trials whose worker died on the way."""
+"""A sweep worker: trials one after another from the shared study until the global budget is used up, failing
+trials whose worker died on the way. The budget is a set of tickets (waiting trials made with the study, topped up
+when a resume raises it); a worker runs a trial only once it alone has set a ticket running, an atomic step in
+every Optuna storage, so workers starting together on several machines never run more trials than the budget."""
 
 from __future__ import annotations
 
@@ -19,10 +21,46 @@ if TYPE_CHECKING:
 
 
 def used(study: optuna.Study) -> int:
-    """Trials that count against the budget: every trial but a waiting one."""
+    """Trials that count against the budget: every trial but a waiting one (running, complete, pruned, failed)."""
     from optuna.trial import TrialState
 
     return sum(t.state != TrialState.WAITING for t in study.get_trials(deepcopy=False))
+
+
+def claim(study: optuna.Study) -> optuna.Trial | None:
+    """The next trial of the budget: a waiting trial this worker alone has set running (the storage refuses a
+    second worker the same one), or None when every ticket is taken."""
+    import optuna
+    from optuna.exceptions import UpdateFinishedTrialError
+    from optuna.trial import TrialState
+
+    for frozen in study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
+        try:
+            if not study._storage.set_trial_state_values(frozen._trial_id, state=TrialState.RUNNING):
+                continue  # another worker took it first
+        except UpdateFinishedTrialError:
+            continue
+        return optuna.Trial(study, frozen._trial_id)
+    return None
+
+
+def run_claimed(study: optuna.Study, trial: optuna.Trial, train: Callable[[optuna.Trial], float]) -> None:
+    """Train a claimed trial and tell the study how it ended: complete, pruned, or failed (TrialFailed); any other
+    exception fails the trial and goes on up."""
+    import optuna
+    from optuna.trial import TrialState
+
+    try:
+        value = train(trial)
+    except optuna.TrialPruned:
+        study.tell(trial, state=TrialState.PRUNED)
+    except TrialFailed:
+        study.tell(trial, state=TrialState.FAIL)
+    except BaseException:
+        study.tell(trial, state=TrialState.FAIL)
+        raise
+    else:
+        study.tell(trial, value)
 
 
 def work(
@@ -40,33 +78,31 @@ def work(
     """Run trials of the folder's sweep until its budget is used (or should_stop); returns how many this worker
     ran. storage: the study's (default: the sweep's own); threads/device: this worker's share of the machine;
     max_trials: at most this many here (tests); on_trial: called with each trial this worker finished."""
-    from optuna.study import MaxTrialsCallback
-
     quiet_optuna()
     spec = folder.spec
     study = load_study(spec, storage or storage_for(spec, folder.path), seed=seed)
-    budget = MaxTrialsCallback(spec.trials, states=None)
-    callbacks = [budget] if on_trial is None else [budget, lambda study, frozen: on_trial(frozen)]
+
+    def train(trial: optuna.Trial) -> float:
+        return objective(
+            trial,
+            spec,
+            folder.trial_runs,
+            threads=threads,
+            device=device,
+            should_stop=should_stop,
+            on_event=on_event,
+        )
+
     done = 0
     while not should_stop() and (max_trials is None or done < max_trials):
         fail_stale(study)
-        if used(study) >= spec.trials:
+        if used(study) >= spec.trials:  # a resume lowered the budget below the tickets made
             break
-        study.optimize(
-            lambda trial: objective(
-                trial,
-                spec,
-                folder.trial_runs,
-                threads=threads,
-                device=device,
-                should_stop=should_stop,
-                on_event=on_event,
-            ),
-            n_trials=1,
-            catch=(TrialFailed,),
-            callbacks=callbacks,
-            gc_after_trial=False,
-            show_progress_bar=False,
-        )
+        trial = claim(study)
+        if trial is None:
+            break
+        run_claimed(study, trial, train)
         done += 1
+        if on_trial is not None:
+            on_trial(study._storage.get_trial(trial._trial_id))
     return done
