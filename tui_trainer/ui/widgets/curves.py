@@ -14,6 +14,8 @@ from textual.containers import Vertical
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
+from tui_trainer.ui.widgets.matrix_plot import MatrixPlot
+
 MAX_MARKERS = 30
 """Above this many points a curve is a plain line (dots would merge into a thick band)."""
 MAX_CURVE_POINTS = 300
@@ -141,7 +143,7 @@ class PlotLegend(Static):
     _shown: Text | None = None
 
 
-class CurvePlot(PlotextPlot):
+class CurvePlot(MatrixPlot):
     """A plot that redraws only when given new curves (the caller caps how often); no title, legend or x label
     inside the box (its PlotLegend shows them), whole-number x ticks."""
 

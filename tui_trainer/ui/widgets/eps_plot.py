@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from textual_plotext import PlotextPlot
-
 from tui_trainer.core.spec.robustness import AttackPoint
 from tui_trainer.ui.widgets.curves import theme_colour, tick_count
+from tui_trainer.ui.widgets.matrix_plot import MatrixPlot
 
 ROLES = {"fgsm": "warning", "pgd": "error"}
 """Each attack's theme colour."""
 
 
-class EpsPlot(PlotextPlot):
+class EpsPlot(MatrixPlot):
     """Accuracy (0-100 %) against eps, one braille line with markers per attack; redrawn only when shown new points."""
 
     def __init__(self, *, id: str | None = None) -> None:

@@ -15,6 +15,7 @@ from textual_plotext import PlotextPlot
 
 from tui_trainer.core.data.preview import PreviewData
 from tui_trainer.core.spec.experiment import DataSpec
+from tui_trainer.ui.widgets.matrix_plot import MatrixPlot
 from tui_trainer.ui.widgets.sample_image import half_block_lines
 
 ROLES = ("primary", "warning", "success", "error", "secondary", "accent")
@@ -74,7 +75,7 @@ class DatasetPreview(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("", id="preview-summary", markup=False)
         yield ImageStrip(id="preview-images")
-        yield PlotextPlot(id="preview-plot")
+        yield MatrixPlot(id="preview-plot")
         yield Static("", id="preview-text", markup=False)
 
     def on_mount(self) -> None:
