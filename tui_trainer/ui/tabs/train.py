@@ -415,8 +415,9 @@ class TrainPane(Vertical, can_focus=True):
             self._flush()
 
     def _flush(self, at_once: bool = False) -> None:
-        """Redraw what changed since the last redraw (capped rate): progress and notes now, each plot (the lr plot
-        at its own cap) and table in a frame of its own (STAGE_INTERVAL_S apart), or all now with at_once."""
+        """Redraw what changed since the last redraw (capped rate): progress, notes and the loss plot now, each other
+        plot (the lr plot at its own cap) and table in a frame of its own (STAGE_INTERVAL_S apart), or all now with
+        at_once."""
         if self._dirty:
             self._dirty = False
             run = self.current
@@ -427,7 +428,8 @@ class TrainPane(Vertical, can_focus=True):
                 drawn = (run.run_id, run.epochs_done, self.normalised, id(self.overlays))
                 epochs_changed, self._drawn_epochs = self._drawn_epochs != drawn, drawn
                 previous = self._previous()
-                self._stages["loss"] = partial(self._draw_loss, run, previous)
+                # the loss plot goes out with the progress it belongs to: one frame, not two, twice a second
+                self._draw_loss(run, previous)
                 self._lr_waiting = run
                 if epochs_changed:
                     self._epoch_waiting = (run, previous)
