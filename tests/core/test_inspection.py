@@ -206,3 +206,17 @@ def test_the_live_inspection_leaves_the_training_unchanged(tiny_bundle):
         vars(e.metrics) | {"seconds": 0} for e in inspected.history
     ]
     assert len([e for e in seen if isinstance(e, Inspection)]) == 2
+
+
+def test_a_live_run_is_inspected_at_most_every_interval_and_at_its_last_epoch(tiny_bundle):
+    """Simulated seconds: 0.9 s per epoch and a 2 s interval inspect epochs 1 and 4, then the last (5)."""
+    from tui_trainer.core.analysis.live import LiveInspector
+    from tui_trainer.core.training.engine import fit
+
+    exp = experiment(CNN, epochs=5)
+    data = tiny_bundle((1, 8, 8), 3, n_train=48, n_val=16)
+    ticks = iter(0.9 * k for k in range(100))
+    inspector = LiveInspector(data, epochs=5, interval=2.0, clock=lambda: next(ticks))
+    seen = []
+    fit(exp, data, on_event=seen.append, should_stop=lambda: False, inspect=inspector)
+    assert [e.epoch for e in seen if isinstance(e, Inspection)] == [1, 4, 5]

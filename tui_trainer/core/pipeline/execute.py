@@ -52,7 +52,7 @@ def execute(
     if prepared.inspect:
         from tui_trainer.core.analysis.live import LiveInspector
 
-        inspect = LiveInspector(prepared.data)
+        inspect = LiveInspector(prepared.data, epochs=prepared.experiment.train.epochs)
     try:
         end = fit(
             prepared.experiment,
