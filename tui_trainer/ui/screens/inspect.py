@@ -158,7 +158,7 @@ class InspectScreen(Screen[None]):
         if ins is None:
             if self.supply is not None:
                 self._say(
-                    "no inspection yet: it arrives at each epoch's end of a run this app trains "
+                    "no inspection yet: it arrives at the end of the first epoch of a run this app trains (then at most every 2 s) "
                     "(a followed run: i on the Runs tab inspects its checkpoints)"
                 )
             return

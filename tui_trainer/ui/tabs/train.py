@@ -336,12 +336,15 @@ class TrainPane(Vertical, can_focus=True):
         return True
 
     def action_inspect(self) -> None:
-        """The inspection of the current run, refreshed at each epoch's end."""
+        """The inspection of the current run: its first epoch's, then one at most every 2 s and its last epoch's."""
         from tui_trainer.ui.screens.inspect import InspectScreen
 
         run = self.current
         if run is None:
-            self.app.notify("start a run (s) first: its inspection arrives at the end of each epoch", markup=False)
+            self.app.notify(
+                "start a run (s) first: its inspection arrives at the end of its first epoch, then at most every 2 s",
+                markup=False,
+            )
             return
         title = f"run {run.run_id}: {run.experiment.name} on {run.experiment.data.name}"
         self.app.push_screen(InspectScreen(title, supply=lambda: run.inspection))
