@@ -189,7 +189,7 @@ class Bench:
                 self.gate.close()
         if self.profile is not None:
             self.profile.dump_stats(a.profile_ui)
-            log(f"UI-thread profile of the app chunks written to {a.profile_ui}")
+            log(f"UI-thread profile of the steady windows written to {a.profile_ui}")
 
     async def run_config(self, app, pilot, host: _host.HostProcess, cfg, threads: int) -> None:
         device = self.args.device
@@ -236,17 +236,11 @@ class Bench:
             if name != "app":
                 return await host.chunk(name, a.chunk_s, threads)
             with app.lag_probed():
-                if self.profile is not None:
-                    self.profile.enable()
                 ui_cpu0, process0, wall0 = time.thread_time(), process_cpu(), time.perf_counter()
-                try:
-                    got = await app_run.chunk(a.chunk_s)  # torch threads: as the app's backend set them
-                    wall = time.perf_counter() - wall0
-                    ui_share.append((time.thread_time() - ui_cpu0) / wall)
-                    process_share.append((process_cpu() - process0) / wall)
-                finally:
-                    if self.profile is not None:
-                        self.profile.disable()
+                got = await app_run.chunk(a.chunk_s)  # torch threads: as the app's backend set them
+                wall = time.perf_counter() - wall0
+                ui_share.append((time.thread_time() - ui_cpu0) / wall)
+                process_share.append((process_cpu() - process0) / wall)
             await asyncio.sleep(a.settle_s)  # the dashboard catches up before another loop runs
             return got
 
@@ -286,9 +280,13 @@ class Bench:
         """The UI process's CPU while the app trains without a pause for --steady-s seconds (ui_cpu_share): the
         rounds' chunks are shorter than the dashboard's redraw period, and its redraws fall in the pauses after
         them, so their CPU undercounts the dashboard (the more, the shorter the chunks: quick mode)."""
+        if self.profile is not None:
+            self.profile.enable()
         cpu0, wall0 = process_cpu(), time.perf_counter()
         await app_run.chunk(self.args.steady_s)
         self.ui_process_cpu[cfg.key] = (process_cpu() - cpu0) / (time.perf_counter() - wall0)
+        if self.profile is not None:
+            self.profile.disable()
         await asyncio.sleep(self.args.settle_s)
 
     async def beside_busy(self, app, app_run) -> None:
@@ -507,7 +505,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--profile-ui",
         metavar="FILE",
         default=None,
-        help="cProfile the UI (main) thread during app chunks into FILE (slows the app: diagnosis only)",
+        help="cProfile the UI (main) thread in the steady windows into FILE (slows the app: diagnosis only)",
     )
     a = p.parse_args(argv)
     a.rounds = a.rounds or (5 if a.quick else 15)
