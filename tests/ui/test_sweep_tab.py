@@ -341,3 +341,18 @@ async def test_a_sweep_started_in_the_app_runs_in_its_own_process_and_stops(tmp_
         assert {t.state for t in table.trials} <= {"failed", "complete", "pruned"}
         assert (pane.background.folder / "sweep.toml").is_file()
         assert app.experiment.train.epochs == 200  # the editors keep the experiment the sweep started from
+
+
+async def test_p_on_the_sweep_tab_says_a_sweep_cannot_pause_and_leaves_a_training_run_alone(fake_engine) -> None:
+    fake_engine.hold()
+    app = make_app(fake_engine, dataset="moons", preset="mlp")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("4", "s")
+        await wait_until(pilot, lambda: app.runs.running and fake_engine.waiting.is_set(), what="the run")
+        await show_sweep_tab(pilot)
+        await pilot.press("p")
+        await wait_until(pilot, lambda: any("cannot be paused" in m for m in message_texts(app)), what="the message")
+        assert not app.runs.paused
+        await pilot.press("4", "p")  # on the Train tab p pauses the run
+        await wait_until(pilot, lambda: app.runs.paused, what="the pause")
+        fake_engine.release()

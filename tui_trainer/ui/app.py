@@ -387,7 +387,15 @@ class TrainerApp(App):
         self.runs.retrain()
 
     def action_pause(self) -> None:
-        """Pause or resume the run."""
+        """Pause or resume the run; on the Sweep tab (where s and x act on the sweep) say that a sweep cannot."""
+        if self.query_one(TabbedContent).active == "sweep":
+            self.notify(
+                "A sweep cannot be paused: x stops it (its finished trials stay; `tui-trainer sweep --resume "
+                "--sweep-dir DIR` continues it). p on another tab pauses a training run.",
+                title="Sweep",
+                markup=False,
+            )
+            return
         self.runs.toggle_pause()
 
     def action_stop(self) -> None:
