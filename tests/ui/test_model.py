@@ -103,59 +103,74 @@ async def test_the_memory_to_train_follows_the_layers_and_the_batch_size() -> No
 
 
 async def test_add_insert_delete_move_reset() -> None:
+    """Each step waits for what it changed (a dialog shown or gone, the layers edited): a busy machine may need
+    several frames where a quiet one needs one."""
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await open_model_tab(pilot, 1)
         table = app.query_one("#layers")
+
+        def types() -> list[str]:
+            return [layer.type for layer in app.experiment.layers]
+
+        async def form_shown() -> LayerForm:
+            await wait_until(
+                pilot, lambda: isinstance(app.screen, LayerForm) and bool(app.screen.query("#layer-type")), what="form"
+            )
+            return app.screen
+
+        async def form_gone() -> None:
+            await wait_until(pilot, lambda: not isinstance(app.screen, LayerForm), what="the form closed")
+
         # a: add after layer 1, as a Dropout with p=0.25.
         await pilot.press("a")
-        await pilot.pause()
-        form = app.screen
-        assert isinstance(form, LayerForm)
+        form = await form_shown()
         form.query_one("#layer-type", Select).value = "Dropout"
-        await pilot.pause()
+        await wait_until(pilot, lambda: bool(form.query("#arg-p")), what="Dropout's argument")
         form.query_one("#arg-p", Input).value = "0.25"
-        await pilot.pause()
-        assert text_of(app, "#layer-fit") == "Output here: 6x24x24, 0 parameters"
+        await wait_until(
+            pilot, lambda: text_of(app, "#layer-fit") == "Output here: 6x24x24, 0 parameters", what="the fit line"
+        )
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await form_gone()
+        await wait_until(pilot, lambda: len(app.experiment.layers) == len(LENET) + 1, what="the layer added")
         layers = app.experiment.layers
-        assert layers[1] == LayerSpec("Dropout", {"p": 0.25}) and len(layers) == len(LENET) + 1
-        assert table.cursor_row == 2 and row_text(app, 2)[1] == "Dropout"
+        assert layers[1] == LayerSpec("Dropout", {"p": 0.25})
+        await wait_until(pilot, lambda: table.cursor_row == 2 and row_text(app, 2)[1] == "Dropout", what="the row")
         # i: insert before it; switching Conv2d -> MaxPool2d keeps the typed kernel_size.
         await pilot.press("i")
-        await pilot.pause()
-        form = app.screen
-        assert "Does not fit here (yet): its input is a 6x24x24 image" in text_of(app, "#layer-fit")
+        form = await form_shown()
+        await wait_until(
+            pilot,
+            lambda: "Does not fit here (yet): its input is a 6x24x24 image" in text_of(app, "#layer-fit"),
+            what="the fit warning",
+        )
         assert form.query_one("#layer-fit").has_class("-warning")
         form.query_one("#layer-type", Select).value = "Conv2d"
-        await pilot.pause()
+        await wait_until(pilot, lambda: bool(form.query("#arg-kernel_size")), what="Conv2d's arguments")
         form.query_one("#arg-kernel_size", Input).value = "3"
         form.query_one("#layer-type", Select).value = "MaxPool2d"
-        await pilot.pause()
+        await wait_until(pilot, lambda: not form.query("#arg-out_channels"), what="MaxPool2d's arguments")
         assert form.query_one("#arg-kernel_size", Input).value == "3"
         await pilot.press("enter")
-        await pilot.pause()
+        await form_gone()
+        await wait_until(pilot, lambda: app.experiment.layers[1].type == "MaxPool2d", what="the layer inserted")
         assert app.experiment.layers[1] == LayerSpec("MaxPool2d", {"kernel_size": 3})
-        assert app.experiment.layers[2].type == "Dropout" and table.cursor_row == 2
+        assert app.experiment.layers[2].type == "Dropout"
+        await wait_until(pilot, lambda: table.cursor_row == 2, what="the cursor on the new layer")
         # J / K (and ctrl+down / ctrl+up) move the layer under the cursor.
         await pilot.press("J")
-        await pilot.pause()
-        assert [layer.type for layer in app.experiment.layers[1:3]] == ["Dropout", "MaxPool2d"]
-        assert table.cursor_row == 3
+        await wait_until(pilot, lambda: types()[1:3] == ["Dropout", "MaxPool2d"], what="the layer moved down")
+        await wait_until(pilot, lambda: table.cursor_row == 3, what="the cursor following it")
         await pilot.press("ctrl+up")
-        await pilot.pause()
-        assert [layer.type for layer in app.experiment.layers[1:3]] == ["Dropout", "MaxPool2d"][::-1]
+        await wait_until(pilot, lambda: types()[1:3] == ["MaxPool2d", "Dropout"], what="the layer moved up")
         # d deletes; r puts the preset back.
         await pilot.press("d", "d")
-        await pilot.pause()
-        assert app.experiment.layers == LENET
+        await wait_until(pilot, lambda: app.experiment.layers == LENET, what="both deleted")
         await pilot.press("d")
-        await pilot.pause()
-        assert len(app.experiment.layers) == len(LENET) - 1
+        await wait_until(pilot, lambda: len(app.experiment.layers) == len(LENET) - 1, what="one more deleted")
         await pilot.press("r")
-        await pilot.pause()
-        assert app.experiment.layers == LENET
+        await wait_until(pilot, lambda: app.experiment.layers == LENET, what="the preset back")
         # The input row: nothing to delete or edit, a message says why.
         table.move_cursor(row=0)
         await pilot.press("d", "e")
@@ -277,3 +292,20 @@ def test_layer_history_is_bounded() -> None:
     assert [step[0].what for step in undone if step] == ["step 7", "step 6", "step 5", "step 4"]
     assert undone[-2:] == [None, None] and history.current.layers == stacks[3]
     assert history.redo() is not None and history.current.layers == stacks[4]
+
+
+async def test_a_layer_form_closed_before_its_refresh_does_not_end_the_app() -> None:
+    """CI under load: the form's height fit (queued after a refresh) ran once the form was closed, and its
+    NoMatches ended the app."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_model_tab(pilot, 1)
+        await pilot.press("a")
+        await wait_until(pilot, lambda: isinstance(app.screen, LayerForm), what="the form")
+        form = app.screen
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, LayerForm), what="the form closed")
+        await wait_until(pilot, lambda: not form.is_attached, what="the form unmounted")
+        form._fit_height()  # what the queued callback does: nothing, the dialog is gone
+        await pilot.pause()
+        assert app.is_running

@@ -145,7 +145,10 @@ class LayerForm(ModalScreen[LayerSpec | None]):
         self.call_after_refresh(self._fit_height)
 
     def _fit_height(self) -> None:
-        """Fit the dialog in short terminals: the arguments scroll, the buttons stay in view."""
+        """Fit the dialog in short terminals: the arguments scroll, the buttons stay in view (nothing when the
+        dialog was closed before its refresh came: a busy machine)."""
+        if not self.is_attached or not self.query("#layer-form") or not self.query("#layer-args"):
+            return
         dialog = self.query_one("#layer-form")
         fixed = sum(w.outer_size.height + w.styles.margin.height for w in dialog.children if w.id != "layer-args")
         room = self.size.height - fixed - dialog.styles.gutter.height - 1  # 1: the footer
