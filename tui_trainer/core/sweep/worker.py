@@ -96,9 +96,7 @@ def work(
     done = 0
     while not should_stop() and (max_trials is None or done < max_trials):
         fail_stale(study)
-        if used(study) >= spec.trials:  # a resume lowered the budget below the tickets made
-            break
-        trial = claim(study)
+        trial = claim(study)  # None once every ticket is taken: the budget is used
         if trial is None:
             break
         run_claimed(study, trial, train)
