@@ -56,3 +56,26 @@ async def test_the_table_is_drawn_again_only_when_a_cell_changed() -> None:
         await pilot.pause()
         assert _cells(mine) == _cells(fresh)
         assert _cells(mine)[1][1] == "finished" and _cells(mine)[2][-1] == "lr 0.03"
+
+
+async def test_a_live_runs_changed_cells_are_written_in_place_while_they_fit() -> None:
+    app = TableApp()
+    async with app.run_test() as pilot:
+        mine = app.query_one("#mine", RunsTable)
+        clears, updates = [], []
+        clear, update_cell = mine.clear, mine.update_cell
+        mine.clear = lambda *a, **k: (clears.append(1), clear(*a, **k))[1]
+        mine.update_cell = lambda *a, **k: (updates.append(a[:2]), update_cell(*a, **k))[1]
+        runs = _runs(2)
+        runs[-1].status = "finished-with-a-long-word"
+        mine.show(runs)
+        runs[-1].status = "running"  # narrower than the column: in place, only that cell
+        mine.show(runs)
+        assert len(clears) == 1 and updates == [("2", "status")]
+        runs[-1].status = "a status wider than any before"  # does not fit: drawn afresh
+        mine.show(runs)
+        assert len(clears) == 2
+        fresh = app.query_one("#fresh", RunsTable)
+        fresh.show(runs)
+        await pilot.pause()
+        assert _cells(mine) == _cells(fresh)

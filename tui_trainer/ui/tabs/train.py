@@ -224,7 +224,9 @@ class TrainPane(Vertical, can_focus=True):
             elif event.status == RunStatus.FINISHED:  # a followed run's log is thinned: its last batch may be missing
                 for bar in self.query(ProgressBar):
                     bar.update(progress=bar.total or 0)
-        if run.status not in ("paused", "stopping") or isinstance(event, RunEnded):
+        # a run's start and end show at once; an epoch's end shows with the next redraw (a small dataset ends
+        # dozens of epochs a second, and a status line drawn for each was a frame of its own)
+        if isinstance(event, RunEnded) or (isinstance(event, RunStarted) and run.status not in ("paused", "stopping")):
             self._set_status(run.status, self._status_text(run))
         self._dirty = True
 
@@ -437,7 +439,9 @@ class TrainPane(Vertical, can_focus=True):
                 if epochs_changed:
                     self._epoch_waiting = (run, previous)
                 self._set_note("#warning", self._warning(run))
-        if self._epoch_waiting is not None and (at_once or self.epoch_redraws.ready()):
+        # what an epoch's end changes (its plots, tables and the runs table) goes out at the epoch panels' cap
+        epoch_turn = (self._epoch_waiting is not None or self._runs_dirty) and (at_once or self.epoch_redraws.ready())
+        if self._epoch_waiting is not None and epoch_turn:
             run, previous = self._epoch_waiting
             self._epoch_waiting = None
             self._stages["acc"] = partial(self._draw_acc, run, previous)
@@ -447,7 +451,7 @@ class TrainPane(Vertical, can_focus=True):
         if self._lr_waiting is not None and self._lr_due(self._lr_waiting, now=at_once):
             self._stages["lr"] = partial(self._draw_lr, self._lr_waiting)
             self._lr_waiting = None
-        if self._runs_dirty:
+        if self._runs_dirty and epoch_turn:
             self._runs_dirty = False
             self._stages["runs"] = lambda: self.query_one(RunsTable).show(self.runs)
         if at_once:

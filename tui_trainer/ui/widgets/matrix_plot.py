@@ -1,13 +1,16 @@
-"""A textual-plotext plot drawn from plotext's character matrix straight into a Rich Text: the same characters and
-styles as textual-plotext's render, without plotext writing an ANSI string and Rich parsing it back (the bulk of
-a live plot's redraw)."""
+"""A textual-plotext plot drawn from plotext's character matrix straight into the widget's lines: the same characters
+and styles as textual-plotext's render, without plotext writing an ANSI string that Rich parses back and Textual
+wraps and re-styles (the bulk of a live plot's redraw)."""
 
 from __future__ import annotations
 
 from rich.ansi import AnsiDecoder
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Span, Text
 from textual.app import RenderResult
+from textual.geometry import Size
+from textual.strip import Strip
 from textual_plotext import PlotextPlot
 
 _STYLES: dict[str, Style] = {}
@@ -49,11 +52,69 @@ def matrix_text(matrix: object) -> Text:
     return Text("".join(rows), spans=spans)
 
 
+def matrix_strips(matrix: object, base: Style) -> list[Strip]:
+    """plotext's built matrix as the widget's lines, top row first: the segments Textual makes of matrix_text (one per
+    span, each styled base, the widget's own style, + the span's), made without matrix_text."""
+    strips: list[Strip] = []
+    markers, fgs, styles, bgs = matrix.marker, matrix.fullground, matrix.style, matrix.background  # type: ignore[attr-defined]
+    combined: dict[Style, Style] = {}
+    for r in range(len(markers) - 1, -1, -1):
+        marker, fg, st, bg = markers[r], fgs[r], styles[r], bgs[r]
+        segments: list[Segment] = []
+        start = 0
+        run_plain = False
+        cols = len(marker)
+        for c in range(1, cols + 1):
+            if c == cols or fg[c] != fg[start] or st[c] != st[start] or bg[c] != bg[start]:
+                style = cell_style(fg[start], st[start], bg[start])
+                plain = not style
+                # a segment per run of colours, as Textual cuts matrix_text at its spans; runs without a style of
+                # their own (no span) share one
+                if not (plain and run_plain and segments):
+                    full = combined.get(style)
+                    if full is None:
+                        full = combined[style] = base + style
+                    segments.append(Segment("".join(marker[start:c]), full))
+                else:
+                    last = segments[-1]
+                    segments[-1] = Segment(last.text + "".join(marker[start:c]), last.style)
+                run_plain = plain
+                start = c
+        strips.append(Strip(segments, cols).apply_offsets(0, len(strips)))  # the offsets text selection reads
+    return strips
+
+
 class MatrixPlot(PlotextPlot):
-    """PlotextPlot whose render reads plotext's matrix (matrix_text) instead of parsing its ANSI output."""
+    """PlotextPlot whose lines are read from plotext's matrix (matrix_strips) instead of parsing its ANSI output:
+    built once per refresh (new data, a new size or theme), then each line handed out as it is."""
+
+    _strips: list[Strip] | None = None
+    _built_for: tuple[Size, Style] | None = None
+
+    def refresh(self, *regions, repaint: bool = True, layout: bool = False, recompose: bool = False):  # noqa: ANN002, ANN201
+        """Refresh the widget; its lines are built again when next drawn (whatever changed)."""
+        self._strips = None
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
     def render(self) -> RenderResult:
-        """Build the figure at the widget's size and theme, then its matrix as Text."""
+        """The figure at the widget's size and theme as Text (what textual-plotext's render gives; lines are drawn
+        by render_line, without it)."""
+        self._build()
+        return matrix_text(self.plt.monitor.matrix)
+
+    def render_line(self, y: int) -> Strip:
+        """Line y of the figure, built with the others when the widget was refreshed or resized since."""
+        base = self.visual_style.rich_style
+        if self._strips is None or self._built_for != (self.size, base):
+            self._build()
+            self._strips = matrix_strips(self.plt.monitor.matrix, base)
+            self._built_for = (self.size, base)
+        if 0 <= y < len(self._strips):
+            return self._strips[y]
+        return Strip.blank(self.size.width, base)
+
+    def _build(self) -> None:
+        """Build plotext's matrix at the widget's size and theme (as textual-plotext's render does)."""
         plot = self.plt
         width, height = self.size.width, self.size.height
         plot.plotsize(width, height)
@@ -61,4 +122,3 @@ class MatrixPlot(PlotextPlot):
         plot.theme(self._get_plotext_theme_name(self.app.theme))
         plot._set_sizes()
         plot._build_matrix()
-        return matrix_text(plot.monitor.matrix)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import DataTable
 
@@ -52,21 +53,40 @@ class RunsTable(DataTable):
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self._shown: list[tuple[str, ...]] = []
         """The rows as last drawn."""
+        self._widths: list[int] = []
+        """Each column's width as last laid out (its widest cell then)."""
 
     def on_mount(self) -> None:
         for label in COLUMNS:
             self.add_column(label, key=label)
 
     def show(self, runs: list[RunHistory]) -> None:
-        """Draw the runs again, or nothing when no cell changed. (Cells changed in place would keep the columns
-        as wide as their widest value so far; a redraw fits them to what they hold now.)"""
+        """Draw the runs: nothing when no cell changed; the changed cells in place when the rows are the same runs
+        and every cell fits its column (a live run's epochs, accuracy and time: no layout pass); else the table
+        afresh, its columns fitted to what they hold now."""
         rows = [run_row(runs, index) for index in range(len(runs))]
         if rows == self._shown:
+            return
+        if self._fits(rows):
+            for old, new in zip(self._shown, rows, strict=True):
+                for label, before, after in zip(COLUMNS, old, new, strict=True):
+                    if before != after:
+                        self.update_cell(new[0], label, _cell(label, after))
+            self._shown = rows
             return
         self.clear()
         for row in rows:
             self.add_row(*(_cell(label, text) for label, text in zip(COLUMNS, row)), key=row[0])
         self._shown = rows
+        self._widths = [max(cell_len(text) for text in column) for column in zip(*rows)] if rows else []
+
+    def _fits(self, rows: list[tuple[str, ...]]) -> bool:
+        """Whether rows are the drawn runs (same ids, same order) with every cell within its column's width."""
+        if len(rows) != len(self._shown) or not rows:
+            return False
+        if any(new[0] != old[0] for new, old in zip(rows, self._shown, strict=True)):
+            return False
+        return all(cell_len(text) <= width for row in rows for text, width in zip(row, self._widths, strict=True))
 
 
 def _cell(label: str, text: str) -> Text:
