@@ -132,4 +132,19 @@ def tables_settled(app) -> bool:  # noqa: ANN001
     is idle, so on a busy machine a snapshot caught a header still at the old widths above wider rows."""
     from textual.widgets import DataTable
 
-    return all(not (table._require_update_dimensions or table._updated_cells) for table in app.screen.query(DataTable))
+    return all(
+        not (table._require_update_dimensions or table._updated_cells or table._new_rows) and _columns_fit(table)
+        for table in app.screen.query(DataTable)
+    )
+
+
+def _columns_fit(table) -> bool:  # noqa: ANN001
+    """Every column of a DataTable is at least as wide as its widest cell (a message that refilled the table after
+    it was measured leaves columns at their header's width until the next idle)."""
+    from rich.cells import cell_len
+
+    for key, column in table.columns.items():
+        widest = max((cell_len(str(cell)) for cell in table.get_column(key)), default=0)
+        if column.auto_width and column.content_width < widest:
+            return False
+    return True
