@@ -21,6 +21,19 @@ def _cells(table: RunsTable) -> list[list[str]]:
     return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
 
 
+def _counted(table: RunsTable, method: str, note) -> list:  # noqa: ANN001
+    """Wrap one of table's methods so that each call appends note(*its positional arguments) to the list returned."""
+    calls: list = []
+    original = getattr(table, method)
+
+    def counted(*args, **kwargs):
+        calls.append(note(*args))
+        return original(*args, **kwargs)
+
+    setattr(table, method, counted)
+    return calls
+
+
 def _runs(n: int) -> list[RunHistory]:
     runs = []
     for run_id in range(1, n + 1):
@@ -34,14 +47,7 @@ async def test_the_table_is_drawn_again_only_when_a_cell_changed() -> None:
     app = TableApp()
     async with app.run_test() as pilot:
         mine = app.query_one("#mine", RunsTable)
-        clears = []
-        clear = mine.clear
-
-        def counted_clear(*args, **kwargs):
-            clears.append(1)
-            return clear(*args, **kwargs)
-
-        mine.clear = counted_clear
+        clears = _counted(mine, "clear", lambda *args: 1)
         runs = _runs(2)
         mine.show(runs)
         mine.show(runs)
@@ -62,10 +68,8 @@ async def test_a_live_runs_changed_cells_are_written_in_place_while_they_fit() -
     app = TableApp()
     async with app.run_test() as pilot:
         mine = app.query_one("#mine", RunsTable)
-        clears, updates = [], []
-        clear, update_cell = mine.clear, mine.update_cell
-        mine.clear = lambda *a, **k: (clears.append(1), clear(*a, **k))[1]
-        mine.update_cell = lambda *a, **k: (updates.append(a[:2]), update_cell(*a, **k))[1]
+        clears = _counted(mine, "clear", lambda *args: 1)
+        updates = _counted(mine, "update_cell", lambda row, column, *rest: (row, column))
         runs = _runs(2)
         runs[-1].status = "finished-with-a-long-word"
         mine.show(runs)

@@ -4,6 +4,8 @@ wraps and re-styles (the bulk of a live plot's redraw)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from rich.ansi import AnsiDecoder
 from rich.segment import Segment
 from rich.style import Style
@@ -30,25 +32,31 @@ def cell_style(fullground: object, style: object, background: object) -> Style:
     return found
 
 
-def matrix_text(matrix: object) -> Text:
-    """plotext's built matrix (markers and three colour layers, bottom row first) as one Text, a line per row, a
-    span per run of cells that share their colours."""
-    rows: list[str] = []
-    spans: list[Span] = []
-    offset = 0
+def colour_runs(matrix: object) -> Iterator[tuple[list[str], list[tuple[int, int, Style]]]]:
+    """plotext's built matrix (markers and three colour layers, bottom row first) row by row, top row first: each
+    row's characters and its runs of cells that share their colours, as (start, end, Rich style)."""
     markers, fgs, styles, bgs = matrix.marker, matrix.fullground, matrix.style, matrix.background  # type: ignore[attr-defined]
     for r in range(len(markers) - 1, -1, -1):
         marker, fg, st, bg = markers[r], fgs[r], styles[r], bgs[r]
+        runs: list[tuple[int, int, Style]] = []
         start = 0
         cols = len(marker)
         for c in range(1, cols + 1):
             if c == cols or fg[c] != fg[start] or st[c] != st[start] or bg[c] != bg[start]:
-                style = cell_style(fg[start], st[start], bg[start])
-                if style:
-                    spans.append(Span(offset + start, offset + c, style))
+                runs.append((start, c, cell_style(fg[start], st[start], bg[start])))
                 start = c
+        yield marker, runs
+
+
+def matrix_text(matrix: object) -> Text:
+    """plotext's built matrix as one Text, a line per row, a span per run of cells that share their colours."""
+    rows: list[str] = []
+    spans: list[Span] = []
+    offset = 0
+    for marker, runs in colour_runs(matrix):
+        spans.extend(Span(offset + start, offset + end, style) for start, end, style in runs if style)
         rows.append("".join(marker) + "\n")  # every row ends with one, the last too (as plotext's string does)
-        offset += cols + 1
+        offset += len(marker) + 1
     return Text("".join(rows), spans=spans)
 
 
@@ -56,31 +64,21 @@ def matrix_strips(matrix: object, base: Style) -> list[Strip]:
     """plotext's built matrix as the widget's lines, top row first: the segments Textual makes of matrix_text (one per
     span, each styled base, the widget's own style, + the span's), made without matrix_text."""
     strips: list[Strip] = []
-    markers, fgs, styles, bgs = matrix.marker, matrix.fullground, matrix.style, matrix.background  # type: ignore[attr-defined]
     combined: dict[Style, Style] = {}
-    for r in range(len(markers) - 1, -1, -1):
-        marker, fg, st, bg = markers[r], fgs[r], styles[r], bgs[r]
+    for marker, runs in colour_runs(matrix):
         segments: list[Segment] = []
-        start = 0
-        run_plain = False
-        cols = len(marker)
-        for c in range(1, cols + 1):
-            if c == cols or fg[c] != fg[start] or st[c] != st[start] or bg[c] != bg[start]:
-                style = cell_style(fg[start], st[start], bg[start])
-                plain = not style
-                # a segment per run of colours, as Textual cuts matrix_text at its spans; runs without a style of
-                # their own (no span) share one
-                if not (plain and run_plain and segments):
-                    full = combined.get(style)
-                    if full is None:
-                        full = combined[style] = base + style
-                    segments.append(Segment("".join(marker[start:c]), full))
-                else:
-                    last = segments[-1]
-                    segments[-1] = Segment(last.text + "".join(marker[start:c]), last.style)
-                run_plain = plain
-                start = c
-        strips.append(Strip(segments, cols).apply_offsets(0, len(strips)))  # the offsets text selection reads
+        previous_plain = False
+        for start, end, style in runs:
+            text = "".join(marker[start:end])
+            if not style and previous_plain:  # runs without a style of their own (no span) share one segment
+                segments[-1] = Segment(segments[-1].text + text, segments[-1].style)
+            else:
+                full = combined.get(style)
+                if full is None:
+                    full = combined[style] = base + style
+                segments.append(Segment(text, full))
+            previous_plain = not style
+        strips.append(Strip(segments, len(marker)).apply_offsets(0, len(strips)))  # the offsets text selection reads
     return strips
 
 
