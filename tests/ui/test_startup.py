@@ -8,10 +8,12 @@ import textwrap
 import threading
 
 import pytest
-from fakes import FakeEngine, fake_backend, make_app
+from fakes import FakeEngine, fake_backend, make_app, nothing
 from helpers import message_texts, wait_until
+from textual.app import App
+from textual.widgets import TabbedContent, TabPane
 
-from tui_trainer.ui.app import TrainerApp
+from tui_trainer.ui.app import TABS, TrainerApp, pane_class
 from tui_trainer.ui.tabs.train import TrainPane
 
 
@@ -210,3 +212,39 @@ async def test_collections_are_held_through_start_up_until_the_first_settle() ->
         gc.enable()
         gc.unfreeze()
         gc.set_threshold(*before)
+
+
+async def test_the_first_frame_holds_only_the_data_pane_and_the_others_follow() -> None:
+    """Only the Data tab's pane is composed for the first frame; the other tabs' panes are mounted after it,
+    then what needs them (the devices) starts."""
+    seen: dict[str, bool] = {}
+
+    class Probe(TrainerApp):
+        def on_mount(self) -> None:
+            seen.update({pane.id: bool(pane.children) for pane in self.query(TabPane)})
+
+    app = Probe(backend=fake_backend(nothing))
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert seen == {tab: tab == "data" for tab in TABS}
+        assert app.panes_mounted  # run_test hands over the pilot once they are
+        assert [type(pane.children[0]) for pane in app.query(TabPane)] == [pane_class(tab) for tab in TABS]
+        await wait_until(pilot, lambda: app.found_devices is not None, what="the devices found")
+
+
+async def test_a_key_before_the_hidden_panes_are_mounted_waits_for_them(monkeypatch) -> None:
+    """A key that comes before the deferred mount (a fast typist, a slow machine) mounts the panes first, then
+    acts: 4 shows a Train tab that has its pane."""
+
+    async def not_yet(self) -> None:  # the deferred mount never comes on its own in this test
+        return None
+
+    monkeypatch.setattr(TrainerApp, "_after_first_frame", not_yet)
+    app = make_app()
+    async with App.run_test(app, size=(100, 30)) as pilot:  # Textual's own: the pilot takes over at once
+        assert not app.panes_mounted
+        assert not app.query("TabPane#train > *")
+        await pilot.press("4")
+        assert app.panes_mounted
+        assert app.query_one(TabbedContent).active == "train"
+        assert app.focused is app.query_one(TrainPane)
+        await wait_until(pilot, lambda: app.found_devices is not None, what="the devices found")

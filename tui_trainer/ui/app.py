@@ -6,8 +6,11 @@ import asyncio
 import dataclasses
 import signal
 from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import events, on
 from textual.app import App, ComposeResult, SystemCommand
@@ -17,6 +20,7 @@ from textual.driver import Driver
 from textual.notifications import Notification, Notify
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Input, Static, TabbedContent, TabPane, Tabs
 
 from tui_trainer.core.backend import BackendError, TrainingBackend
@@ -30,18 +34,17 @@ from tui_trainer.ui.key_order import handles_keys_in_order, type_into
 from tui_trainer.ui.messages import DevicesFound, TrainingEventMessage, TrainingThreadDone
 from tui_trainer.ui.run_lifecycle import RunLifecycle
 from tui_trainer.ui.screens.dialogs import AskText, Confirm, MessageLog
-from tui_trainer.ui.tabs.data import DataPane
-from tui_trainer.ui.tabs.help import HelpPane
-from tui_trainer.ui.tabs.hparams import HparamsPane
-from tui_trainer.ui.tabs.model import ModelPane
-from tui_trainer.ui.tabs.runs import RunsPane
-from tui_trainer.ui.tabs.sweep import SweepPane
-from tui_trainer.ui.tabs.train import TrainPane
 from tui_trainer.ui.terminal import hang_up_proof
 from tui_trainer.ui.typing_guard import TypingGuard
 from tui_trainer.ui.widgets.field_form import FieldRow
 from tui_trainer.ui.widgets.footer import RunKeysFooter
 from tui_trainer.ui.widgets.message_bar import LOG_SIZE, LoggedMessage, MessageBar, logged
+
+if TYPE_CHECKING:
+    from textual.app import AutopilotCallbackType
+    from textual.pilot import Pilot
+
+    from tui_trainer.ui.tabs.sweep import SweepPane
 
 STYLES = Path(__file__).parent / "styles"
 TABS = ("data", "model", "hparams", "train", "runs", "sweep", "help")
@@ -55,6 +58,32 @@ TAB_LABELS = {
     "help": ("?", "Help"),
 }
 """Each tab's key and name, as its label in the tab bar shows them (the palette uses the same words)."""
+
+
+def pane_class(tab: str) -> type[Widget]:
+    """The class of a tab's pane, its module imported when first asked for: the first frame needs only the
+    first tab's (see TrainerApp.compose)."""
+    if tab == "data":
+        from tui_trainer.ui.tabs.data import DataPane as pane
+    elif tab == "model":
+        from tui_trainer.ui.tabs.model import ModelPane as pane
+    elif tab == "hparams":
+        from tui_trainer.ui.tabs.hparams import HparamsPane as pane
+    elif tab == "train":
+        from tui_trainer.ui.tabs.train import TrainPane as pane
+    elif tab == "runs":
+        from tui_trainer.ui.tabs.runs import RunsPane as pane
+    elif tab == "sweep":
+        from tui_trainer.ui.tabs.sweep import SweepPane as pane
+    elif tab == "help":
+        from tui_trainer.ui.tabs.help import HelpPane as pane
+    else:
+        raise KeyError(tab)
+    return pane
+
+
+FIRST_TAB = "data"
+"""The tab the app opens on: the only pane in the first frame."""
 
 DEFAULT_DATASET = "digits28"
 
@@ -119,6 +148,9 @@ class TrainerApp(App):
         self.runs_dir = runs_dir
         """Where runs are saved (None: not saved); the Runs tab lists and changes it."""
         self.watch_dir = watch
+        self.panes_mounted = False
+        """True once every tab's pane is mounted (right after the first frame; see compose)."""
+        self._mounting_panes = asyncio.Lock()
         self.signals = signals
         self.exit_signal: signal.Signals | None = None
         """The signal that ended the app (SIGHUP: the terminal hung up; SIGTERM), else None."""
@@ -155,34 +187,71 @@ class TrainerApp(App):
         return hang_up_proof(super().get_driver_class())
 
     def compose(self) -> ComposeResult:
+        """The first frame: the top line, the tab bar, the Data tab and the footer. The other tabs' panes are
+        mounted right after it (mount_hidden_panes): nobody sees them before a key press, which waits for them,
+        and composing and styling them first made the first frame wait (docs/architecture.md, "Start-up")."""
         yield MessageBar(id="message-bar")
         with Container(id="main"):
-            with TabbedContent(id="tabs", initial="data"):
-                with TabPane(" ".join(TAB_LABELS["data"]), id="data"):
-                    yield DataPane()
-                with TabPane(" ".join(TAB_LABELS["model"]), id="model"):
-                    yield ModelPane()
-                with TabPane(" ".join(TAB_LABELS["hparams"]), id="hparams"):
-                    yield HparamsPane()
-                with TabPane(" ".join(TAB_LABELS["train"]), id="train"):
-                    yield TrainPane()
-                with TabPane(" ".join(TAB_LABELS["runs"]), id="runs"):
-                    yield RunsPane()
-                with TabPane(" ".join(TAB_LABELS["sweep"]), id="sweep"):
-                    yield SweepPane()
-                with TabPane(" ".join(TAB_LABELS["help"]), id="help"):
-                    yield HelpPane()
+            with TabbedContent(id="tabs", initial=FIRST_TAB):
+                for tab in TABS:
+                    with TabPane(" ".join(TAB_LABELS[tab]), id=tab):
+                        if tab == FIRST_TAB:
+                            yield pane_class(tab)()
         yield Static("Terminal too small: make it at least 60 columns x 20 rows.", id="too-small")
         yield RunKeysFooter()
 
     def on_mount(self) -> None:
         if self.signals:
             self._handle_exit_signals()
+        self.call_after_refresh(self._after_first_frame)
+
+    async def _after_first_frame(self) -> None:
+        await self.mount_hidden_panes()
+
+    # A pilot (run_test's, or run_async's auto_pilot: the snapshot tests') may call the app's methods, which
+    # input alone waits for (see on_event): it takes over once every tab's pane is mounted.
+
+    @asynccontextmanager
+    async def run_test(self, *args, **kwargs) -> AsyncIterator[Pilot]:
+        """Textual's run_test, handing over the pilot once every tab's pane is mounted."""
+        async with super().run_test(*args, **kwargs) as pilot:
+            await self._until_panes_mounted(pilot)
+            yield pilot
+
+    async def run_async(self, *args, auto_pilot: AutopilotCallbackType | None = None, **kwargs):
+        """Textual's run_async; an auto_pilot starts once every tab's pane is mounted."""
+        if auto_pilot is not None:
+            drive = auto_pilot
+
+            async def auto_pilot(pilot: Pilot) -> None:
+                await self._until_panes_mounted(pilot)
+                await drive(pilot)
+
+        return await super().run_async(*args, auto_pilot=auto_pilot, **kwargs)
+
+    async def _until_panes_mounted(self, pilot: Pilot) -> None:
+        while not self.panes_mounted and self.is_running:
+            await pilot.pause()
+
+    async def mount_hidden_panes(self) -> None:
+        """After the first frame, or at the first key or mouse event if that comes sooner: the other tabs' panes,
+        then what needs them (following a run, the devices). Once only."""
+        async with self._mounting_panes:
+            if self.panes_mounted:
+                return
+            await asyncio.gather(
+                *(
+                    self.query_one(f"TabPane#{tab}", TabPane).mount(pane_class(tab)())
+                    for tab in TABS
+                    if tab != FIRST_TAB
+                )
+            )
+            self.panes_mounted = True
         self.set_timer(1.0, self.settle_memory)  # once the deferred forms are mounted
         if self.watch_dir is not None:
-            self.call_after_refresh(self.runs.attach, self.watch_dir)
-        # After the first frame: the backend may still be importing torch.
-        self.call_after_refresh(self.run_worker, self._find_devices, thread=True, group="devices", exit_on_error=False)
+            self.runs.attach(self.watch_dir)
+        # The backend may still be importing torch.
+        self.run_worker(self._find_devices, thread=True, group="devices", exit_on_error=False)
 
     # ------------------------------------------------------------ messages (the top line, not toasts)
 
@@ -306,6 +375,8 @@ class TrainerApp(App):
         self.set_experiment(self.experiment.replace_layers(self.preset_experiment.layers))
 
     def _reset_from_palette(self) -> None:
+        from tui_trainer.ui.tabs.model import ModelPane
+
         self.query_one(ModelPane).action_reset()  # as r on the Model tab: it says how to undo it
 
     def blockers(self) -> list[str]:
@@ -329,10 +400,14 @@ class TrainerApp(App):
         or "data.name": the Data tab); False for a field edited nowhere ("model", a layer, "")."""
         section, _, name = field.partition(".")
         if section == "train" and name:
+            from tui_trainer.ui.tabs.hparams import HparamsPane
+
             self.action_show_tab("hparams")
             self.call_after_refresh(self.query_one(HparamsPane).focus_field, name)
             return True
         if section == "data" and name:
+            from tui_trainer.ui.tabs.data import DataPane
+
             self.action_show_tab("data")
             self.call_after_refresh(self.query_one(DataPane).focus_field, name)
             return True
@@ -347,7 +422,10 @@ class TrainerApp(App):
     # ------------------------------------------------------------ tabs and keys
 
     async def on_event(self, event: events.Event) -> None:
-        """Every key passes the typing guard first; a text field's keys are handled in the order typed."""
+        """Every key passes the typing guard first; a text field's keys are handled in the order typed. Input
+        that comes before the hidden panes are mounted (see compose) waits for them."""
+        if isinstance(event, (events.Key, events.MouseEvent, events.Paste)) and not self.panes_mounted:
+            await self.mount_hidden_panes()
         if isinstance(event, events.Key) and not event.is_forwarded:
             if self.typing_guard.swallows(event, self.screen):
                 return
@@ -374,11 +452,17 @@ class TrainerApp(App):
         if isinstance(self.focused, Input):
             self.query_one(TabbedContent).query_one(Tabs).focus()
 
+    def sweep_pane(self) -> SweepPane:
+        """The Sweep tab's pane."""
+        from tui_trainer.ui.tabs.sweep import SweepPane
+
+        return self.query_one(SweepPane)
+
     def action_start(self) -> None:
         """Start a run of the edited experiment, unless one is going or something blocks it; on the Sweep tab,
         start the sweep defined there."""
         if self.query_one(TabbedContent).active == "sweep":
-            self.query_one(SweepPane).start()
+            self.sweep_pane().start()
             return
         self.runs.start()
 
@@ -401,7 +485,7 @@ class TrainerApp(App):
     def action_stop(self) -> None:
         """Stop the run at its next batch; on the Sweep tab, the sweep watched there (after asking)."""
         if self.query_one(TabbedContent).active == "sweep":
-            self.query_one(SweepPane).stop()
+            self.sweep_pane().stop()
             return
         self.runs.stop()
 
@@ -490,7 +574,7 @@ class TrainerApp(App):
             )
             self.push_screen(Confirm(question), answered)
             return
-        if self.query_one(SweepPane).sweep_running:
+        if self.sweep_pane().sweep_running:
             question = (
                 "A sweep is running in its own process: it goes on after the app quits (a on the Sweep tab "
                 "attaches to it again, x there stops it). Quit?"

@@ -20,7 +20,7 @@ from textual import events
 from textual.containers import ScrollableContainer
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Button, DataTable, Input, Select, Switch, Tabs, TextArea
+from textual.widgets import Button, DataTable, Input, Switch, Tabs
 
 KINDS: tuple[tuple[type[Widget], str], ...] = (
     (Tabs, "the tab bar"),
@@ -36,11 +36,15 @@ KEEPS_ARMED = frozenset({"tab", "shift+tab", "backspace", "delete", "space"})
 
 def is_text_field(widget: Widget | None) -> bool:
     """True for widgets that take typed text."""
+    from textual.widgets import TextArea  # imported at the first key, not before the first frame
+
     return isinstance(widget, Input | TextArea)
 
 
 def describe_focus(widget: Widget | None) -> str:
     """Where the focus is, in words for the note."""
+    from textual.widgets import Select
+
     if widget is None:
         return "no control"
     if isinstance(widget, Select) or isinstance(widget.parent, Select):
