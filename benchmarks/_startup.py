@@ -79,9 +79,44 @@ def tui_command() -> list[str]:
 
 
 def _env() -> dict[str, str]:
+    """The environment of every timed start: a 120x40 colour terminal, and bytecode written (with
+    PYTHONDONTWRITEBYTECODE set, a source checkout would compile all of tui_trainer at every start while the
+    empty app's Textual has its .pyc from pip: a first start that every later one repeats)."""
     env = dict(os.environ, TERM="xterm-256color", COLUMNS=str(COLS), LINES=str(ROWS))
     env.pop("NO_COLOR", None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
+
+
+CHILD_MODULE = b"tui_trainer.core.backend.process.child"
+"""In the command line of the app's training process, which lives in a session of its own: killing the app's
+session leaves it importing torch for seconds, on a core the next timed start would need."""
+
+
+def _training_children() -> set[int]:
+    """Pids of running training processes (none found where /proc is missing)."""
+    found = set()
+    for entry in Path("/proc").glob("[0-9]*") if Path("/proc").is_dir() else ():
+        try:
+            if CHILD_MODULE in (entry / "cmdline").read_bytes():
+                found.add(int(entry.name))
+        except OSError:  # it ended meanwhile
+            continue
+    return found
+
+
+def _wait_for_training_children(before: set[int], timeout: float = 30.0) -> None:
+    """Until the training processes started since `before` have ended (each sees its app gone and exits)."""
+    deadline = time.monotonic() + timeout
+    while (_training_children() - before) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def _warm_up() -> None:
+    """Import what the timed starts import once, untimed: their bytecode written, torch's files in the page
+    cache (a cold first `import torch` took twice as long as the next)."""
+    modules = "tui_trainer.cli, tui_trainer.ui.app, tui_trainer.ui.tabs.data, textual.app, textual.widgets, torch"
+    subprocess.run([sys.executable, "-c", f"import {modules}"], env=_env(), check=True)
 
 
 def _in_pty(cmd: list[str], env: dict[str, str], cwd: str, until, timeout: float) -> tuple[float, float | None, bytes]:
@@ -175,12 +210,16 @@ def measure(reps: int, log) -> dict[str, list[float]]:
         "ready_s": [],
         "first_refresh_s": [],
     }
+    _warm_up()
+    others = _training_children()
     with tempfile.TemporaryDirectory(prefix="tui-bench-") as cwd:
         for i in range(reps):
             got["import_torch_s"].append(import_torch_s())
             got["empty_app_first_frame_s"].append(empty_app_first_frame_s(cwd))
             got["first_frame_s"].append(first_frame_s(cwd))
+            _wait_for_training_children(others)
             for key, value in ready_s(cwd).items():
                 got[key].append(value)
+            _wait_for_training_children(others)
             log(f"start-up {i + 1}/{reps}: " + "  ".join(f"{k} {v[-1]:.2f}" for k, v in got.items()))
     return got
