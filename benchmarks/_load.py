@@ -51,10 +51,28 @@ def _tree_s(root: int) -> float:
     return total
 
 
+_claimed_s = [0.0]
+
+
+def claim(cpu_s: float) -> None:
+    """Count cpu_s seconds of a process outside this tree as the benchmark's own (a killed app's training
+    process, which lives in a session of its own and so is no descendant once the app is gone)."""
+    _claimed_s[0] += cpu_s
+
+
+def process_cpu_s(pid: int) -> float | None:
+    """CPU seconds (utime + stime) of a live process; None once it has ended."""
+    try:
+        rest = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return sum(int(v) for v in rest[11:13]) / TICK
+
+
 def _own_s() -> float:
     me = resource.getrusage(resource.RUSAGE_SELF)
     ended = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return me.ru_utime + me.ru_stime + ended.ru_utime + ended.ru_stime + _tree_s(os.getpid())
+    return me.ru_utime + me.ru_stime + ended.ru_utime + ended.ru_stime + _tree_s(os.getpid()) + _claimed_s[0]
 
 
 @dataclass

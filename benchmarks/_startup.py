@@ -18,6 +18,8 @@ import textwrap
 import time
 from pathlib import Path
 
+from _load import claim, process_cpu_s
+
 COLS, ROWS = 120, 40
 FRAME_MARKERS = (b"tui-trainer", b"1 Data")
 """Text of the first screen (header title, first tab): bytes holding it mean a frame was painted."""
@@ -106,10 +108,20 @@ def _training_children() -> set[int]:
 
 
 def _wait_for_training_children(before: set[int], timeout: float = 30.0) -> None:
-    """Until the training processes started since `before` have ended (each sees its app gone and exits)."""
+    """Until the training processes started since `before` have ended (each sees its app gone and exits);
+    their CPU time, as last seen, counts as the bench's own (`_load.claim`)."""
     deadline = time.monotonic() + timeout
-    while (_training_children() - before) and time.monotonic() < deadline:
+    last: dict[int, float] = {}
+    while time.monotonic() < deadline:
+        alive = _training_children() - before
+        for pid in alive:
+            cpu = process_cpu_s(pid)
+            if cpu is not None:
+                last[pid] = cpu
+        if not alive:
+            break
         time.sleep(0.05)
+    claim(sum(last.values()))
 
 
 def _warm_up() -> None:
