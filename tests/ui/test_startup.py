@@ -30,7 +30,7 @@ def test_app_composes_without_importing_torch() -> None:
         class Probe(TrainerApp):
             def on_mount(self):
                 self.heavy_at_mount = [
-                    m for m in ("torch", "torchvision", "sklearn", "numpy", "optuna") if m in sys.modules
+                    m for m in ("torch", "torchvision", "sklearn", "numpy", "optuna", "plotext") if m in sys.modules
                 ]
                 super().on_mount()
 
@@ -46,6 +46,7 @@ def test_app_composes_without_importing_torch() -> None:
     line = next(x for x in result.stdout.splitlines() if x.startswith("HEAVY"))
     assert "torch" not in line.split(" ", 1)[1].split(","), line
     assert "optuna" not in line.split(" ", 1)[1].split(","), line  # the Sweep tab imports it on its watcher's thread
+    assert "plotext" not in line.split(" ", 1)[1].split(","), line  # the plots come with the tabs after the first frame
 
 
 async def test_engine_runs_off_the_ui_thread() -> None:

@@ -11,11 +11,9 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
-from textual_plotext import PlotextPlot
 
 from tui_trainer.core.data.preview import PreviewData
 from tui_trainer.core.spec.experiment import DataSpec
-from tui_trainer.ui.widgets.matrix_plot import MatrixPlot
 from tui_trainer.ui.widgets.sample_image import half_block_lines
 
 ROLES = ("primary", "warning", "success", "error", "secondary", "accent")
@@ -74,8 +72,7 @@ class DatasetPreview(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="preview-summary", markup=False)
-        yield ImageStrip(id="preview-images")
-        yield MatrixPlot(id="preview-plot")
+        yield ImageStrip(id="preview-images")  # the 2-D scatter (#preview-plot) comes with the first 2-D preview
         yield Static("", id="preview-text", markup=False)
 
     def on_mount(self) -> None:
@@ -112,10 +109,16 @@ class DatasetPreview(Vertical):
         if data is not None:
             self.post_message(self.Loaded(request, data))
 
-    def on_dataset_preview_loaded(self, message: Loaded) -> None:
+    async def on_dataset_preview_loaded(self, message: Loaded) -> None:
         message.stop()
         if message.request != self.request:
             return
+        if message.data.kind == "2d" and not self.query("#preview-plot"):
+            # Mounted when first needed: plotext and its widget stay out of the first frame (no preview is
+            # there yet: the training process computes them).
+            from tui_trainer.ui.widgets.matrix_plot import MatrixPlot
+
+            await self.mount(MatrixPlot(id="preview-plot"), after="#preview-images")
         data = self.data = message.data
         self._show_kind(data.kind)
         self.set_class(data.kind == "message", "-error")
@@ -129,7 +132,7 @@ class DatasetPreview(Vertical):
     def _show_kind(self, kind: str) -> None:
         self.query_one("#preview-summary").display = kind not in ("message", "note")
         self.query_one(ImageStrip).display = kind == "image"
-        self.query_one(PlotextPlot).display = kind == "2d"
+        self.query("#preview-plot").set(display=kind == "2d")
         self.query_one("#preview-text").display = kind in ("message", "tabular", "note")
 
     def _draw_points(self) -> None:
@@ -137,7 +140,9 @@ class DatasetPreview(Vertical):
         data = self.data
         if data is None or data.kind != "2d":
             return
-        plot = self.query_one(PlotextPlot)
+        from tui_trainer.ui.widgets.matrix_plot import MatrixPlot
+
+        plot = self.query_one("#preview-plot", MatrixPlot)
         plt = plot.plt
         plt.clear_data()
         x_name, y_name = (*data.axes, "", "")[:2]  # a CSV's column names; built-in sets have none
