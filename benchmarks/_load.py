@@ -25,6 +25,14 @@ def _machine_busy_s() -> float:
     return (user + nice + system + irq + softirq + steal) / TICK
 
 
+def _stat_fields(pid: int | str) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name (state, ppid, ...); None once the process has ended."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
 def _tree_s(root: int) -> float:
     """CPU seconds of root's live descendants (utime + stime, and what their own ended children used)."""
     parents: dict[int, int] = {}
@@ -32,11 +40,9 @@ def _tree_s(root: int) -> float:
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
+        rest = _stat_fields(entry.name)
+        if rest is None:
             continue
-        rest = stat.rsplit(")", 1)[1].split()
         pid = int(entry.name)
         parents[pid] = int(rest[1])
         times[pid] = sum(int(v) for v in rest[11:15]) / TICK  # utime stime cutime cstime
@@ -62,11 +68,8 @@ def claim(cpu_s: float) -> None:
 
 def process_cpu_s(pid: int) -> float | None:
     """CPU seconds (utime + stime) of a live process; None once it has ended."""
-    try:
-        rest = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return sum(int(v) for v in rest[11:13]) / TICK
+    rest = _stat_fields(pid)
+    return None if rest is None else sum(int(v) for v in rest[11:13]) / TICK
 
 
 def _own_s() -> float:

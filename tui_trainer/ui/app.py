@@ -206,6 +206,7 @@ class TrainerApp(App):
         self.call_after_refresh(self._after_first_frame)
 
     async def _after_first_frame(self) -> None:
+        """What on_mount schedules for after the first frame (a test replaces it to stand for a slow machine)."""
         await self.mount_hidden_panes()
 
     # A pilot (run_test's, or run_async's auto_pilot: the snapshot tests') may call the app's methods, which
@@ -220,14 +221,15 @@ class TrainerApp(App):
 
     async def run_async(self, *args, auto_pilot: AutopilotCallbackType | None = None, **kwargs):
         """Textual's run_async; an auto_pilot starts once every tab's pane is mounted."""
-        if auto_pilot is not None:
-            drive = auto_pilot
+        if auto_pilot is None:
+            return await super().run_async(*args, **kwargs)
+        drive = auto_pilot
 
-            async def auto_pilot(pilot: Pilot) -> None:
-                await self._until_panes_mounted(pilot)
-                await drive(pilot)
+        async def drive_once_mounted(pilot: Pilot) -> None:
+            await self._until_panes_mounted(pilot)
+            await drive(pilot)
 
-        return await super().run_async(*args, auto_pilot=auto_pilot, **kwargs)
+        return await super().run_async(*args, auto_pilot=drive_once_mounted, **kwargs)
 
     async def _until_panes_mounted(self, pilot: Pilot) -> None:
         while not self.panes_mounted and self.is_running:
