@@ -78,8 +78,9 @@ def static_text(app: TrainerApp, selector: str) -> str:
 
 
 def table_text(app: TrainerApp, selector: str) -> str:
-    """The lines a DataTable draws on screen, as text (cells through the table's own formatting)."""
-    table = app.screen.query_one(selector, DataTable)
+    """The lines a table (a DataTable, the per-class metrics) draws on screen, as text (cells through the table's
+    own formatting)."""
+    table = app.screen.query_one(selector)
     width, height = table.size
     return "\n".join(strip.text for strip in table.render_lines(Region(0, 0, width, height)))
 

@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
-from textual.widgets import Label, ProgressBar, Static
+from textual.widgets import Static
 
 from tui_trainer.core.spec.boundary import BoundaryMap, is_plane
 from tui_trainer.core.spec.events import (
@@ -35,6 +35,7 @@ from tui_trainer.ui.widgets.boundary import BoundaryView
 from tui_trainer.ui.widgets.class_metrics import ClassMetrics
 from tui_trainer.ui.widgets.confusion import ConfusionMatrix
 from tui_trainer.ui.widgets.curves import Curve, CurvePlot, LabelledPlot
+from tui_trainer.ui.widgets.progress_row import ProgressRow
 from tui_trainer.ui.widgets.runs_table import RunsTable
 
 REDRAW_INTERVAL_S = 0.5
@@ -51,8 +52,9 @@ LR_IDLE_S = 2.0
 """A learning-rate curve whose value has not changed (a constant rate, within an epoch) redraws this often, to
 follow the other plots' x range."""
 STAGE_INTERVAL_S = 0.03
-"""The heavy redraws of one flush (each plot, each table) go out this far apart, one per frame:
-drawn together at an epoch's end they made long frames, during which a key press waits."""
+"""The heavy redraws of one flush (the other plots, the tables) go out together this long after the frame of the
+status, progress and loss plot: two frames of a flush, not one long one (a key press waits for a frame) nor one
+per panel (every frame repaints the widgets under the changed area: each costs the UI process CPU)."""
 STATUS_CLASSES = ("idle", "starting", "running", "paused", "stopping", "finished", "stopped", "failed", "blocked")
 
 
@@ -118,11 +120,7 @@ class TrainPane(Vertical, can_focus=True):
     def compose(self) -> ComposeResult:
         # The status and note lines show names, reasons and class names (the user's): never markup.
         yield Static("ready: press s to train", id="status", classes="idle", markup=False)
-        with Horizontal(id="progress-row"):
-            yield Label("epoch", classes="progress-label")
-            yield ProgressBar(id="epoch-progress", show_eta=False)
-            yield Label("run", classes="progress-label")
-            yield ProgressBar(id="run-progress", show_eta=False)
+        yield ProgressRow("epoch", "run", id="progress-row")
         yield Static("", id="warning", markup=False)
         yield Static("", id="blocked", markup=False)
         with Horizontal(id="glance"):
@@ -176,8 +174,9 @@ class TrainPane(Vertical, can_focus=True):
         self.runs.append(RunHistory(run_id, experiment))
         self._set_note("#blocked", "")
         self._set_note("#warning", "")
-        self.query_one("#epoch-progress", ProgressBar).update(total=None, progress=0)
-        self.query_one("#run-progress", ProgressBar).update(total=None, progress=0)
+        progress = self.query_one(ProgressRow)
+        progress.update("epoch", total=None, progress=0)
+        progress.update("run", total=None, progress=0)
         self._set_status("starting", f"starting run {run_id}: {experiment.name} on {experiment.data.name}")
         self._dirty = self._runs_dirty = True
         self._flush(at_once=True)
@@ -199,8 +198,9 @@ class TrainPane(Vertical, can_focus=True):
         run.add(event, now=self._clock())
         if isinstance(event, RunStarted):
             total = event.epochs * event.batches_per_epoch
-            self.query_one("#run-progress", ProgressBar).update(total=total, progress=0)
-            self.query_one("#epoch-progress", ProgressBar).update(total=event.batches_per_epoch, progress=0)
+            progress = self.query_one(ProgressRow)
+            progress.update("run", total=total, progress=0)
+            progress.update("epoch", total=event.batches_per_epoch, progress=0)
         elif isinstance(event, BatchEnd):
             self._dirty = True  # status line and progress follow at the redraw rate (each costs a layout)
             return
@@ -218,12 +218,12 @@ class TrainPane(Vertical, can_focus=True):
             )
         elif isinstance(event, RunEnded):
             self._runs_dirty = True
-            if run.started is None:  # ended before training: no indeterminate bars left animating
-                for bar in self.query(ProgressBar):
-                    bar.update(total=1, progress=0)
+            progress = self.query_one(ProgressRow)
+            if run.started is None:  # ended before training: empty bars at 0 %, not "--%"
+                for label in progress.bars:
+                    progress.update(label, total=1, progress=0)
             elif event.status == RunStatus.FINISHED:  # a followed run's log is thinned: its last batch may be missing
-                for bar in self.query(ProgressBar):
-                    bar.update(progress=bar.total or 0)
+                progress.complete()
         # a run's start and end show at once; an epoch's end shows with the next redraw (a small dataset ends
         # dozens of epochs a second, and a status line drawn for each was a frame of its own)
         if isinstance(event, RunEnded) or (isinstance(event, RunStarted) and run.status not in ("paused", "stopping")):
@@ -290,9 +290,10 @@ class TrainPane(Vertical, can_focus=True):
         b = run.last_batch
         if b is None or run.done:
             return
-        self.query_one("#epoch-progress", ProgressBar).update(total=b.batches, progress=b.batch)
+        progress = self.query_one(ProgressRow)
+        progress.update("epoch", total=b.batches, progress=b.batch)
         if run.started:
-            self.query_one("#run-progress", ProgressBar).update(progress=(b.epoch - 1) * b.batches + b.batch)
+            progress.update("run", progress=(b.epoch - 1) * b.batches + b.batch)
         if run.status not in ("paused", "stopping"):
             self._set_status(run.status, self._status_text(run))
 
@@ -420,9 +421,9 @@ class TrainPane(Vertical, can_focus=True):
             self._flush()
 
     def _flush(self, at_once: bool = False) -> None:
-        """Redraw what changed since the last redraw (capped rate): progress, notes and the loss plot now, each other
-        plot (the lr plot at its own cap) and table in a frame of its own (STAGE_INTERVAL_S apart), or all now with
-        at_once."""
+        """Redraw what changed since the last redraw (capped rate): progress, notes and the loss plot now, the other
+        plots (the lr plot at its own cap) and tables together in the next frame (STAGE_INTERVAL_S later), or all
+        now with at_once."""
         if self._dirty:
             self._dirty = False
             run = self.current
@@ -455,10 +456,9 @@ class TrainPane(Vertical, can_focus=True):
             self._runs_dirty = False
             self._stages["runs"] = lambda: self.query_one(RunsTable).show(self.runs)
         if at_once:
-            while self._stages:
-                self._next_stage()
+            self._draw_stages()
         elif self._stages and self._stage_timer is None:  # not in the frame of the status and progress
-            self._stage_timer = self.set_timer(STAGE_INTERVAL_S, self._next_stage)
+            self._stage_timer = self.set_timer(STAGE_INTERVAL_S, self._draw_stages)
 
     def _lr_due(self, run: RunHistory, now: bool = False) -> bool:
         """Whether the lr plot redraws now (always with now, a new run or a change by hand): a new rate or epoch at
@@ -471,15 +471,14 @@ class TrainPane(Vertical, can_focus=True):
         self._lr_drawn = drawn
         return True
 
-    def _next_stage(self) -> None:
-        """Draw the oldest waiting plot or table; the next one follows in the next frame."""
-        self._stage_timer = None
-        if not self._stages:
-            return
-        key = next(iter(self._stages))
-        self._stages.pop(key)()
-        if self._stages:
-            self._stage_timer = self.set_timer(STAGE_INTERVAL_S, self._next_stage)
+    def _draw_stages(self) -> None:
+        """Draw every waiting plot and table, oldest first: one frame."""
+        if self._stage_timer is not None:
+            self._stage_timer.stop()
+            self._stage_timer = None
+        while self._stages:
+            key = next(iter(self._stages))
+            self._stages.pop(key)()
 
     def _dimmed(self, previous: RunHistory | None) -> list[tuple[str, list]]:
         """(label, epoch rows) of the runs drawn dimmed: the previous run's, then the picked saved runs; only
