@@ -106,20 +106,43 @@ def test_stop_reaches_the_child(backend) -> None:
 
 
 @pytest.mark.process
-def test_pause_parks_the_child_and_resume_continues(backend) -> None:
-    """Between the child's acknowledgement of the pause (handle.parked set) and resume(), no event arrives:
-    checked over several rounds of the relay looking at the pipe and finding it empty (no fixed sleep)."""
+def test_a_resume_wakes_the_reader_of_a_parked_run(backend, monkeypatch) -> None:
+    """While the child is parked nothing arrives on the pipe: the reader sleeps until the UI asks (RunControl's
+    on_change wakes it), so resume() and stop() reach the child at once, not at the reader's next idle look (an
+    hour here: the run would hang)."""
+    from tui_trainer.core.backend.process import parent
+
     backend.wait_ready()
-    conn = backend._conn
-    real_poll = conn.poll
+    monkeypatch.setattr(parent, "IDLE_CHECK_S", 3600.0)
+    handle = backend.start(request(epochs=40))
+    log: list[object] = []
+    reader = threading.Thread(target=lambda: log.extend(handle.events()), daemon=True)
+    reader.start()
+    handle.pause()
+    wait_for(handle.parked.is_set, what="the child parked")
+    handle.resume()
+    wait_for(lambda: not handle.parked.is_set(), what="the child acknowledged the resume")
+    handle.stop()
+    reader.join(120)
+    assert not reader.is_alive() and isinstance(log[-1], RunEnded) and log[-1].status == "stopped"
+
+
+def test_pause_parks_the_child_and_resume_continues(backend, monkeypatch) -> None:
+    """Between the child's acknowledgement of the pause (handle.parked set) and resume(), no event arrives:
+    checked over several rounds of the relay waiting on the pipe and finding nothing (no fixed sleep)."""
+    from tui_trainer.core.backend.process import parent, pipes
+
+    backend.wait_ready()
+    monkeypatch.setattr(parent, "IDLE_CHECK_S", 0.05)  # the relay's idle looks, often enough to count soon
+    real_wait = pipes.Wakeup.wait
     empty_polls = [0]
 
-    def counting_poll(*args, **kwargs):
-        ready = real_poll(*args, **kwargs)
+    def counting_wait(self, conn, timeout):
+        ready = real_wait(self, conn, timeout)
         empty_polls[0] += not ready
         return ready
 
-    conn.poll = counting_poll  # the relay's own looks at the pipe, counted (this instance only)
+    monkeypatch.setattr(pipes.Wakeup, "wait", counting_wait)  # the relay's own waits on the pipe, counted
     handle = backend.start(request(epochs=40))
     log: list[tuple[object, bool]] = []  # (event, whether the child had acknowledged a pause when it came)
 
@@ -140,7 +163,6 @@ def test_pause_parks_the_child_and_resume_continues(backend) -> None:
     finally:
         handle.resume()
         reader.join(120)
-        del conn.poll
     assert not reader.is_alive()
     assert [e for e, parked in log if parked] == []  # nothing arrived once the pause had landed
     end = log[-1][0]

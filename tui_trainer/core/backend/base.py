@@ -135,6 +135,13 @@ class RunControl:
         self._going.set()
         self._lr_lock = threading.Lock()
         self._lr: float | None = None
+        self.on_change: Callable[[], None] | None = None
+        """Called after every stop, pause, resume and new rate (from the thread that asked): a process run's
+        reader waits for it instead of polling the flags."""
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
 
     @property
     def stop_requested(self) -> bool:
@@ -150,14 +157,17 @@ class RunControl:
         """Ask for a stop (also ends a pause)."""
         self._stop.set()
         self._going.set()
+        self._changed()
 
     def pause(self) -> None:
         """Ask for a pause."""
         self._going.clear()
+        self._changed()
 
     def resume(self) -> None:
         """End a pause."""
         self._going.set()
+        self._changed()
 
     def should_stop(self) -> bool:
         """The training loop's poll: blocks while paused, then says whether to stop."""
@@ -171,6 +181,7 @@ class RunControl:
         """Ask for this learning rate from the next batch (a newer request replaces one not yet taken)."""
         with self._lr_lock:
             self._lr = float(lr)
+        self._changed()
 
     def take_lr(self) -> float | None:
         """The rate asked for since the last call, or None (the engine's LrRequests)."""

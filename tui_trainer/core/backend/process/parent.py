@@ -24,7 +24,7 @@ from tui_trainer.core.backend.base import (
     RunHandle,
 )
 from tui_trainer.core.backend.process import protocol as p
-from tui_trainer.core.backend.process.pipes import spawn
+from tui_trainer.core.backend.process.pipes import Wakeup, spawn
 from tui_trainer.core.data.preview import PreviewData
 from tui_trainer.core.pipeline.request import RunRequest
 from tui_trainer.core.spec.boundary import BoundaryMap
@@ -35,7 +35,11 @@ from tui_trainer.core.spec.lr_finding import LrFinding
 from tui_trainer.core.spec.robustness import RobustnessEvent, RobustnessRequest, RobustnessResult
 
 POLL_S = 0.05
-"""How often a run's reader looks at the stop and pause flags while it waits for events."""
+"""How often a robustness evaluation's reader looks at its stop flag while it waits for progress; also how long a
+run's reader drains arrived events before it looks at the flags again."""
+IDLE_CHECK_S = 0.5
+"""A run's reader wakes for the child's events and for a change of the run's flags (RunControl.on_change); with
+neither, it looks at the child and at a detach this often."""
 READY_TIMEOUT_S = 120.0
 """How long the child may take to import torch before it counts as stuck."""
 DIED_HINT = "out of memory? try a smaller batch or model; the next run starts a new process"
@@ -458,6 +462,16 @@ class ProcessBackend:
             raise
 
     def _relay(self, run: ProcessRun) -> Iterator[TrainingEvent]:
+        with Wakeup() as wakeup:
+            run.control.on_change = wakeup.set
+            try:
+                yield from self._relay_woken(run, wakeup)
+            finally:
+                run.control.on_change = None
+
+    def _relay_woken(self, run: ProcessRun, wakeup: Wakeup) -> Iterator[TrainingEvent]:
+        """The run's events, its flags forwarded as they change: the reader sleeps until the child sends or the
+        UI asks (no polling while a run trains)."""
         conn, proc, control = self._conn, self._proc, run.control
         stop_sent = paused_sent = False
         try:
@@ -471,9 +485,11 @@ class ProcessBackend:
                         self._send(p.Pause() if paused_sent else p.Resume())
                     if (lr := control.take_lr()) is not None:
                         self._send(p.SetLr(lr))
-                if not conn.poll(POLL_S):
+                if not wakeup.wait(conn, IDLE_CHECK_S):
                     if proc.poll() is not None:
                         break
+                    continue
+                if not conn.poll():  # woken by the flags: forward them first
                     continue
                 drain_until = time.monotonic() + POLL_S
                 while True:  # what arrived (for at most POLL_S), then the flags again

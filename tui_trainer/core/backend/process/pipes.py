@@ -26,9 +26,59 @@ class Duplex:
     def poll(self, timeout: float | None = 0.0) -> bool:
         return self._in.poll(timeout)
 
+    @property
+    def reader(self) -> Any:
+        """The incoming end (a multiprocessing Connection: what multiprocessing.connection.wait takes)."""
+        return self._in
+
     def close(self) -> None:
         self._in.close()
         self._out.close()
+
+
+class Wakeup:
+    """A pipe that another thread writes to (set) to wake a reader waiting on a connection (wait): a flag changed.
+    A context manager: closed on exit."""
+
+    def __init__(self) -> None:
+        self._read, self._write = os.pipe()
+        os.set_blocking(self._write, False)
+        os.set_blocking(self._read, False)
+
+    def set(self) -> None:
+        """Wake the waiting reader (from any thread; a wake-up already pending is enough)."""
+        try:
+            os.write(self._write, b"!")
+        except (BlockingIOError, OSError):  # full (woken already) or closed (the run ended)
+            pass
+
+    def wait(self, conn: Duplex, timeout: float) -> bool:
+        """Until the connection has a message or set() was called (True), or timeout seconds passed (False);
+        pending wake-ups are consumed."""
+        from multiprocessing.connection import wait
+
+        ready = wait([conn.reader, self._read], timeout)
+        if self._read in ready:
+            try:
+                while os.read(self._read, 4096):
+                    pass
+            except (BlockingIOError, OSError):
+                pass
+        return bool(ready)
+
+    def close(self) -> None:
+        """Close both ends."""
+        for fd in (self._read, self._write):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def __enter__(self) -> Wakeup:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 SUPPORTED = os.name == "posix"
