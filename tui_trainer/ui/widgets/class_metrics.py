@@ -16,6 +16,8 @@ NAME_CHARS = 12
 """Class names are cut to this many characters."""
 CELL_PADDING = 1
 """Cells of space on each side of every column (as a DataTable's cell padding)."""
+AVERAGE_ROWS = 2
+"""The last rows of a report's table: its macro and weighted averages (their label in bold)."""
 
 
 def report_rows(report: ClassReport) -> list[tuple[str, ...]]:
@@ -32,7 +34,7 @@ def report_rows(report: ClassReport) -> list[tuple[str, ...]]:
 
 def column_widths(rows: list[tuple[str, ...]]) -> list[int]:
     """Each column's width: its widest cell or header."""
-    return [max(len(COLUMNS[c]), *(len(row[c]) for row in rows)) for c in range(len(COLUMNS))]
+    return [max([len(COLUMNS[c]), *(len(row[c]) for row in rows)]) for c in range(len(COLUMNS))]
 
 
 def row_cells(cells: tuple[str, ...], widths: list[int], header: bool = False) -> list[str]:
@@ -84,17 +86,14 @@ class ClassMetrics(ScrollView, can_focus=True):
         super().__init__(id=id)
         self.rows: list[tuple[str, ...]] = []
         """The cell texts of the report shown (empty: none)."""
-        self.averages = 0
-        """How many of the last rows are averages (drawn in bold)."""
-        self._widths: list[int] = [len(c) for c in COLUMNS]
+        self._widths = column_widths([])
         self._strips: dict[int, Strip] = {}
         """Drawn lines by row (-1: the header), until the report, the size or the styles change."""
 
     def show(self, report: ClassReport | None) -> None:
         """Draw a report (None clears)."""
         self.rows = [] if report is None else report_rows(report)
-        self.averages = 0 if report is None else 2
-        self._widths = column_widths(self.rows) if self.rows else [len(c) for c in COLUMNS]
+        self._widths = column_widths(self.rows)
         self._strips.clear()
         self.virtual_size = Size(self.table_width, len(self.rows) + 1)
         self.refresh()
@@ -142,7 +141,7 @@ class ClassMetrics(ScrollView, can_focus=True):
         style = base + self.get_component_rich_style("class-metrics--even-row") if row % 2 == 0 else base
         first, *rest = row_cells(self.rows[row], self._widths)
         name = self.rows[row][0]
-        average = row >= len(self.rows) - self.averages  # the label in bold (its padding not), as a Text cell's style
+        average = row >= len(self.rows) - AVERAGE_ROWS  # the label in bold (its padding not), as a Text cell's style
         segments = [
             Segment(first[:CELL_PADDING], style),
             Segment(name, style + Style(bold=True) if average else style),

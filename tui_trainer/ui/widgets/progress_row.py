@@ -4,7 +4,6 @@ and a repaint only when a drawn cell changes."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 
 from rich.segment import Segment
 from rich.style import Style
@@ -21,6 +20,8 @@ PERCENT_WIDTH = 5
 """Cells of the percentage after each bar, right-aligned ("100%" with a space before it)."""
 LABEL_PADDING = 1
 """Cells of space on each side of a bar's label."""
+KEEP: object = object()
+"""ProgressRow.update's total when the caller leaves it as it is."""
 
 
 @dataclass
@@ -70,8 +71,7 @@ def bar_widths(total: int, count: int) -> list[int]:
     """Split `total` cells between `count` bars as evenly as whole cells allow (the earlier ones get no more)."""
     if count <= 0:
         return []
-    share = Fraction(max(0, total), count)
-    edges = [int(share * i) for i in range(count + 1)]
+    edges = [max(0, total) * i // count for i in range(count + 1)]
     return [edges[i + 1] - edges[i] for i in range(count)]
 
 
@@ -99,11 +99,11 @@ class ProgressRow(Widget):
         self._built_for: tuple | None = None
         """(what the line shows, the widget's style) when the line was built."""
 
-    def update(self, label: str, *, total: float | None | bool = False, progress: float | None = None) -> None:
+    def update(self, label: str, *, total: float | None | object = KEEP, progress: float | None = None) -> None:
         """Set a bar's total (None: unknown; leave it as it is by not passing one) and/or its progress; the row
         repaints only if a cell it shows changes."""
         bar = self.bars[label]
-        if total is not False:
+        if total is not KEEP:
             bar.total = total  # type: ignore[assignment]
         if progress is not None:
             bar.progress = progress
