@@ -249,3 +249,35 @@ async def test_a_key_before_the_hidden_panes_are_mounted_waits_for_them(monkeypa
         assert app.query_one(TabbedContent).active == "train"
         assert app.focused is app.query_one(TrainPane)
         await wait_until(pilot, lambda: app.found_devices is not None, what="the devices found")
+
+
+async def test_the_later_stylesheets_style_no_widget_of_the_first_frame(monkeypatch) -> None:
+    """The first frame is styled by FIRST_FRAME_STYLES alone; the others are read with the other panes. So none of
+    their rules may match a widget that is on screen before them, in any state: each selector is tried with its
+    pseudo-classes (focus, hover) and the screen's size classes (-narrow ...) left out."""
+    import re
+
+    from textual.css.stylesheet import Stylesheet
+
+    from tui_trainer.ui.app import FIRST_FRAME_STYLES, LATER_STYLES, STYLES
+
+    async def not_yet(self) -> None:
+        return None
+
+    monkeypatch.setattr(TrainerApp, "_after_first_frame", not_yet)
+    app = make_app()
+    async with App.run_test(app, size=(120, 40)):
+        assert not app.panes_mounted and [p.name for p in app.css_path] == list(FIRST_FRAME_STYLES)
+        later = Stylesheet(variables=app.get_css_variables())
+        later.read_all([STYLES / name for name in LATER_STYLES])
+        selectors = [s.strip() for rule in later.rules for s in rule.selectors.split(",")]
+        assert len(selectors) > 100
+        matched = {}
+        for selector in selectors:
+            loose = re.sub(r":[a-z-]+|\.-[a-z]+", "", selector)
+            if app.query(loose):
+                matched[selector] = [str(node) for node in app.query(loose)][:3]
+        assert matched == {}
+        await app.mount_hidden_panes()
+        assert [p.name for p in app.css_path] == [*FIRST_FRAME_STYLES, *LATER_STYLES]
+        assert app.query_one("#status").styles.height.value == 1  # a rule of train.tcss

@@ -47,6 +47,11 @@ if TYPE_CHECKING:
     from tui_trainer.ui.tabs.sweep import SweepPane
 
 STYLES = Path(__file__).parent / "styles"
+FIRST_FRAME_STYLES = ("app.tcss", "data.tcss", "forms.tcss")
+"""The stylesheets the first frame needs (the chrome, the Data tab, the form rows its help lines use); the others are
+read with the other tabs' panes, just after it. Their rules style only their own tabs' and dialogs' widgets:
+tests/ui/test_startup.py checks that none of them matches a widget of the first frame."""
+LATER_STYLES = tuple(sorted(p.name for p in STYLES.glob("*.tcss") if p.name not in FIRST_FRAME_STYLES))
 TABS = ("data", "model", "hparams", "train", "runs", "sweep", "help")
 TAB_LABELS = {
     "data": ("1", "Data"),
@@ -92,7 +97,7 @@ class TrainerApp(App):
     """Pick data and a preset, edit layers and hyperparameters, train live, read the metrics."""
 
     TITLE = "tui-trainer"
-    CSS_PATH = [STYLES / "app.tcss", *sorted(p for p in STYLES.glob("*.tcss") if p.name != "app.tcss")]
+    CSS_PATH = [STYLES / name for name in FIRST_FRAME_STYLES]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (60, "-normal"), (90, "-medium"), (110, "-wide")]
     """-medium (90-109 columns): the Data tab keeps its two columns, so its preview shows without scrolling."""
     VERTICAL_BREAKPOINTS = [(0, "-short"), (20, "-tall"), (40, "-roomy")]
@@ -241,6 +246,7 @@ class TrainerApp(App):
         async with self._mounting_panes:
             if self.panes_mounted:
                 return
+            self._read_later_styles()
             await asyncio.gather(
                 *(
                     self.query_one(f"TabPane#{tab}", TabPane).mount(pane_class(tab)())
@@ -254,6 +260,15 @@ class TrainerApp(App):
             self.runs.attach(self.watch_dir)
         # The backend may still be importing torch.
         self.run_worker(self._find_devices, thread=True, group="devices", exit_on_error=False)
+
+    def _read_later_styles(self) -> None:
+        """The other tabs' and the dialogs' stylesheets, before their panes mount (parsing all of them made the first
+        frame wait); `textual run --dev` watches them too."""
+        later = [STYLES / name for name in LATER_STYLES]
+        self.css_path.extend(path for path in later if path not in self.css_path)
+        if self.css_monitor is not None:
+            self.css_monitor.add_paths(later)
+        self.stylesheet.read_all(later)
 
     # ------------------------------------------------------------ messages (the top line, not toasts)
 

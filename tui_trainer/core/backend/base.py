@@ -11,16 +11,18 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterator
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from tui_trainer.core.data.preview import PreviewData
-from tui_trainer.core.pipeline.request import RunRequest
-from tui_trainer.core.spec.boundary import BoundaryMap
 from tui_trainer.core.spec.events import RunEnded, TrainingEvent
-from tui_trainer.core.spec.experiment import DataSpec, Experiment
-from tui_trainer.core.spec.inspection import Inspection
-from tui_trainer.core.spec.lr_finding import LrFinding
-from tui_trainer.core.spec.robustness import RobustnessEvent, RobustnessRequest
+
+if TYPE_CHECKING:  # the robustness and finder values come with the first evaluation or sweep, not the first frame
+    from tui_trainer.core.data.preview import PreviewData
+    from tui_trainer.core.pipeline.request import RunRequest
+    from tui_trainer.core.spec.boundary import BoundaryMap
+    from tui_trainer.core.spec.experiment import DataSpec, Experiment
+    from tui_trainer.core.spec.inspection import Inspection
+    from tui_trainer.core.spec.lr_finding import LrFinding
+    from tui_trainer.core.spec.robustness import RobustnessEvent, RobustnessRequest
 
 RunFunction = Callable[..., RunEnded | None]
 """What a backend calls per run: (request, *, on_event, should_stop) -> RunEnded; pipeline.run by

@@ -18,12 +18,12 @@ def open_backend(train_in: str | None = None) -> TrainingBackend:
     cannot even be spawned gives a thread backend whose notice says why; one that cannot import torch is
     found out by devices(), which then falls back the same way.
     """
-    from tui_trainer.core.backend.thread import ThreadBackend
-
     mode = train_in or DEFAULT_TRAIN_IN
     if mode not in TRAIN_IN:
         raise ValueError(f"train_in must be one of {', '.join(TRAIN_IN)}, not {mode!r}")
     if mode == "thread":
+        from tui_trainer.core.backend.thread import ThreadBackend
+
         return ThreadBackend()
     from tui_trainer.core.backend.process.parent import ProcessBackend
 
@@ -31,5 +31,7 @@ def open_backend(train_in: str | None = None) -> TrainingBackend:
     try:
         backend.warm_up()
     except BackendError as exc:
+        from tui_trainer.core.backend.thread import ThreadBackend
+
         return ThreadBackend(notice=f"{exc}; training in the app's own process instead")
     return backend

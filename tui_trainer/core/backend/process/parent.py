@@ -12,7 +12,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui_trainer.core.backend.base import (
     BUSY,
@@ -23,16 +23,20 @@ from tui_trainer.core.backend.base import (
     RunFunction,
     RunHandle,
 )
-from tui_trainer.core.backend.process import protocol as p
-from tui_trainer.core.backend.process.pipes import Wakeup, spawn
+from tui_trainer.core.backend.process.pipes import Init, Wakeup, spawn
 from tui_trainer.core.data.preview import PreviewData
 from tui_trainer.core.pipeline.request import RunRequest
 from tui_trainer.core.spec.boundary import BoundaryMap
 from tui_trainer.core.spec.events import RunEnded, RunStatus, TrainingEvent
 from tui_trainer.core.spec.experiment import DataSpec, Experiment
-from tui_trainer.core.spec.inspection import Inspection
-from tui_trainer.core.spec.lr_finding import LrFinding
-from tui_trainer.core.spec.robustness import RobustnessEvent, RobustnessRequest, RobustnessResult
+
+if TYPE_CHECKING:
+    # The message classes: each method imports them when it first talks to the child (after the first frame:
+    # their two dozen dataclasses were a twentieth of it); the first message, Init, is pipes.py's.
+    from tui_trainer.core.backend.process import protocol as p
+    from tui_trainer.core.spec.inspection import Inspection
+    from tui_trainer.core.spec.lr_finding import LrFinding
+    from tui_trainer.core.spec.robustness import RobustnessEvent, RobustnessRequest
 
 POLL_S = 0.05
 """How often a robustness evaluation's reader looks at its stop flag while it waits for progress; also how long a
@@ -130,7 +134,7 @@ class ProcessBackend:
             return
         try:
             self._proc, self._conn = spawn()
-            self._conn.send(p.Init(self.threads, pickle.dumps(self.run_function)))
+            self._conn.send(Init(self.threads, pickle.dumps(self.run_function)))
         except OSError as exc:
             self._kill()
             raise BackendError(f"cannot start the training process: {exc}") from None
@@ -154,6 +158,8 @@ class ProcessBackend:
         return self._devices
 
     def _ready_locked(self, timeout: float) -> tuple[str, ...]:
+        from tui_trainer.core.backend.process import protocol as p
+
         self._spawn_locked()
         if self._devices is not None:
             return self._devices
@@ -207,6 +213,8 @@ class ProcessBackend:
         A run in flight is asked to stop first and given run_grace seconds to end as "stopped" (it may be
         loading data or writing a checkpoint, where it does not look at stop).
         """
+        from tui_trainer.core.backend.process import protocol as p
+
         self._closed = True
         self._previews.close()
         self._inspections.close()
@@ -234,6 +242,8 @@ class ProcessBackend:
         """Leave the run in flight to the child, which trains it on headless (writing its run directory) and
         exits when it ends; True when a run goes on so. Without a run in flight (or training in a thread,
         which cannot outlive this process) nothing is left: False, and close() ends the rest as usual."""
+        from tui_trainer.core.backend.process import protocol as p
+
         if self.fallback is not None or not self._training or self.pid is None:
             return False
         self._detached = self._closed = True
@@ -257,6 +267,8 @@ class ProcessBackend:
 
     def preview(self, data: DataSpec, on_wait: Callable[[], None] | None = None) -> PreviewData | None:
         """The preview computed in the child (this process never imports torch); waits while a run trains."""
+        from tui_trainer.core.backend.process import protocol as p
+
         if self.fallback is not None:
             return self.fallback.preview(data, on_wait)
         if not self._previews.wait_turn(on_wait):
@@ -285,6 +297,8 @@ class ProcessBackend:
     ) -> Inspection | str | None:
         """A saved run's inspection computed in the child (this process never imports torch); waits while a run
         trains."""
+        from tui_trainer.core.backend.process import protocol as p
+
         if self.fallback is not None:
             return self.fallback.inspect(run_dir, checkpoint, sample, on_wait)
         if not self._inspections.wait_turn(on_wait):
@@ -313,12 +327,16 @@ class ProcessBackend:
     def find_lr(self, experiment: Experiment) -> LrFinding | str:
         """The learning-rate finder's sweep computed in the child (this process never imports torch); refused
         while a run trains."""
+        from tui_trainer.core.backend.process import protocol as p
+
         if self.fallback is not None:
             return self.fallback.find_lr(experiment)
         return self._ask(p.FindLr(experiment), p.LrFound, "cannot find the learning rate", BUSY)
 
     def boundary(self, run_dir: str) -> BoundaryMap | str:
         """A saved run's decision boundary computed in the child; refused while a run trains there."""
+        from tui_trainer.core.backend.process import protocol as p
+
         if self.fallback is not None:
             return self.fallback.boundary(run_dir)
         busy = "a run is training: the boundary of a saved run is drawn once it has ended"
@@ -349,6 +367,8 @@ class ProcessBackend:
 
     def _ask_fallback(self, request: p.ToChild) -> Any:
         """The same request answered by the thread backend (the child could not start)."""
+        from tui_trainer.core.backend.process import protocol as p
+
         if isinstance(request, p.FindLr):
             return self.fallback.find_lr(request.experiment)
         return self.fallback.boundary(request.run_dir)
@@ -391,6 +411,9 @@ class ProcessBackend:
         self._previews.set_training(False)
 
     def _evaluate_locked(self, evaluation: ProcessEvaluation) -> Iterator[RobustnessEvent]:
+        from tui_trainer.core.backend.process import protocol as p
+        from tui_trainer.core.spec.robustness import RobustnessResult
+
         request = evaluation.request
         try:
             self._ready_locked(READY_TIMEOUT_S)
@@ -432,6 +455,8 @@ class ProcessBackend:
         self._inspections.set_training(False)
 
     def _train_locked(self, run: ProcessRun) -> Iterator[TrainingEvent]:
+        from tui_trainer.core.backend.process import protocol as p
+
         deadline = time.monotonic() + READY_TIMEOUT_S
         try:
             while True:  # a stop while the child imports torch ends the run at once
@@ -472,6 +497,8 @@ class ProcessBackend:
     def _relay_woken(self, run: ProcessRun, wakeup: Wakeup) -> Iterator[TrainingEvent]:
         """The run's events, its flags forwarded as they change: the reader sleeps until the child sends or the
         UI asks (no polling while a run trains)."""
+        from tui_trainer.core.backend.process import protocol as p
+
         conn, proc, control = self._conn, self._proc, run.control
         stop_sent = paused_sent = False
         try:

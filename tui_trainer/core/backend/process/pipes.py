@@ -5,7 +5,20 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from typing import Any
+
+
+@dataclass(frozen=True)
+class Init:
+    """The first message to the child, sent as soon as it is spawned: torch threads for runs with threads = 0, and
+    the pickled run function. It lives here, not in protocol.py, so that starting the child imports none of the
+    other messages (the parent imports them when it first talks to the child, after the app's first frame)."""
+
+    threads: int
+    """0: torch's own default in the child (what it had before any run set another count)."""
+    run_function: bytes
+    """pickle.dumps of the per-run function (None: the pipeline's run); benchmarks wrap it."""
 
 
 class Duplex:

@@ -1,6 +1,6 @@
 """The messages between the app and its training process: frozen dataclasses, pickled over two pipes.
 
-Parent -> child: Init once (then the child imports torch), then any of Train, Stop, Pause, Resume,
+Parent -> child: Init once (pipes.py's: spawning the child sends it; then the child imports torch), then any of Train, Stop, Pause, Resume,
 SetLr, Preview, Inspect, FindLr, BoundaryOf, Evaluate, Detach, Quit. Child -> parent: Ready (torch imported,
 devices listed) or Broken once; per run, its events as RunEvent, PauseAck when it parks or goes on, and Done
 when the run returned; PreviewDone answers a Preview, InspectDone an Inspect, LrFound a FindLr, BoundaryDone a
@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from tui_trainer.core.backend.process.pipes import Init
 from tui_trainer.core.data.preview import PreviewData
 from tui_trainer.core.pipeline.request import RunRequest
 from tui_trainer.core.spec.boundary import BoundaryMap
@@ -23,16 +24,6 @@ from tui_trainer.core.spec.lr_finding import LrFinding
 from tui_trainer.core.spec.robustness import RobustnessProgress, RobustnessRequest, RobustnessResult
 
 # ---------------------------------------------------------------- parent -> child
-
-
-@dataclass(frozen=True)
-class Init:
-    """The first message: torch threads for runs with threads = 0, and the pickled run function."""
-
-    threads: int
-    """0: torch's own default in the child (what it had before any run set another count)."""
-    run_function: bytes
-    """pickle.dumps of the per-run function (None: the pipeline's run); benchmarks wrap it."""
 
 
 @dataclass(frozen=True)
