@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from tui_trainer.core.spec.events import RunEnded, TrainingEvent
 
-if TYPE_CHECKING:  # the robustness and finder values come with the first evaluation or sweep, not the first frame
+if TYPE_CHECKING:  # for annotations only: the robustness and lr-finder types are not the first frame's to import
     from tui_trainer.core.data.preview import PreviewData
     from tui_trainer.core.pipeline.request import RunRequest
     from tui_trainer.core.spec.boundary import BoundaryMap
