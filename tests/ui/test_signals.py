@@ -31,20 +31,26 @@ from tui_trainer.core.spec.presets import load_preset, save_user_preset
 pytestmark = [pytest.mark.process, pytest.mark.skipif(os.name != "posix", reason="needs a pseudo-terminal")]
 
 LEAVE_ALT_SCREEN = b"\x1b[?1049l"
+ENTER_ALT_SCREEN = b"\x1b[?1049h"
 
 
 class PtyApp:
     """`tui-trainer app` on a pseudo-terminal it has as its controlling terminal; its output is drained and kept."""
 
-    def __init__(self, tmp_path: Path) -> None:
-        """Start the app with a preset "long" (the mlp for 10,000 epochs) saved in $TUI_TRAINER_PRESETS."""
+    def __init__(self, tmp_path: Path, prelude: str = "") -> None:
+        """Start the app with a preset "long" (the mlp for 10,000 epochs) saved in $TUI_TRAINER_PRESETS; prelude:
+        Python run in the app's process before the command line (`python -c`), to stage what a test needs."""
         save_user_preset(with_setting(load_preset("mlp"), "epochs=10000"), "long")
         env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "TEXTUAL_DRIVER")}
         env.update(TERM="xterm-256color", PYTHONPATH=os.pathsep.join(sys.path))
         self.runs = tmp_path / "runs"
         self.master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
-        command = [sys.executable, "-m", "tui_trainer", "app", "--preset", "long", "--runs-dir", str(self.runs)]
+        arguments = ["app", "--preset", "long", "--runs-dir", str(self.runs)]
+        command = [sys.executable, "-m", "tui_trainer", *arguments]
+        if prelude:
+            main = f"import sys\nfrom tui_trainer.cli import main\nsys.exit(main({arguments!r}))\n"
+            command = [sys.executable, "-c", prelude + "\n" + main]
         self.proc = subprocess.Popen(
             command,
             stdin=slave,
@@ -187,3 +193,29 @@ def test_sigterm_stops_the_run_resumable_and_exits_cleanly(app):
     assert not is_locked(run_dir)
     assert summary_status(run_dir) == "stopped"
     assert (run_dir / "last.pt").exists()
+
+
+def test_a_sigcont_while_quitting_does_not_restart_the_terminal_nor_keep_the_app_alive(tmp_path, monkeypatch):
+    """After a hang-up the kernel sends SIGCONT too. One that came after q had left application mode made Textual
+    start it again: a new input thread, spinning on the dead terminal, kept the app from ever exiting (a core
+    busy on the shared server for good). Here the SIGCONT comes at exactly that moment, every time."""
+    monkeypatch.setenv("TUI_TRAINER_PRESETS", str(tmp_path / "presets"))
+    prelude = (
+        "import os, signal\n"
+        "from textual.drivers.linux_driver import LinuxDriver\n"
+        "stop = LinuxDriver.stop_application_mode\n"
+        "def stop_then_sigcont(self):\n"
+        "    stop(self)\n"
+        "    os.kill(os.getpid(), signal.SIGCONT)\n"
+        "LinuxDriver.stop_application_mode = stop_then_sigcont\n"
+    )
+    app = PtyApp(tmp_path, prelude=prelude)
+    try:
+        wait_for(lambda: b"Start" in app.output, timeout=120, what="the app's first frame")
+        app.press("q")
+        assert app.proc.wait(timeout=60) == 0
+        wait_for(lambda: LEAVE_ALT_SCREEN in app.output, timeout=30, what="the terminal restored")
+        after = bytes(app.output).rsplit(LEAVE_ALT_SCREEN, 1)[1]
+        assert ENTER_ALT_SCREEN not in after, "application mode started again after the app left it"
+    finally:
+        app.close()

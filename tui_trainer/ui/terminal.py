@@ -4,7 +4,7 @@ When the terminal goes away, writes to it fail (EIO). Textual writes from a thre
 bounded queue; the failing write kills that thread, the queue fills, and the app then blocks forever on
 its next write (its exit included), holding its training run with it. Here the writes that fail go
 nowhere instead, so the app can restore nothing, exit and leave the run to train on (see
-TrainerApp.on_exit_signal).
+TrainerApp.on_exit_signal). The SIGCONT that follows a hang-up no longer restarts application mode.
 """
 
 from __future__ import annotations
@@ -66,11 +66,25 @@ def hang_up_proof(driver: type[Driver]) -> type[Driver]:
         return driver
 
     class HangUpProofDriver(LinuxDriver):
-        """LinuxDriver writing through a HangUpProofFile."""
+        """LinuxDriver writing through a HangUpProofFile, resuming only from its own suspension."""
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._file = HangUpProofFile(self._file)
+            self.stopped_by_sigtstp = False
+            """True from ctrl+z (SIGTSTP) to the SIGCONT that resumes the app (`fg`)."""
+
+        def _sigtstp_application(self, *args: Any) -> None:
+            self.stopped_by_sigtstp = True
+            super()._sigtstp_application(*args)
+
+        def _sigcont_application(self, *args: Any) -> None:
+            """SIGCONT after ctrl+z: resume application mode. Any other SIGCONT does nothing. The kernel sends one
+            after every hang-up: when it came after `q` had left application mode, Textual's handler started it
+            again, and the new input thread, spinning on the dead terminal, kept the exiting app alive for good."""
+            if self.stopped_by_sigtstp:
+                self.stopped_by_sigtstp = False
+                super()._sigcont_application(*args)
 
     return HangUpProofDriver
 
