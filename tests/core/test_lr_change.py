@@ -152,6 +152,10 @@ def test_the_process_backend_passes_a_change_to_the_child():
         assert handle.set_lr(0.03) == ""
         handle.resume()
         wait_for(lambda: any(isinstance(e, LrChanged) for e in log), what="the LrChanged")
+        changed_at = next(e.step for e in log if isinstance(e, LrChanged))
+        # A batch reported after the change, before the stop (a stop reaches the child at once since the reader
+        # wakes for it, often before the next BatchEnd: CI caught a run stopped with none).
+        wait_for(lambda: any(isinstance(e, BatchEnd) and e.step > changed_at for e in list(log)), what="a later batch")
         handle.stop()
         reader.join(120)
     finally:
